@@ -1,0 +1,77 @@
+/* state: what skiff keeps about a container, under <root>/<id>/:
+ *   state.json   written atomically (temp file, fsync, rename)
+ *   config.json  the config as create read it (hooks and the rest, for
+ *                later commands, whatever happens to the bundle)
+ *   exec.fifo    present from create until start
+ *   lock         flock()ed for the duration of any command on the id
+ * Status is derived, never stored: the init's pid together with its start
+ * time (field 22 of /proc/<pid>/stat) tells a live init from a recycled pid;
+ * a zombie or dead init is "stopped"; a live init with exec.fifo present is
+ * "created"; a frozen cgroup is "paused"; otherwise "running". */
+#ifndef SKIFF_STATE_H
+#define SKIFF_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "skiff/error.h"
+#include "skiff/spec.h"
+
+#define SK_ID_MAX 1024
+#define SK_DEFAULT_ROOT "/run/skiff"
+
+enum sk_status { SK_STATUS_CREATING, SK_STATUS_CREATED, SK_STATUS_RUNNING, SK_STATUS_PAUSED, SK_STATUS_STOPPED };
+
+struct sk_state {
+	char *id;
+	pid_t pid;                 /* 0 when the init is gone for good */
+	uint64_t start_time;       /* /proc/<pid>/stat starttime of the init */
+	char *bundle;              /* absolute */
+	char *rootfs;              /* absolute */
+	char *created;             /* RFC 3339 with nanoseconds, UTC */
+	char *cgroup_path;         /* absolute path in the cgroup2 fs, or NULL */
+	uid_t owner;
+	bool shim;                 /* a skiff-shim is the init's parent */
+	char *shim_socket;         /* its control socket, or NULL */
+	struct sk_kv *annotations; size_t n_annotations;
+};
+
+/* A container id: non-empty, at most 1024 bytes, runc's character set
+ * [a-zA-Z0-9][a-zA-Z0-9_+.-]*, and neither "." nor "..". */
+int sk_state_validate_id(const char *id, struct sk_err *err);
+
+/* Open (creating if needed, mode 0700) the root directory; returns a
+ * O_DIRECTORY fd or -1. */
+int sk_state_open_root(const char *root, struct sk_err *err);
+
+/* Lock the container directory <root>/<id>.  With create=true the directory
+ * must not exist and is made ("container \"x\" already exists" otherwise);
+ * with create=false it must exist ("container \"x\" does not exist").
+ * Returns the directory fd (O_DIRECTORY) with an exclusive flock held until
+ * it is closed, or -1. */
+int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err);
+
+/* Read / write <dir>/state.json.  Writing is atomic. */
+int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err);
+int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err);
+void sk_state_free(struct sk_state *st);
+
+/* Remove <root>/<id> and all it holds (only regular files, fifos and
+ * sockets are expected there).  dir_fd stays valid until closed. */
+int sk_state_remove(int root_fd, const char *id, struct sk_err *err);
+
+/* Start time of pid from /proc/<pid>/stat, 0 with errno ESRCH when it is
+ * gone or a zombie. */
+int sk_proc_start_time(pid_t pid, uint64_t *out, struct sk_err *err);
+
+/* Derived status (see above).  dir_fd is the container directory. */
+enum sk_status sk_state_status(int dir_fd, const struct sk_state *st);
+const char *sk_status_name(enum sk_status s);   /* "created", ... */
+
+/* The state JSON that runc's `state` prints (runtime-spec "state" plus
+ * runc's rootfs, created and owner): ociVersion, id, pid (0 when stopped),
+ * status, bundle, rootfs, created, owner, annotations.  malloc()ed. */
+char *sk_state_oci_json(const struct sk_state *st, enum sk_status status, struct sk_err *err);
+
+#endif
