@@ -1,0 +1,54 @@
+/* container: the lifecycle operations on <root>/<id>, runc's semantics
+ * (runtime-spec runtime.md).  The CLI parses flags and calls these; they
+ * print nothing.
+ *  create  parse + validate the bundle, make the cgroup, clone the init into
+ *          its namespaces, let it build the container and block on
+ *          exec.fifo; record state.json and the pid file.  On any failure
+ *          everything made is removed (processes, cgroup, state dir).
+ *  start   release a created init (exec.fifo) and run poststart hooks.
+ *  kill    signal the init (pidfd, start time checked) or, with all, every
+ *          process of its cgroup.
+ *  delete  remove a stopped container (force: kill it first), poststop
+ *          hooks, cgroup, state dir.
+ *  wait    for `run`: forward signals to the init, proxy a terminal, and
+ *          return its wait status. */
+#ifndef SKIFF_CONTAINER_H
+#define SKIFF_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "skiff/error.h"
+
+struct sk_create_opts {
+	const char *root;
+	const char *id;
+	const char *bundle;            /* NULL: current directory */
+	const char *pid_file;
+	const char *console_socket;
+	bool no_pivot;
+	bool no_new_keyring;
+	int preserve_fds;
+	bool foreground;               /* `run`: the init stays our child; with a
+					* terminal and no console socket, the pty
+					* master comes back to us */
+};
+
+struct sk_created {
+	pid_t pid;
+	int pidfd;
+	int pty_master;                /* -1 unless foreground with a terminal */
+};
+
+int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, struct sk_err *err);
+int sk_container_start(const char *root, const char *id, struct sk_err *err);
+int sk_container_kill(const char *root, const char *id, int sig, bool all, struct sk_err *err);
+int sk_container_delete(const char *root, const char *id, bool force, struct sk_err *err);
+/* Wait for the init of a foreground container; *status gets the exit code
+ * or 128+signal. */
+int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *err);
+
+/* "TERM", "SIGTERM", "15" -> 15; -1 when unknown. */
+int sk_signal_parse(const char *s);
+
+#endif

@@ -1,0 +1,34 @@
+/* init: the child side of create.  The parent prepares everything in a
+ * struct sk_init (plans, compiled filters, open fds) before clone3(); the
+ * child, a copy of the parent's memory, walks it: namespaces, rootfs,
+ * hooks, pivot, process set-up, then reports READY and blocks on exec.fifo
+ * until `start`, then execs.  Before READY every error goes to the parent
+ * over the sync socket; after it, to the log. */
+#ifndef SKIFF_INIT_H
+#define SKIFF_INIT_H
+
+#include <stdbool.h>
+
+#include "skiff/mount.h"
+#include "skiff/ns.h"
+#include "skiff/seccomp.h"
+#include "skiff/spec.h"
+
+struct sk_init {
+	const struct sk_spec *spec;
+	const char *rootfs;            /* absolute */
+	struct sk_mount_plan *mounts;
+	struct sk_ns_plan *ns;
+	struct sk_seccomp_prog *seccomp; /* NULL when none */
+	int sync_fd;                   /* child's end */
+	int fifo_fd;                   /* exec.fifo, read end, non-blocking */
+	int console_fd;                /* --console-socket (or run's socketpair), -1 */
+	int n_keep_fds;                /* fds 3..3+n-1 pass to the process */
+	bool no_pivot;
+	bool no_new_keyring;
+	bool child_hooks;              /* createContainer/startContainer hooks exist */
+};
+
+_Noreturn void sk_init_main(struct sk_init *c);
+
+#endif

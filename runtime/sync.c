@@ -1,0 +1,109 @@
+#include "skiff/sync.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SYNC_PAYLOAD_MAX (16u << 20)
+
+int sk_sync_send(int sock, uint32_t type, int32_t value, int fd, const void *payload, uint32_t len, struct sk_err *err)
+{
+	struct sk_sync_msg m = { .type = type, .value = value, .len = len };
+	struct iovec iov = { .iov_base = &m, .iov_len = offsetof(struct sk_sync_msg, msg) };
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		return sk_error(err, errno, "sync: send message %u", type);
+	if (len && send(sock, payload, len, MSG_NOSIGNAL) < 0)
+		return sk_error(err, errno, "sync: send payload of message %u", type);
+	return 0;
+}
+
+int sk_sync_send_error(int sock, const struct sk_err *e)
+{
+	struct sk_sync_msg m = { .type = SK_SYNC_ERROR, .errnum = e->errnum };
+	memcpy(m.msg, e->msg, sizeof(m.msg));
+	m.msg[sizeof(m.msg) - 1] = '\0';
+	return send(sock, &m, sizeof(m), MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int sk_sync_recv(int sock, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err)
+{
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	if (fd)
+		*fd = -1;
+	if (payload)
+		*payload = NULL;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return sk_error(err, errno, "sync: receive");
+	if (n == 0)
+		return sk_error(err, 0, "container init exited before completing set-up");
+	if ((size_t)n < offsetof(struct sk_sync_msg, msg))
+		return sk_error(err, EPROTO, "sync: short message");
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int got;
+			memcpy(&got, CMSG_DATA(c), sizeof(int));
+			if (fd)
+				*fd = got;
+			else
+				close(got);
+		}
+	}
+	if (m->type == SK_SYNC_ERROR) {
+		m->msg[sizeof(m->msg) - 1] = '\0';
+		return 0;
+	}
+	if (m->len) {
+		if (m->len > SYNC_PAYLOAD_MAX)
+			return sk_error(err, EPROTO, "sync: payload too large");
+		char *p = malloc((size_t)m->len + 1);
+		if (!p)
+			return sk_error(err, ENOMEM, "sync: payload");
+		do
+			n = recv(sock, p, m->len, 0);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)m->len) {
+			free(p);
+			return sk_error(err, n < 0 ? errno : EPROTO, "sync: receive payload");
+		}
+		p[m->len] = '\0';
+		if (payload)
+			*payload = p;
+		else
+			free(p);
+	}
+	return 0;
+}
+
+int sk_sync_expect(int sock, uint32_t want, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err)
+{
+	if (sk_sync_recv(sock, m, fd, payload, err) < 0)
+		return -1;
+	if (m->type == SK_SYNC_ERROR) {
+		err->errnum = m->errnum;
+		memcpy(err->msg, m->msg, sizeof(err->msg));
+		return -1;
+	}
+	if (m->type != want)
+		return sk_error(err, EPROTO, "sync: expected message %u, got %u", want, m->type);
+	return 0;
+}
