@@ -6,9 +6,9 @@ PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev
-DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps
+DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
-DEB_BENCH := crun runc hyperfine
+DEB_BENCH := crun runc jq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
