@@ -18,8 +18,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC := $(filter-out runtime/main.c runtime/cmd_%.c,$(wildcard runtime/*.c))
-CLI_SRC := runtime/main.c $(wildcard runtime/cmd_*.c)
+LIB_SRC := $(filter-out runtime/main.c runtime/cmd_%.c runtime/cli_%.c,$(wildcard runtime/*.c))
+CLI_SRC := runtime/main.c $(wildcard runtime/cli_*.c) $(wildcard runtime/cmd_*.c)
 SHIM_SRC := $(wildcard shim/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 

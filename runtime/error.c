@@ -45,8 +45,17 @@ int sk_error_wrap(struct sk_err *err, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	char old[SK_ERR_MSG_MAX];
-	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	/* "<prefix>: <old message>", cut to fit: the old text moves right. */
+	size_t pl = strlen(prefix), cap = sizeof(err->msg) - 1;
+	if (pl + 2 > cap)
+		pl = cap - 2;
+	size_t ol = strnlen(err->msg, cap);
+	if (pl + 2 + ol > cap)
+		ol = cap - pl - 2;
+	memmove(err->msg + pl + 2, err->msg, ol);
+	memcpy(err->msg, prefix, pl);
+	err->msg[pl] = ':';
+	err->msg[pl + 1] = ' ';
+	err->msg[pl + 2 + ol] = '\0';
 	return -1;
 }

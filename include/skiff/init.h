@@ -11,6 +11,7 @@
 
 #include "skiff/mount.h"
 #include "skiff/ns.h"
+#include "skiff/process.h"
 #include "skiff/seccomp.h"
 #include "skiff/spec.h"
 
@@ -19,6 +20,7 @@ struct sk_init {
 	const char *rootfs;            /* absolute */
 	struct sk_mount_plan *mounts;
 	struct sk_ns_plan *ns;
+	struct sk_process_plan *proc;
 	struct sk_seccomp_prog *seccomp; /* NULL when none */
 	int sync_fd;                   /* child's end */
 	int fifo_fd;                   /* exec.fifo, read end, non-blocking */

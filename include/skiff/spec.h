@@ -18,6 +18,10 @@
 
 /* Upper bound on config.json size: larger files are refused, not read. */
 #define SK_SPEC_MAX_BYTES (8u * 1024u * 1024u)
+/* Nesting of arrays and objects, and JSON values in all: the parser stops
+ * there, so no input can recurse deep or allocate much beyond its size. */
+#define SK_SPEC_MAX_DEPTH 64
+#define SK_SPEC_MAX_VALUES 1048576u
 
 struct sk_kv { char *key; char *value; };
 
@@ -195,7 +199,8 @@ struct sk_linux {
 	struct sk_resources resources;
 	struct sk_kv *sysctl; size_t n_sysctl;
 	struct sk_seccomp seccomp;
-	char *rootfs_propagation;     /* "shared", "slave", "private", "unbindable" or NULL */
+	char *rootfs_propagation;     /* "shared", "slave", "private", "unbindable", runc's
+	                               * recursive "rshared"... forms, or NULL */
 	char **masked_paths; size_t n_masked_paths;
 	char **readonly_paths; size_t n_readonly_paths;
 	char *mount_label;

@@ -3,7 +3,8 @@
  *   config.json  the config as create read it (hooks and the rest, for
  *                later commands, whatever happens to the bundle)
  *   exec.fifo    present from create until start
- *   lock         flock()ed for the duration of any command on the id
+ * The directory itself is flock()ed for the duration of any command on the
+ * id (a lock on the directory fd, so closing that one fd releases it).
  * Status is derived, never stored: the init's pid together with its start
  * time (field 22 of /proc/<pid>/stat) tells a live init from a recycled pid;
  * a zombie or dead init is "stopped"; a live init with exec.fifo present is
@@ -16,6 +17,7 @@
 #include <sys/types.h>
 
 #include "skiff/error.h"
+#include "skiff/json_gen.h"
 #include "skiff/spec.h"
 
 #define SK_ID_MAX 1024
@@ -61,9 +63,13 @@ void sk_state_free(struct sk_state *st);
  * sockets are expected there).  dir_fd stays valid until closed. */
 int sk_state_remove(int root_fd, const char *id, struct sk_err *err);
 
-/* Start time of pid from /proc/<pid>/stat, 0 with errno ESRCH when it is
- * gone or a zombie. */
+/* Start time of pid from /proc/<pid>/stat.  When the process is gone or a
+ * zombie: *out = 0, -1 with err->errnum == ESRCH. */
 int sk_proc_start_time(pid_t pid, uint64_t *out, struct sk_err *err);
+/* The parsing half of it, on the text of a stat file (NUL-terminated):
+ * the state letter and the start time, found after the last ')' since
+ * comm may hold spaces and parentheses. */
+int sk_proc_parse_stat(const char *stat, char *state, uint64_t *start_time, struct sk_err *err);
 
 /* Derived status (see above).  dir_fd is the container directory. */
 enum sk_status sk_state_status(int dir_fd, const struct sk_state *st);
@@ -73,5 +79,8 @@ const char *sk_status_name(enum sk_status s);   /* "created", ... */
  * runc's rootfs, created and owner): ociVersion, id, pid (0 when stopped),
  * status, bundle, rootfs, created, owner, annotations.  malloc()ed. */
 char *sk_state_oci_json(const struct sk_state *st, enum sk_status status, struct sk_err *err);
+/* The same object into a generator, with owner as given: `state` prints ""
+ * as runc does, `list` the owner's user name. */
+void sk_state_gen_oci(struct sk_json *j, const struct sk_state *st, enum sk_status status, const char *owner);
 
 #endif

@@ -1,0 +1,52 @@
+/* features: what this build implements, the one source of `skiff features`
+ * (runtime-spec features.md) and of the version skiff writes.
+ *
+ * Rule: the change that implements a feature turns it on here in the same
+ * commit, never ahead of the code.  Lists are string literals each followed
+ * by a comma, so an empty list is an empty macro.  tests/integration/t_cli.sh
+ * checks the output against what the binary accepts. */
+#ifndef SKIFF_FEATURES_H
+#define SKIFF_FEATURES_H
+
+/* The runtime-spec version skiff writes (spec), reports (state, list) and
+ * accepts at most; ociVersionMin is the oldest it accepts. */
+#define SK_OCI_VERSION "1.2.0"
+#define SK_OCI_VERSION_MIN "1.0.0"
+
+/* Hooks that create/start/delete run (config.json "hooks"). */
+#define SK_FEAT_HOOKS
+
+/* Mount options (config.json "mounts[].options") the mount code acts on;
+ * filesystem data options (size=, mode=, ...) are passed through and are
+ * not listed, as features.md asks. */
+#define SK_FEAT_MOUNT_OPTIONS
+
+/* Namespace types create can make or join ("cgroup", "ipc", "mount",
+ * "network", "pid", "time", "user", "uts"). */
+#define SK_FEAT_NAMESPACES
+
+/* Capabilities: when on, every name the spec parser knows (sk_cap_name);
+ * turn on once the capability sets of process.capabilities are applied. */
+#define SK_FEAT_CAPABILITIES 0
+
+/* cgroup managers and controllers. */
+#define SK_FEAT_CGROUP_V1 0
+#define SK_FEAT_CGROUP_V2 0
+#define SK_FEAT_CGROUP_SYSTEMD 0
+#define SK_FEAT_CGROUP_SYSTEMD_USER 0
+#define SK_FEAT_CGROUP_RDMA 0
+
+/* Seccomp: when on, the architectures come from libseccomp at run time and
+ * supportedFlags from the kernel API level libseccomp detects. */
+#define SK_FEAT_SECCOMP 0
+#define SK_FEAT_SECCOMP_ACTIONS
+#define SK_FEAT_SECCOMP_OPERATORS
+#define SK_FEAT_SECCOMP_FLAGS
+
+#define SK_FEAT_APPARMOR 0
+#define SK_FEAT_SELINUX 0
+#define SK_FEAT_INTEL_RDT 0
+/* Mounts with uidMappings/gidMappings (idmapped mounts). */
+#define SK_FEAT_IDMAP_MOUNTS 0
+
+#endif

@@ -1,0 +1,106 @@
+/* process: everything about the process the container runs but its
+ * namespaces, rootfs, capabilities (caps.h) and seccomp.  docs/process.md
+ * has the semantics and their runc references.
+ *
+ * The parent parses what needs parsing into a struct sk_process_plan
+ * (sk_process_plan_build, before clone); the child, which owns a copy of
+ * it, allocates nothing and calls, in this order:
+ *   sk_process_prepare      as root of its namespaces, after pivot_root
+ *   sk_process_set_user
+ *   sk_caps_apply           (caps.h)
+ *   sk_process_resolve      before waiting for start: a missing binary
+ *                           fails create, as with runc
+ *   sk_process_no_new_privs, seccomp, sk_caps_apply_final when needed
+ *   sk_process_exec         after start */
+#ifndef SKIFF_PROCESS_H
+#define SKIFF_PROCESS_H
+
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "skiff/error.h"
+#include "skiff/spec.h"
+
+struct sk_process_plan {
+	const struct sk_process *proc;
+	bool exec;                     /* a process started by `exec`, not the init */
+	bool has_personality;
+	unsigned long personality;     /* PER_LINUX or PER_LINUX32 */
+	bool has_affinity_initial, has_affinity_final;
+	cpu_set_t affinity_initial, affinity_final; /* process.execCPUAffinity */
+	char **argv;                   /* proc->args, NULL-terminated (strings borrowed) */
+	char **envp;                   /* proc->env without duplicates (the last one
+					* wins, as runc) nor an empty HOME;
+					* NULL-terminated, one spare slot for HOME */
+	size_t n_env;
+	const char *path;              /* the value of PATH in envp, NULL if none */
+	bool need_home;                /* no HOME in envp: prepare adds one */
+	char home[PATH_MAX + 8];       /* "HOME=...", filled by sk_process_prepare */
+	char exe[PATH_MAX];            /* args[0] resolved, by sk_process_resolve */
+};
+
+/* Parse a CPU list ("0-3,7"; blanks around items and empty items allowed,
+ * as spec.c accepts) into set.  CPUs >= CPU_SETSIZE are out of range. */
+int sk_cpuset_parse(const char *list, cpu_set_t *set, struct sk_err *err);
+
+/* Parent: build pp for process p of spec (p is &spec->process for the
+ * init, or the process of `exec`; both must outlive pp).  Refuses here,
+ * before anything is made: linux.personality flags (runtime-spec defines
+ * none), env entries not NAME=VALUE, an apparmorProfile when AppArmor is
+ * not enabled on the host, a selinuxLabel when SELinux is not, CPU lists
+ * out of range.  Errors start with the JSON path ("process.env[2]: ..."),
+ * for the caller to prefix with the file's name. */
+int sk_process_plan_build(const struct sk_spec *spec, const struct sk_process *p, bool exec,
+			  struct sk_process_plan *pp, struct sk_err *err);
+void sk_process_plan_free(struct sk_process_plan *pp);
+
+/* Child, after pivot_root, still root in its namespaces with all its
+ * capabilities: HOME from the container's /etc/passwd for process.user.uid
+ * when env has none ("/" when the uid is not there, as runc), the AppArmor
+ * profile and SELinux label for the next execve, oomScoreAdj, personality,
+ * scheduler, ioPriority (of the process, inherited by its children),
+ * execCPUAffinity.final (exec processes only: runtime-spec says it does not
+ * apply to the init), then rlimits last (a low RLIMIT_NOFILE must not stop
+ * the steps that open files).  Files under /proc are opened only on the
+ * procfs mounted at /proc, never across a mount below it. */
+int sk_process_prepare(struct sk_process_plan *pp, struct sk_err *err);
+
+/* Child: become process.user.  chdir(cwd) first (as root; retried after the
+ * switch when root was refused, for root-squashing or user-namespace-owned
+ * directories), stdio pipes, sockets and terminals handed to the uid (as
+ * runc, so that /proc/self/fd/1 can be reopened), setgroups(additionalGids)
+ * (in a user namespace that denies setgroups, skipped when the list is
+ * empty, else an error), setresgid, setresuid, with PR_SET_KEEPCAPS around
+ * so that the permitted set survives for sk_caps_apply().  Then the umask
+ * (process.user.umask; unset: 0022 for the init, as runc, unchanged for an
+ * exec process), a check that the cwd is inside the container's root, and
+ * the parent-death signal restored (a uid change clears it).
+ * in_userns: the process is in a non-initial user namespace. */
+int sk_process_set_user(const struct sk_process_plan *pp, bool in_userns, struct sk_err *err);
+
+/* Child, after sk_caps_apply() so that the check is made with the final
+ * credentials (faccessat AT_EACCESS): resolve args[0] into pp->exe like
+ * Go's exec.LookPath, which runc uses: with a "/" it is taken as is;
+ * otherwise it is searched in PATH of process.env (not the runtime's; no
+ * PATH finds nothing; relative entries are skipped).  The file must be a
+ * regular file executable by the process.  Errors as runc's:
+ *   exec: "foo": executable file not found in $PATH
+ *   exec: "/bin/foo": ENOENT */
+int sk_process_resolve(struct sk_process_plan *pp, struct sk_err *err);
+
+/* Child: prctl(PR_SET_NO_NEW_PRIVS) when process.noNewPrivileges. */
+int sk_process_no_new_privs(const struct sk_process_plan *pp, struct sk_err *err);
+
+/* Child, after start: execve(pp->exe, argv, envp).  Returns only on error. */
+int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err);
+
+/* Child helpers for files of the container's procfs.  sk_proc_open: an
+ * O_PATH fd of /proc, refused unless it is a procfs.  sk_proc_write: write
+ * len bytes of val to path (relative to /proc, e.g. "self/oom_score_adj"),
+ * resolved beneath proc_fd without crossing a mount or a magic link. */
+int sk_proc_open(struct sk_err *err);
+int sk_proc_write(int proc_fd, const char *path, const char *val, size_t len, struct sk_err *err);
+
+#endif

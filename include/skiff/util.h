@@ -1,0 +1,33 @@
+/* util: small file helpers shared by modules.  All take a directory fd
+ * (or AT_FDCWD) and a path relative to it, and report failures through
+ * struct sk_err naming the path. */
+#ifndef SKIFF_UTIL_H
+#define SKIFF_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "skiff/error.h"
+
+/* Read the whole file into a malloc()ed, NUL-terminated buffer.  Files
+ * larger than max bytes are refused (EFBIG) without being read in full.
+ * len may be NULL. */
+int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t *len, struct sk_err *err);
+
+/* Read at most cap - 1 bytes of a small file (/proc, cgroup knobs) into buf,
+ * NUL-terminated, with no allocation.  Returns the byte count or -1. */
+ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, struct sk_err *err);
+
+/* Replace name atomically: write a temporary file in the same directory,
+ * fsync it, rename it over name.  Readers see the old or the new content,
+ * never a mix; on failure the temporary file is removed. */
+int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, struct sk_err *err);
+
+/* write() all of buf, retrying short writes and EINTR.  0 or -1 (errno). */
+int sk_write_all(int fd, const void *buf, size_t len);
+
+/* mkdir -p: create path and its missing parents with mode (parents that
+ * exist are left as they are).  An existing directory is not an error. */
+int sk_mkdir_p(const char *path, mode_t mode, struct sk_err *err);
+
+#endif

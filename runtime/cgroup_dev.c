@@ -1,0 +1,309 @@
+/* cgroup_dev: linux.resources.devices -> a BPF_PROG_TYPE_CGROUP_DEVICE
+ * program, hand-assembled (no libbpf) and attached with raw bpf(2). */
+#include "skiff/cgroup.h"
+#include "skiff/log.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Bounds the program so every jump offset fits the 16-bit field. */
+#define MAX_RULES 4096
+
+struct dev_rule { char type; int64_t major, minor; unsigned access; bool allow; };
+
+/* Always allowed after the configured rules, so they win over them: the
+ * list runc and crun share (crun adds /dev/console 5:1, which in a
+ * container is a pts device anyway). */
+static const struct dev_rule default_rules[] = {
+	{ 'c', -1, -1, BPF_DEVCG_ACC_MKNOD, true },           /* mknod of any char device */
+	{ 'b', -1, -1, BPF_DEVCG_ACC_MKNOD, true },           /* ... and block device */
+	{ 'c', 1, 3, 7, true },                               /* /dev/null */
+	{ 'c', 1, 8, 7, true },                               /* /dev/random */
+	{ 'c', 1, 7, 7, true },                               /* /dev/full */
+	{ 'c', 5, 0, 7, true },                               /* /dev/tty */
+	{ 'c', 1, 5, 7, true },                               /* /dev/zero */
+	{ 'c', 1, 9, 7, true },                               /* /dev/urandom */
+	{ 'c', 136, -1, 7, true },                            /* /dev/pts/N */
+	{ 'c', 5, 2, 7, true },                               /* /dev/ptmx */
+	{ 'c', 10, 200, 7, true },                            /* /dev/net/tun */
+};
+#define N_DEFAULT (sizeof(default_rules) / sizeof(default_rules[0]))
+
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+
+struct asm_buf { struct bpf_insn *v; size_t n; };
+
+static size_t emit(struct asm_buf *b, struct bpf_insn i)
+{
+	b->v[b->n] = i;
+	return b->n++;
+}
+
+/* Point the jump at index `at` to the next instruction to be emitted. */
+static void land_here(struct asm_buf *b, size_t at)
+{
+	b->v[at].off = (int16_t)(b->n - at - 1);
+}
+
+static int convert_rule(const struct sk_device_rule *r, size_t i, struct dev_rule *out, struct sk_err *err)
+{
+	if (r->type != 'a' && r->type != 'c' && r->type != 'b')
+		return sk_error(err, 0, "linux.resources.devices[%zu].type: \"%c\" is not a, b or c", i, r->type);
+	if (r->major < -1 || r->major > UINT32_MAX || r->minor < -1 || r->minor > UINT32_MAX)
+		return sk_error(err, 0, "linux.resources.devices[%zu]: major/minor out of range", i);
+	unsigned acc = 0;
+	for (const char *p = r->access; *p; p++) {
+		switch (*p) {
+		case 'r': acc |= BPF_DEVCG_ACC_READ; break;
+		case 'w': acc |= BPF_DEVCG_ACC_WRITE; break;
+		case 'm': acc |= BPF_DEVCG_ACC_MKNOD; break;
+		default:
+			return sk_error(err, 0, "linux.resources.devices[%zu].access: \"%s\" is not made of r, w and m",
+					i, r->access);
+		}
+	}
+	*out = (struct dev_rule){ r->type, r->major, r->minor, acc ? acc : 7, r->allow };
+	return 0;
+}
+
+/* One section per access bit: skipped when the bit is not requested, else
+ * the rules that include the bit are tried last to first and the first
+ * match decides (allow: on to the next bit; deny: return 0); no match
+ * denies.  A catch-all rule ends its section: what is below it is
+ * unreachable and the verifier refuses unreachable code. */
+static void emit_section(struct asm_buf *b, const struct dev_rule *rules, size_t n, unsigned bit, size_t *to_next)
+{
+	size_t n_next = 0;
+	emit(b, INSN(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_3, 0, 1, (int32_t)bit));
+	to_next[n_next++] = emit(b, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+	bool terminal = false;
+	for (size_t k = n; k-- > 0 && !terminal;) {
+		const struct dev_rule *r = &rules[k];
+		if (!(r->access & bit))
+			continue;
+		size_t cond[3], n_cond = 0;
+		if (r->type != 'a')
+			cond[n_cond++] = emit(b, INSN(BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_2, 0, 0,
+						      r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK));
+		if (r->major >= 0)
+			cond[n_cond++] = emit(b, INSN(BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_4, 0, 0, (int32_t)(uint32_t)r->major));
+		if (r->minor >= 0)
+			cond[n_cond++] = emit(b, INSN(BPF_JMP32 | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, (int32_t)(uint32_t)r->minor));
+		if (r->allow) {
+			to_next[n_next++] = emit(b, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+		} else {
+			emit(b, INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0));
+			emit(b, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+		}
+		for (size_t c = 0; c < n_cond; c++)
+			land_here(b, cond[c]);
+		terminal = n_cond == 0;
+	}
+	if (!terminal) {
+		emit(b, INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0));
+		emit(b, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	}
+	for (size_t j = 0; j < n_next; j++)
+		land_here(b, to_next[j]);
+}
+
+int sk_cgroup_dev_build(const struct sk_device_rule *in, size_t n_in, struct sk_bpf_prog *out, struct sk_err *err)
+{
+	out->insns = NULL;
+	out->n = 0;
+	if (n_in > MAX_RULES)
+		return sk_error(err, 0, "linux.resources.devices: %zu rules, at most %d are supported", n_in, MAX_RULES);
+	size_t n = n_in + N_DEFAULT;
+	struct dev_rule *rules = malloc(n * sizeof(*rules));
+	size_t *to_next = malloc((n + 1) * sizeof(*to_next));   /* a section's jumps to the next */
+	/* 6 loads, 3 sections of at most 4 + 5 per rule, the final allow. */
+	struct asm_buf b = { malloc((6 + 3 * (4 + 5 * n) + 2) * sizeof(struct bpf_insn)), 0 };
+	if (!rules || !to_next || !b.v) {
+		free(rules);
+		free(to_next);
+		free(b.v);
+		return sk_error(err, ENOMEM, "device program");
+	}
+	for (size_t i = 0; i < n_in; i++)
+		if (convert_rule(&in[i], i, &rules[i], err)) {
+			free(rules);
+			free(to_next);
+			free(b.v);
+			return -1;
+		}
+	memcpy(rules + n_in, default_rules, sizeof(default_rules));
+
+	/* struct bpf_cgroup_dev_ctx: r2 = device type, r3 = access bits,
+	 * r4 = major, r5 = minor. */
+	emit(&b, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1, 0, 0));
+	emit(&b, INSN(BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff));
+	emit(&b, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_1, 0, 0));
+	emit(&b, INSN(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16));
+	emit(&b, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0));
+	emit(&b, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0));
+	emit_section(&b, rules, n, BPF_DEVCG_ACC_MKNOD, to_next);
+	emit_section(&b, rules, n, BPF_DEVCG_ACC_READ, to_next);
+	emit_section(&b, rules, n, BPF_DEVCG_ACC_WRITE, to_next);
+	emit(&b, INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1));
+	emit(&b, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	free(rules);
+	free(to_next);
+	out->insns = b.v;
+	out->n = b.n;
+	return 0;
+}
+
+void sk_cgroup_dev_free(struct sk_bpf_prog *prog)
+{
+	free(prog->insns);
+	prog->insns = NULL;
+	prog->n = 0;
+}
+
+/* ---- bpf(2) ---------------------------------------------------------------- */
+
+static int sys_bpf(int cmd, union bpf_attr *a)
+{
+	return (int)syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+static int prog_load(const struct sk_bpf_prog *prog, char *log, size_t log_size)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (uintptr_t)prog->insns;
+	a.insn_cnt = (uint32_t)prog->n;
+	/* Only gates GPL-only helpers, and the program calls none. */
+	a.license = (uintptr_t)"GPL";
+	if (log) {
+		a.log_buf = (uintptr_t)log;
+		a.log_size = (uint32_t)log_size;
+		a.log_level = 1;
+	}
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+/* The verifier's last line says why it refused. */
+static const char *last_line(char *log)
+{
+	size_t len = strlen(log);
+	while (len && log[len - 1] == '\n')
+		log[--len] = '\0';
+	char *nl = strrchr(log, '\n');
+	return nl ? nl + 1 : log;
+}
+
+static int load(const struct sk_bpf_prog *prog, const char *path, struct sk_err *err)
+{
+	int fd = prog_load(prog, NULL, 0);
+	if (fd >= 0)
+		return fd;
+	int e = errno;
+	if (e == EINVAL || e == EACCES) {
+		size_t size = 1 << 16;
+		char *log = calloc(1, size);
+		if (log && (fd = prog_load(prog, log, size)) < 0 && log[0]) {
+			sk_error(err, e, "load the device program for \"%s\" (verifier: %s)", path, last_line(log));
+			free(log);
+			return -1;
+		}
+		free(log);
+		if (fd >= 0)
+			return fd;
+	}
+	return sk_error(err, e, "load the device program for \"%s\"", path);
+}
+
+static int attach(int dir_fd, int prog_fd, int replace_fd)
+{
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.target_fd = (uint32_t)dir_fd;
+	a.attach_bpf_fd = (uint32_t)prog_fd;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = BPF_F_ALLOW_MULTI;
+	if (replace_fd >= 0) {
+		a.attach_flags |= BPF_F_REPLACE;
+		a.replace_bpf_fd = (uint32_t)replace_fd;
+	}
+	return sys_bpf(BPF_PROG_ATTACH, &a);
+}
+
+/* Fds of the device programs attached to the cgroup itself (not those
+ * inherited from ancestors).  Returns their count or -1. */
+static int attached(int dir_fd, const char *path, int *fds, int max, struct sk_err *err)
+{
+	uint32_t ids[64];
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = (uint32_t)dir_fd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (uintptr_t)ids;
+	a.query.prog_cnt = (uint32_t)max;
+	if (sys_bpf(BPF_PROG_QUERY, &a) < 0)
+		return sk_error(err, errno, "query the device programs of \"%s\"", path);
+	int n = (int)a.query.prog_cnt;
+	for (int i = 0; i < n; i++) {
+		union bpf_attr g;
+		memset(&g, 0, sizeof(g));
+		g.prog_id = ids[i];
+		if ((fds[i] = sys_bpf(BPF_PROG_GET_FD_BY_ID, &g)) < 0) {
+			sk_error(err, errno, "open device program %u of \"%s\"", ids[i], path);
+			while (i-- > 0)
+				close(fds[i]);
+			return -1;
+		}
+	}
+	return n;
+}
+
+int sk_cgroup_dev_install(int dir_fd, const char *path, const struct sk_bpf_prog *prog, bool replace,
+			  struct sk_err *err)
+{
+	int old[64], n_old = 0;
+	if (replace && (n_old = attached(dir_fd, path, old, 64, err)) < 0)
+		return -1;
+	int fd = load(prog, path, err);
+	int rc = -1;
+	if (fd < 0)
+		goto out;
+	/* One program there: swap it atomically, so no access slips through
+	 * in between; kernels before 5.6 lack BPF_F_REPLACE (EINVAL). */
+	bool swapped = false;
+	if (n_old == 1) {
+		swapped = attach(dir_fd, fd, old[0]) == 0;
+		if (!swapped && errno != EINVAL) {
+			sk_error(err, errno, "replace the device program of \"%s\"", path);
+			goto out;
+		}
+	}
+	if (!swapped && attach(dir_fd, fd, -1) < 0) {
+		sk_error(err, errno, "attach the device program to \"%s\"", path);
+		goto out;
+	}
+	for (int i = 0; i < n_old && !swapped; i++) {
+		union bpf_attr a;
+		memset(&a, 0, sizeof(a));
+		a.target_fd = (uint32_t)dir_fd;
+		a.attach_bpf_fd = (uint32_t)old[i];
+		a.attach_type = BPF_CGROUP_DEVICE;
+		if (sys_bpf(BPF_PROG_DETACH, &a) < 0) {
+			sk_error(err, errno, "detach the old device program of \"%s\"", path);
+			goto out;
+		}
+	}
+	sk_debug("cgroup %s: device program of %zu instructions attached (%d replaced)", path, prog->n, n_old);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < n_old; i++)
+		close(old[i]);
+	return rc;
+}

@@ -1,0 +1,131 @@
+/* cli: the command-line layer of skiff: main.c, cli_opts.c and cmd_*.c.
+ * This layer, and only it, prints (library modules return struct sk_err).
+ *
+ * Adding a command NAME:
+ *   1. Write runtime/cmd_NAME.c defining
+ *        int cmd_NAME(struct sk_globals *g, int argc, char **argv, struct sk_err *err);
+ *      argv[0] is the command name.  Return 0 (success), 1 (runtime error,
+ *      err filled), 2 (usage error, err filled), or, for run and exec, the
+ *      process's exit status (err left empty).  on a non-zero return, main
+ *      prints a filled err as the one line "skiff NAME: <msg>" on stderr and
+ *      logs it (--log).
+ *   2. Add X(NAME, FLAGS, "summary") to SK_COMMANDS below.
+ *   3. Parse first thing; destinations hold their defaults:
+ *        const char *bundle = ".";
+ *        bool detach = false;
+ *        struct sk_opt opts[] = {
+ *            { "bundle", 'b', SK_OPT_STRING, &bundle, "DIR", "path to the bundle (default: .)" },
+ *            { "detach", 'd', SK_OPT_BOOL, &detach, NULL, "detach from the container" },
+ *            { 0 }
+ *        };
+ *        struct sk_usage u = { .operands = "<container-id>", .min = 1, .max = 1, .opts = opts };
+ *        int rc = sk_cli_parse(g, &u, &argc, &argv, err);
+ *        if (rc != SK_CLI_CONTINUE)
+ *            return rc;
+ *        ... argv[0..argc) are now the operands ...
+ *   4. Print results with sk_out()/sk_out_write(): straight to fd 1, no
+ *      stdio buffer, so forking afterwards duplicates nothing.
+ *
+ * The syntax is runc's (urfave/cli on Go's flag package): --name value,
+ * --name=value, -name value, -n value; bools as --name or --name=false;
+ * parsing stops at the first operand or after "--", so `skiff ps ID -ef`
+ * passes -ef on.  --help/-h is implicit in every command. */
+#ifndef SKIFF_CLI_H
+#define SKIFF_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "skiff/error.h"
+
+#define SKIFF_VERSION "0.1.0"
+
+/* Exit codes. */
+enum { SK_EXIT_OK = 0, SK_EXIT_ERROR = 1, SK_EXIT_USAGE = 2 };
+
+/* Command flags. */
+#define SK_CMD_NO_CGROUP 1u   /* never creates or changes cgroups: runs
+                               * under --systemd-cgroup, which skiff does not
+                               * implement yet */
+
+struct sk_command;
+
+/* The global options, filled by main before the command runs. */
+struct sk_globals {
+	const char *root;        /* --root, default SK_DEFAULT_ROOT */
+	const char *log_path;    /* --log or NULL */
+	bool log_json;           /* --log-format json */
+	bool debug;              /* --debug */
+	bool systemd_cgroup;     /* --systemd-cgroup */
+	const struct sk_command *cmd;  /* the command being run */
+};
+
+typedef int sk_cmd_fn(struct sk_globals *g, int argc, char **argv, struct sk_err *err);
+
+struct sk_command {
+	const char *name;
+	sk_cmd_fn *fn;
+	unsigned flags;
+	const char *summary;
+};
+
+/* The commands, in the order `skiff --help` lists them. */
+#define SK_COMMANDS(X) \
+	X(features, SK_CMD_NO_CGROUP, "print the features this build of skiff implements (JSON)") \
+	X(list, SK_CMD_NO_CGROUP, "list the containers under --root") \
+	X(spec, SK_CMD_NO_CGROUP, "write a default config.json into a bundle") \
+	X(state, SK_CMD_NO_CGROUP, "print the state of a container (JSON)") \
+	X(validate, SK_CMD_NO_CGROUP, "check a bundle's config.json and rootfs")
+
+#define SK_DECLARE_CMD(name, flags, summary) sk_cmd_fn cmd_##name;
+SK_COMMANDS(SK_DECLARE_CMD)
+#undef SK_DECLARE_CMD
+
+enum sk_opt_kind {
+	SK_OPT_BOOL,      /* bool *            --x, --x=true|false */
+	SK_OPT_STRING,    /* const char **     points into argv */
+	SK_OPT_INT,       /* int64_t *         decimal, 0x hex or 0 octal */
+	SK_OPT_UINT,      /* uint64_t *        likewise, no sign */
+	SK_OPT_STRINGS,   /* struct sk_strv *  repeatable; free(v) when done */
+};
+
+/* Values of a repeatable option, in order; v points into argv. */
+struct sk_strv { const char **v; size_t n; };
+
+struct sk_opt {
+	const char *name;      /* long name, without dashes; NULL ends a table */
+	char short_name;       /* 0: none */
+	enum sk_opt_kind kind;
+	void *dest;
+	const char *metavar;   /* shown in help for valued options ("DIR") */
+	const char *help;
+};
+
+struct sk_usage {
+	const char *operands;  /* synopsis of the operands ("<container-id>"), or NULL */
+	int min, max;          /* operand count bounds; max < 0: unbounded */
+	const struct sk_opt *opts;
+};
+
+#define SK_CLI_CONTINUE (-1)
+
+/* Parse a command's options.  Returns SK_CLI_CONTINUE with argc and argv
+ * narrowed to the operands, or the code the command must return: 0 after
+ * printing --help, 2 for a usage error, 1 when the command cannot run under
+ * the given global options (err filled in both cases). */
+int sk_cli_parse(struct sk_globals *g, const struct sk_usage *u, int *argc, char ***argv, struct sk_err *err);
+
+/* The parser itself, for main's global options (no implicit --help: put
+ * it in the table).  Returns the index of the first operand in argv (argv[0]
+ * is skipped), or -1 with err filled. */
+int sk_opts_parse(const struct sk_opt *opts, int argc, char **argv, struct sk_err *err);
+
+/* The option lines of a help text for opts, to stdout. */
+int sk_opts_print_help(const struct sk_opt *opts, struct sk_err *err);
+
+/* Write to stdout; -1 with err filled when the write fails. */
+int sk_out(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sk_out_write(const void *buf, size_t len, struct sk_err *err);
+
+#endif

@@ -1,0 +1,151 @@
+/* skiff features: the runtime-spec features document, from
+ * include/skiff/features.h (what this build implements) plus what only the
+ * installed libseccomp can tell: its architectures and the filter flags the
+ * running kernel accepts. */
+#include <stdio.h>
+#include <string.h>
+
+#include <seccomp.h>
+
+#include "cli.h"
+#include "skiff/features.h"
+#include "skiff/json_gen.h"
+#include "skiff/spec.h"
+
+static const char *const hooks[] = { SK_FEAT_HOOKS NULL };
+static const char *const mount_options[] = { SK_FEAT_MOUNT_OPTIONS NULL };
+static const char *const namespaces[] = { SK_FEAT_NAMESPACES NULL };
+static const char *const seccomp_actions[] = { SK_FEAT_SECCOMP_ACTIONS NULL };
+static const char *const seccomp_operators[] = { SK_FEAT_SECCOMP_OPERATORS NULL };
+static const char *const seccomp_flags[] = { SK_FEAT_SECCOMP_FLAGS NULL };
+
+/* The spec's architecture names and libseccomp's for them. */
+static const struct { const char *spec, *scmp; } archs[] = {
+	{ "SCMP_ARCH_AARCH64", "aarch64" }, { "SCMP_ARCH_ARM", "arm" },
+	{ "SCMP_ARCH_LOONGARCH64", "loongarch64" }, { "SCMP_ARCH_M68K", "m68k" },
+	{ "SCMP_ARCH_MIPS", "mips" }, { "SCMP_ARCH_MIPS64", "mips64" },
+	{ "SCMP_ARCH_MIPS64N32", "mips64n32" }, { "SCMP_ARCH_MIPSEL", "mipsel" },
+	{ "SCMP_ARCH_MIPSEL64", "mipsel64" }, { "SCMP_ARCH_MIPSEL64N32", "mipsel64n32" },
+	{ "SCMP_ARCH_PARISC", "parisc" }, { "SCMP_ARCH_PARISC64", "parisc64" },
+	{ "SCMP_ARCH_PPC", "ppc" }, { "SCMP_ARCH_PPC64", "ppc64" }, { "SCMP_ARCH_PPC64LE", "ppc64le" },
+	{ "SCMP_ARCH_RISCV64", "riscv64" }, { "SCMP_ARCH_S390", "s390" }, { "SCMP_ARCH_S390X", "s390x" },
+	{ "SCMP_ARCH_SH", "sh" }, { "SCMP_ARCH_SHEB", "sheb" },
+	{ "SCMP_ARCH_X32", "x32" }, { "SCMP_ARCH_X86", "x86" }, { "SCMP_ARCH_X86_64", "x86_64" },
+};
+
+/* The libseccomp API level (seccomp_api_get) from which each filter flag
+ * works: it reflects what the running kernel supports. */
+static const struct { const char *name; unsigned level; } flag_levels[] = {
+	{ "SECCOMP_FILTER_FLAG_TSYNC", 2 },
+	{ "SECCOMP_FILTER_FLAG_LOG", 3 },
+	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", 4 },
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 7 },
+};
+
+static void gen_enabled(struct sk_json *j, const char *key, bool on)
+{
+	sk_json_str(j, key);
+	sk_json_map_open(j);
+	sk_json_kbool(j, "enabled", on);
+	sk_json_map_close(j);
+}
+
+static void gen_seccomp(struct sk_json *j)
+{
+	sk_json_str(j, "seccomp");
+	sk_json_map_open(j);
+	sk_json_kbool(j, "enabled", SK_FEAT_SECCOMP);
+	if (SK_FEAT_SECCOMP) {
+		sk_json_str(j, "actions");
+		sk_json_strv(j, seccomp_actions, SIZE_MAX);
+		sk_json_str(j, "operators");
+		sk_json_strv(j, seccomp_operators, SIZE_MAX);
+		sk_json_str(j, "archs");
+		sk_json_array_open(j);
+		for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++) {
+			if (seccomp_arch_resolve_name(archs[i].scmp) != 0)
+				sk_json_str(j, archs[i].spec);
+		}
+		sk_json_array_close(j);
+		sk_json_str(j, "knownFlags");
+		sk_json_strv(j, seccomp_flags, SIZE_MAX);
+		sk_json_str(j, "supportedFlags");
+		sk_json_array_open(j);
+		unsigned api = seccomp_api_get();
+		for (const char *const *f = seccomp_flags; *f; f++) {
+			for (size_t i = 0; i < sizeof(flag_levels) / sizeof(flag_levels[0]); i++) {
+				if (strcmp(*f, flag_levels[i].name) == 0 && api >= flag_levels[i].level)
+					sk_json_str(j, *f);
+			}
+		}
+		sk_json_array_close(j);
+	}
+	sk_json_map_close(j);
+}
+
+int cmd_features(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
+{
+	struct sk_usage u = { .operands = NULL, .min = 0, .max = 0, .opts = NULL };
+	int rc = sk_cli_parse(g, &u, &argc, &argv, err);
+	if (rc != SK_CLI_CONTINUE)
+		return rc;
+
+	struct sk_json j;
+	if (sk_json_init(&j, "    ", err) < 0)
+		return SK_EXIT_ERROR;
+	sk_json_map_open(&j);
+	sk_json_kstr(&j, "ociVersionMin", SK_OCI_VERSION_MIN);
+	sk_json_kstr(&j, "ociVersionMax", SK_OCI_VERSION);
+	sk_json_str(&j, "hooks");
+	sk_json_strv(&j, hooks, SIZE_MAX);
+	sk_json_str(&j, "mountOptions");
+	sk_json_strv(&j, mount_options, SIZE_MAX);
+
+	sk_json_str(&j, "linux");
+	sk_json_map_open(&j);
+	sk_json_str(&j, "namespaces");
+	sk_json_strv(&j, namespaces, SIZE_MAX);
+	sk_json_str(&j, "capabilities");
+	if (SK_FEAT_CAPABILITIES) {
+		sk_json_array_open(&j);
+		for (int cap = 0; sk_cap_name(cap); cap++)
+			sk_json_str(&j, sk_cap_name(cap));
+		sk_json_array_close(&j);
+	} else {
+		sk_json_empty_array(&j);
+	}
+	sk_json_str(&j, "cgroup");
+	sk_json_map_open(&j);
+	sk_json_kbool(&j, "v1", SK_FEAT_CGROUP_V1);
+	sk_json_kbool(&j, "v2", SK_FEAT_CGROUP_V2);
+	sk_json_kbool(&j, "systemd", SK_FEAT_CGROUP_SYSTEMD);
+	sk_json_kbool(&j, "systemdUser", SK_FEAT_CGROUP_SYSTEMD_USER);
+	sk_json_kbool(&j, "rdma", SK_FEAT_CGROUP_RDMA);
+	sk_json_map_close(&j);
+	gen_seccomp(&j);
+	gen_enabled(&j, "apparmor", SK_FEAT_APPARMOR);
+	gen_enabled(&j, "selinux", SK_FEAT_SELINUX);
+	gen_enabled(&j, "intelRdt", SK_FEAT_INTEL_RDT);
+	sk_json_str(&j, "mountExtensions");
+	sk_json_map_open(&j);
+	gen_enabled(&j, "idmap", SK_FEAT_IDMAP_MOUNTS);
+	sk_json_map_close(&j);
+	sk_json_map_close(&j);
+
+	const struct scmp_version *v = seccomp_version();
+	char ver[32];
+	snprintf(ver, sizeof(ver), "%u.%u.%u", v->major, v->minor, v->micro);
+	sk_json_str(&j, "annotations");
+	sk_json_map_open(&j);
+	sk_json_kstr(&j, "io.github.seccomp.libseccomp.version", ver);
+	sk_json_map_close(&j);
+	sk_json_map_close(&j);
+
+	const char *buf;
+	size_t len;
+	rc = SK_EXIT_ERROR;
+	if (sk_json_buf(&j, &buf, &len, err) == 0 && sk_out_write(buf, len, err) == 0)
+		rc = SK_EXIT_OK;
+	sk_json_free(&j);
+	return rc;
+}

@@ -1,0 +1,162 @@
+/* skiff: global options, the command table, and the one place where the
+ * final error is printed (see docs/cli.md for the formats). */
+#include <stdio.h>
+#include <string.h>
+
+#include <seccomp.h>
+
+#include "cli.h"
+#include "skiff/features.h"
+#include "skiff/log.h"
+#include "skiff/state.h"
+
+#define SK_CMD_ENTRY(name, flags, summary) { #name, cmd_##name, flags, summary },
+static const struct sk_command commands[] = {
+	SK_COMMANDS(SK_CMD_ENTRY)
+};
+#undef SK_CMD_ENTRY
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct sk_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static int print_help(const struct sk_opt *gopts, struct sk_err *err)
+{
+	if (sk_out(err, "Usage: skiff [global options] <command> [command options] [arguments]\n\n"
+		   "skiff runs containers from OCI bundles; its command line is runc's.\n\nCommands:\n") < 0)
+		return -1;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (sk_out(err, "  %-10s %s\n", commands[i].name, commands[i].summary) < 0)
+			return -1;
+	}
+	if (sk_out(err, "  %-10s %s\n\nGlobal options:\n", "help", "show this help, or a command's: help <command>") < 0 ||
+	    sk_opts_print_help(gopts, err) < 0 ||
+	    sk_out(err, "\nRun 'skiff <command> --help' for the options of a command.\n") < 0)
+		return -1;
+	return 0;
+}
+
+static int print_version(struct sk_err *err)
+{
+	const struct scmp_version *v = seccomp_version();
+	return sk_out(err, "skiff version %s\nspec: %s\nlibseccomp: %u.%u.%u\n", SKIFF_VERSION, SK_OCI_VERSION,
+		      v->major, v->minor, v->micro);
+}
+
+/* The final error, as one line: "skiff: <msg>" before a command was
+ * chosen, "skiff <command>: <msg>" after.  Also logged when --log names a
+ * file: containerd takes the last error from there. */
+static void report(const char *cmd, const struct sk_err *err)
+{
+	if (cmd)
+		fprintf(stderr, "skiff %s: %s\n", cmd, err->msg);
+	else
+		fprintf(stderr, "skiff: %s\n", err->msg);
+	if (sk_log_to_file())
+		sk_log(SK_LOG_ERROR, "%s", err->msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct sk_globals g = { .root = SK_DEFAULT_ROOT };
+	struct sk_err err = { 0 };
+	const char *log_format = "text", *criu = NULL, *rootless = NULL;
+	bool help = false, version = false;
+	/* --criu and --rootless are runc's; orchestrators pass them, so they
+	 * are accepted.  skiff has no checkpointing, and decides what needs
+	 * privileges from the config itself. */
+	const struct sk_opt gopts[] = {
+		{ "root", 0, SK_OPT_STRING, &g.root, "DIR", "directory for container state (default: " SK_DEFAULT_ROOT ")" },
+		{ "log", 0, SK_OPT_STRING, &g.log_path, "FILE", "write diagnostics to FILE instead of stderr" },
+		{ "log-format", 0, SK_OPT_STRING, &log_format, "text|json", "format of --log (default: text)" },
+		{ "debug", 0, SK_OPT_BOOL, &g.debug, NULL, "log debug messages" },
+		{ "systemd-cgroup", 0, SK_OPT_BOOL, &g.systemd_cgroup, NULL,
+		  "manage cgroups through systemd (not supported yet: commands that make cgroups refuse it)" },
+		{ "criu", 0, SK_OPT_STRING, &criu, "PATH", "accepted for runc compatibility, ignored" },
+		{ "rootless", 0, SK_OPT_STRING, &rootless, "true|false|auto", "accepted for runc compatibility, ignored" },
+		{ "version", 'v', SK_OPT_BOOL, &version, NULL, "print the version" },
+		{ "help", 'h', SK_OPT_BOOL, &help, NULL, "show this help" },
+		{ 0 }
+	};
+
+	int first = sk_opts_parse(gopts, argc, argv, &err);
+	if (first < 0) {
+		report(NULL, &err);
+		return SK_EXIT_USAGE;
+	}
+	if (strcmp(log_format, "text") != 0 && strcmp(log_format, "json") != 0) {
+		sk_error(&err, 0, "invalid --log-format \"%s\": must be text or json", log_format);
+		report(NULL, &err);
+		return SK_EXIT_USAGE;
+	}
+	g.log_json = strcmp(log_format, "json") == 0;
+	if (rootless && strcmp(rootless, "true") != 0 && strcmp(rootless, "false") != 0 &&
+	    strcmp(rootless, "auto") != 0) {
+		sk_error(&err, 0, "invalid --rootless \"%s\": must be true, false or auto", rootless);
+		report(NULL, &err);
+		return SK_EXIT_USAGE;
+	}
+	if (!*g.root) {
+		sk_error(&err, 0, "--root must not be empty");
+		report(NULL, &err);
+		return SK_EXIT_USAGE;
+	}
+	if (sk_log_init(g.log_path, g.log_json, g.debug, &err) < 0) {
+		report(NULL, &err);
+		return SK_EXIT_ERROR;
+	}
+	if (help || version) {
+		if ((help ? print_help(gopts, &err) : print_version(&err)) < 0) {
+			report(NULL, &err);
+			return SK_EXIT_ERROR;
+		}
+		return SK_EXIT_OK;
+	}
+	if (first >= argc) {
+		sk_error(&err, 0, "no command given (see skiff --help)");
+		report(NULL, &err);
+		return SK_EXIT_USAGE;
+	}
+
+	char **cargv = argv + first;
+	int cargc = argc - first;
+	/* `skiff help [command]` is `skiff --help` or `skiff command --help`. */
+	char *help_argv[3];
+	if (strcmp(cargv[0], "help") == 0) {
+		if (cargc > 2) {
+			sk_error(&err, 0, "expects at most 1 argument (<command>), got %d", cargc - 1);
+			report("help", &err);
+			return SK_EXIT_USAGE;
+		}
+		if (cargc == 1) {
+			if (print_help(gopts, &err) < 0) {
+				report("help", &err);
+				return SK_EXIT_ERROR;
+			}
+			return SK_EXIT_OK;
+		}
+		help_argv[0] = cargv[1];
+		help_argv[1] = "--help";
+		help_argv[2] = NULL;
+		cargv = help_argv;
+		cargc = 2;
+	}
+	g.cmd = find_command(cargv[0]);
+	if (!g.cmd) {
+		sk_error(&err, 0, "unknown command \"%s\" (see skiff --help)", cargv[0]);
+		report(NULL, &err);
+		return SK_EXIT_USAGE;
+	}
+	sk_debug("%s: root %s", g.cmd->name, g.root);
+	int rc = g.cmd->fn(&g, cargc, cargv, &err);
+	/* run and exec return the process's status with err left empty. */
+	if (rc != SK_EXIT_OK && err.msg[0])
+		report(g.cmd->name, &err);
+	return rc;
+}

@@ -1,0 +1,413 @@
+#include "skiff/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "skiff/features.h"
+#include "skiff/util.h"
+
+#define STATE_FILE "state.json"
+/* A state.json holds a few paths and the annotations: 1 MiB is far beyond
+ * any real one and bounds what a corrupted file can make us allocate. */
+#define STATE_MAX_BYTES (1024u * 1024u)
+
+static bool id_char(char c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return !first && (c == '_' || c == '+' || c == '.' || c == '-');
+}
+
+int sk_state_validate_id(const char *id, struct sk_err *err)
+{
+	size_t len = strnlen(id, SK_ID_MAX + 1);
+	if (len == 0)
+		return sk_error(err, EINVAL, "invalid container id: empty");
+	if (len > SK_ID_MAX)
+		return sk_error(err, EINVAL, "invalid container id: longer than %d bytes", SK_ID_MAX);
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return sk_error(err, EINVAL, "invalid container id \"%s\"", id);
+	for (size_t i = 0; i < len; i++) {
+		if (!id_char(id[i], i == 0))
+			return sk_error(err, EINVAL,
+					"invalid container id \"%.64s\": must match [a-zA-Z0-9][a-zA-Z0-9_+.-]*", id);
+	}
+	return 0;
+}
+
+int sk_state_open_root(const char *root, struct sk_err *err)
+{
+	if (sk_mkdir_p(root, 0700, err) < 0)
+		return sk_error_wrap(err, "state root");
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sk_error(err, errno, "open state root %s", root);
+	return fd;
+}
+
+int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
+{
+	if (sk_state_validate_id(id, err) < 0)
+		return -1;
+	if (create && mkdirat(root_fd, id, 0700) < 0) {
+		if (errno == EEXIST)
+			return sk_error(err, 0, "container \"%s\" already exists", id);
+		return sk_error(err, errno, "create state directory for \"%s\"", id);
+	}
+	int fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return sk_error(err, 0, "container \"%s\" does not exist", id);
+		return sk_error(err, errno, "open state directory of \"%s\"", id);
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return sk_error(err, e, "lock state directory of \"%s\"", id);
+		}
+	}
+	/* A delete that held the lock before us removed the directory: the
+	 * container is gone even though we opened it. */
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
+		close(fd);
+		return sk_error(err, e, "stat state directory of \"%s\"", id);
+	}
+	if (sb.st_nlink == 0) {
+		close(fd);
+		return sk_error(err, 0, "container \"%s\" does not exist", id);
+	}
+	return fd;
+}
+
+void sk_state_free(struct sk_state *st)
+{
+	free(st->id);
+	free(st->bundle);
+	free(st->rootfs);
+	free(st->created);
+	free(st->cgroup_path);
+	free(st->shim_socket);
+	for (size_t i = 0; i < st->n_annotations; i++) {
+		free(st->annotations[i].key);
+		free(st->annotations[i].value);
+	}
+	free(st->annotations);
+	memset(st, 0, sizeof(*st));
+}
+
+/* The value of key in the object obj, or NULL. */
+static yajl_val field(yajl_val obj, const char *key)
+{
+	for (size_t i = 0; i < obj->u.object.len; i++) {
+		if (strcmp(obj->u.object.keys[i], key) == 0)
+			return obj->u.object.values[i];
+	}
+	return NULL;
+}
+
+static int get_str(yajl_val obj, const char *key, bool required, char **out, struct sk_err *err)
+{
+	yajl_val v = field(obj, key);
+	if (!v || YAJL_IS_NULL(v)) {
+		if (required)
+			return sk_error(err, 0, "%s: %s: missing", STATE_FILE, key);
+		return 0;
+	}
+	if (!YAJL_IS_STRING(v))
+		return sk_error(err, 0, "%s: %s: must be a string", STATE_FILE, key);
+	*out = strdup(v->u.string);
+	if (!*out)
+		return sk_error(err, ENOMEM, "%s: %s", STATE_FILE, key);
+	return 0;
+}
+
+static int get_uint(yajl_val obj, const char *key, uint64_t max, uint64_t *out, struct sk_err *err)
+{
+	yajl_val v = field(obj, key);
+	if (!v)
+		return sk_error(err, 0, "%s: %s: missing", STATE_FILE, key);
+	if (!YAJL_IS_INTEGER(v) || v->u.number.i < 0 || (uint64_t)v->u.number.i > max)
+		return sk_error(err, 0, "%s: %s: must be an integer in [0, %" PRIu64 "]", STATE_FILE, key, max);
+	*out = (uint64_t)v->u.number.i;
+	return 0;
+}
+
+static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
+{
+	if (!YAJL_IS_OBJECT(root))
+		return sk_error(err, 0, "%s: not a JSON object", STATE_FILE);
+	uint64_t pid, owner;
+	if (get_str(root, "id", true, &st->id, err) < 0 ||
+	    get_uint(root, "pid", INT32_MAX, &pid, err) < 0 ||
+	    get_uint(root, "startTime", INT64_MAX, &st->start_time, err) < 0 ||
+	    get_str(root, "bundle", true, &st->bundle, err) < 0 ||
+	    get_str(root, "rootfs", true, &st->rootfs, err) < 0 ||
+	    get_str(root, "created", true, &st->created, err) < 0 ||
+	    get_str(root, "cgroupPath", false, &st->cgroup_path, err) < 0 ||
+	    get_uint(root, "owner", UINT32_MAX, &owner, err) < 0 ||
+	    get_str(root, "shimSocket", false, &st->shim_socket, err) < 0)
+		return -1;
+	st->pid = (pid_t)pid;
+	st->owner = (uid_t)owner;
+	yajl_val shim = field(root, "shim");
+	if (shim && !YAJL_IS_TRUE(shim) && !YAJL_IS_FALSE(shim))
+		return sk_error(err, 0, "%s: shim: must be a boolean", STATE_FILE);
+	st->shim = shim && YAJL_IS_TRUE(shim);
+
+	yajl_val ann = field(root, "annotations");
+	if (!ann || YAJL_IS_NULL(ann))
+		return 0;
+	if (!YAJL_IS_OBJECT(ann))
+		return sk_error(err, 0, "%s: annotations: must be an object", STATE_FILE);
+	size_t n = ann->u.object.len;
+	if (n == 0)
+		return 0;
+	st->annotations = calloc(n, sizeof(*st->annotations));
+	if (!st->annotations)
+		return sk_error(err, ENOMEM, "%s: annotations", STATE_FILE);
+	for (size_t i = 0; i < n; i++) {
+		yajl_val v = ann->u.object.values[i];
+		if (!YAJL_IS_STRING(v))
+			return sk_error(err, 0, "%s: annotations.%s: must be a string", STATE_FILE,
+					ann->u.object.keys[i]);
+		struct sk_kv *kv = &st->annotations[st->n_annotations++];
+		kv->key = strdup(ann->u.object.keys[i]);
+		kv->value = strdup(v->u.string);
+		if (!kv->key || !kv->value)
+			return sk_error(err, ENOMEM, "%s: annotations", STATE_FILE);
+	}
+	return 0;
+}
+
+int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	char *buf;
+	if (sk_read_file_at(dir_fd, STATE_FILE, STATE_MAX_BYTES, &buf, NULL, err) < 0)
+		return -1;
+	char ebuf[256];
+	yajl_val root = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
+	free(buf);
+	if (!root) {
+		/* yajl's message spans lines; keep the first. */
+		ebuf[strcspn(ebuf, "\n")] = '\0';
+		return sk_error(err, 0, "%s: %s", STATE_FILE, ebuf);
+	}
+	int rc = parse_state(root, out, err);
+	yajl_tree_free(root);
+	if (rc < 0)
+		sk_state_free(out);
+	return rc;
+}
+
+int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
+{
+	struct sk_json j;
+	if (sk_json_init(&j, NULL, err) < 0)
+		return -1;
+	sk_json_map_open(&j);
+	sk_json_kstr(&j, "id", st->id);
+	sk_json_kint(&j, "pid", st->pid);
+	sk_json_kuint(&j, "startTime", st->start_time);
+	sk_json_kstr(&j, "bundle", st->bundle);
+	sk_json_kstr(&j, "rootfs", st->rootfs);
+	sk_json_kstr(&j, "created", st->created);
+	if (st->cgroup_path)
+		sk_json_kstr(&j, "cgroupPath", st->cgroup_path);
+	sk_json_kuint(&j, "owner", st->owner);
+	sk_json_kbool(&j, "shim", st->shim);
+	if (st->shim_socket)
+		sk_json_kstr(&j, "shimSocket", st->shim_socket);
+	if (st->n_annotations) {
+		sk_json_str(&j, "annotations");
+		sk_json_map_open(&j);
+		for (size_t i = 0; i < st->n_annotations; i++)
+			sk_json_kstr(&j, st->annotations[i].key, st->annotations[i].value);
+		sk_json_map_close(&j);
+	}
+	sk_json_map_close(&j);
+	const char *buf;
+	size_t len;
+	int rc = sk_json_buf(&j, &buf, &len, err);
+	if (rc == 0)
+		rc = sk_write_file_atomic_at(dir_fd, STATE_FILE, buf, len, 0600, err);
+	sk_json_free(&j);
+	if (rc < 0)
+		return sk_error_wrap(err, "write state of \"%s\"", st->id);
+	return 0;
+}
+
+int sk_state_remove(int root_fd, const char *id, struct sk_err *err)
+{
+	if (sk_state_validate_id(id, err) < 0)
+		return -1;
+	int fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return sk_error(err, 0, "container \"%s\" does not exist", id);
+		return sk_error(err, errno, "open state directory of \"%s\"", id);
+	}
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return sk_error(err, e, "read state directory of \"%s\"", id);
+	}
+	int rc = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
+			rc = sk_error(err, errno, "remove %s/%s", id, de->d_name);
+			break;
+		}
+		errno = 0;
+	}
+	if (rc == 0 && errno != 0)
+		rc = sk_error(err, errno, "read state directory of \"%s\"", id);
+	closedir(d);
+	if (rc == 0 && unlinkat(root_fd, id, AT_REMOVEDIR) < 0)
+		rc = sk_error(err, errno, "remove state directory of \"%s\"", id);
+	return rc;
+}
+
+int sk_proc_parse_stat(const char *stat, char *state, uint64_t *start_time, struct sk_err *err)
+{
+	/* "pid (comm) S ppid ...": comm is free text, so the fields are
+	 * counted from the last ')'.  state is field 3, starttime field 22. */
+	const char *p = strrchr(stat, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return sk_error(err, EINVAL, "parse stat: no \"(comm) state\"");
+	*state = p[2];
+	p += 3;
+	for (int field_no = 4; field_no <= 22; field_no++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return sk_error(err, EINVAL, "parse stat: only %d fields", field_no - 1);
+		if (field_no == 22) {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(p, &end, 10);
+			if (errno || end == p || (*end && *end != ' ' && *end != '\n'))
+				return sk_error(err, EINVAL, "parse stat: bad starttime");
+			*start_time = v;
+			return 0;
+		}
+		p = strchr(p, ' ');
+		if (!p)
+			return sk_error(err, EINVAL, "parse stat: only %d fields", field_no);
+	}
+	return sk_error(err, EINVAL, "parse stat: no starttime");
+}
+
+int sk_proc_start_time(pid_t pid, uint64_t *out, struct sk_err *err)
+{
+	*out = 0;
+	char path[32], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	/* 1 KiB holds the fields up to starttime even with the longest comm
+	 * (15 bytes) and every number at its widest; the rest is not needed. */
+	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), err) < 0) {
+		if (err->errnum == ENOENT || err->errnum == ESRCH)
+			return sk_error(err, ESRCH, "process %d", (int)pid);
+		return -1;
+	}
+	char state;
+	uint64_t start;
+	if (sk_proc_parse_stat(buf, &state, &start, err) < 0)
+		return sk_error_wrap(err, "%s", path);
+	if (state == 'Z' || state == 'X')
+		return sk_error(err, ESRCH, "process %d", (int)pid);
+	*out = start;
+	return 0;
+}
+
+static bool cgroup_frozen(const char *cgroup_path)
+{
+	char path[4096], buf[8];
+	struct sk_err ignored;
+	int n = snprintf(path, sizeof(path), "%s/cgroup.freeze", cgroup_path);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return false;
+	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), &ignored) < 0)
+		return false;
+	return buf[0] == '1';
+}
+
+enum sk_status sk_state_status(int dir_fd, const struct sk_state *st)
+{
+	if (st->pid <= 0)
+		return SK_STATUS_STOPPED;
+	uint64_t start;
+	struct sk_err ignored;
+	/* An unreadable /proc entry is treated as gone: the status must be
+	 * given, and a process we cannot see is not one we can manage. */
+	if (sk_proc_start_time(st->pid, &start, &ignored) < 0 || start != st->start_time)
+		return SK_STATUS_STOPPED;
+	if (faccessat(dir_fd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return SK_STATUS_CREATED;
+	if (st->cgroup_path && cgroup_frozen(st->cgroup_path))
+		return SK_STATUS_PAUSED;
+	return SK_STATUS_RUNNING;
+}
+
+const char *sk_status_name(enum sk_status s)
+{
+	switch (s) {
+	case SK_STATUS_CREATING: return "creating";
+	case SK_STATUS_CREATED: return "created";
+	case SK_STATUS_RUNNING: return "running";
+	case SK_STATUS_PAUSED: return "paused";
+	case SK_STATUS_STOPPED: return "stopped";
+	}
+	return "unknown";
+}
+
+void sk_state_gen_oci(struct sk_json *j, const struct sk_state *st, enum sk_status status, const char *owner)
+{
+	sk_json_map_open(j);
+	sk_json_kstr(j, "ociVersion", SK_OCI_VERSION);
+	sk_json_kstr(j, "id", st->id);
+	sk_json_kint(j, "pid", status == SK_STATUS_STOPPED ? 0 : st->pid);
+	sk_json_kstr(j, "status", sk_status_name(status));
+	sk_json_kstr(j, "bundle", st->bundle ? st->bundle : "");
+	sk_json_kstr(j, "rootfs", st->rootfs ? st->rootfs : "");
+	sk_json_kstr(j, "created", st->created ? st->created : "");
+	sk_json_kstr(j, "owner", owner);
+	if (st->n_annotations) {
+		sk_json_str(j, "annotations");
+		sk_json_map_open(j);
+		for (size_t i = 0; i < st->n_annotations; i++)
+			sk_json_kstr(j, st->annotations[i].key, st->annotations[i].value);
+		sk_json_map_close(j);
+	}
+	sk_json_map_close(j);
+}
+
+char *sk_state_oci_json(const struct sk_state *st, enum sk_status status, struct sk_err *err)
+{
+	struct sk_json j;
+	if (sk_json_init(&j, "  ", err) < 0)
+		return NULL;
+	sk_state_gen_oci(&j, st, status, "");
+	char *out;
+	if (sk_json_take(&j, &out, err) < 0)
+		return NULL;
+	return out;
+}

@@ -1,0 +1,180 @@
+#include "skiff/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sk_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t *len, struct sk_err *err)
+{
+	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sk_error(err, errno, "open %s", path);
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		sk_error(err, errno, "stat %s", path);
+		goto fail;
+	}
+	if (sb.st_size < 0 || (size_t)sb.st_size > max) {
+		sk_error(err, EFBIG, "%s is larger than %zu bytes", path, max);
+		goto fail;
+	}
+	/* /proc and sysfs files report size 0: start small and grow. */
+	size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 4096;
+	size_t used = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		sk_error(err, ENOMEM, "read %s", path);
+		goto fail;
+	}
+	for (;;) {
+		if (used + 1 >= cap) {
+			/* used <= max here, so max + 2 always leaves room to read
+			 * the one byte that proves the file too large. */
+			size_t ncap = cap > (max + 2) / 2 ? max + 2 : cap * 2;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				free(buf);
+				sk_error(err, ENOMEM, "read %s", path);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + used, cap - used - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			sk_error(err, errno, "read %s", path);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used > max) {
+			free(buf);
+			sk_error(err, EFBIG, "%s is larger than %zu bytes", path, max);
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[used] = '\0';
+	*out = buf;
+	if (len)
+		*len = used;
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, struct sk_err *err)
+{
+	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return sk_error(err, errno, "open %s", path);
+	size_t used = 0;
+	while (used + 1 < cap) {
+		ssize_t n = read(fd, buf + used, cap - used - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			return sk_error(err, e, "read %s", path);
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	buf[used] = '\0';
+	return (ssize_t)used;
+}
+
+int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, struct sk_err *err)
+{
+	/* The pid keeps concurrent writers (which callers should exclude with
+	 * a lock anyway) from sharing a temporary file. */
+	char tmp[NAME_MAX + 1];
+	int n = snprintf(tmp, sizeof(tmp), ".%s.tmp-%ld", name, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return sk_error(err, ENAMETOOLONG, "write %s", name);
+	int fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return sk_error(err, errno, "create %s", tmp);
+	if (sk_write_all(fd, buf, len) < 0) {
+		sk_error(err, errno, "write %s", tmp);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		sk_error(err, errno, "fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		sk_error(err, errno, "close %s", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dir_fd, tmp, dir_fd, name) < 0) {
+		sk_error(err, errno, "rename %s to %s", tmp, name);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dir_fd, tmp, 0);
+	return -1;
+}
+
+int sk_mkdir_p(const char *path, mode_t mode, struct sk_err *err)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+	if (len == 0 || len >= sizeof(buf))
+		return sk_error(err, len ? ENAMETOOLONG : ENOENT, "mkdir \"%s\"", path);
+	memcpy(buf, path, len + 1);
+	/* Walk the separators; each prefix is created if missing.  The last
+	 * component is handled after the loop. */
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return sk_error(err, errno, "mkdir %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0) {
+		if (errno != EEXIST)
+			return sk_error(err, errno, "mkdir %s", buf);
+		struct stat sb;
+		if (stat(buf, &sb) < 0)
+			return sk_error(err, errno, "stat %s", buf);
+		if (!S_ISDIR(sb.st_mode))
+			return sk_error(err, ENOTDIR, "mkdir %s", buf);
+	}
+	return 0;
+}
