@@ -33,6 +33,17 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A listing of the directory at fd from its start: an fd of its own, as a
+ * dup() would share (and leave at the end) the offset of fd. */
+static DIR *opendir_at(int fd)
+{
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0)
+		close(dfd);
+	return d;
+}
+
 /* The whole of a file of unknown size, NUL-terminated and malloc()ed.
  * Errors name dir/name. */
 static int read_all(int dir_fd, const char *dir, const char *name, char **out, size_t *len, struct sk_err *err)
@@ -558,13 +569,9 @@ static int collect(int dir_fd, const char *path, int depth, struct pidset *s, st
 		p = end + (*end == '\n');
 	}
 	free(text);
-	int dfd = dup(dir_fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = opendir_at(dir_fd);
+	if (!d)
 		return sk_error(err, errno, "list \"%s\"", path);
-	}
 	int rc = 0;
 	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
 		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -720,13 +727,9 @@ static int busy_error(const struct sk_cgroup *cg, const char *where, int e, stru
 /* Find a sub-cgroup of fd: its name into name, 1; 0 when none; -1. */
 static int first_subdir(int fd, char *name, size_t size)
 {
-	int dfd = dup(fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = opendir_at(fd);
+	if (!d)
 		return -1;
-	}
 	int found = 0;
 	for (struct dirent *e; (e = readdir(d));) {
 		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
@@ -900,13 +903,9 @@ static int stats_io(const struct sk_cgroup *cg, struct sk_cgroup_stats *st, stru
 /* hugetlb.<size>.current for every page size the kernel offers. */
 static int stats_hugetlb(const struct sk_cgroup *cg, struct sk_cgroup_stats *st, struct sk_err *err)
 {
-	int dfd = dup(cg->dir_fd);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		if (dfd >= 0)
-			close(dfd);
+	DIR *d = opendir_at(cg->dir_fd);
+	if (!d)
 		return sk_error(err, errno, "list \"%s\"", cg->path);
-	}
 	size_t cap = 0;
 	int rc = 0;
 	for (struct dirent *e; (e = readdir(d));) {

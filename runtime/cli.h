@@ -72,6 +72,11 @@ struct sk_command {
 
 /* The commands, in the order `skiff --help` lists them. */
 #define SK_COMMANDS(X) \
+	X(create, 0, "create a container from a bundle; its process waits for start") \
+	X(start, SK_CMD_NO_CGROUP, "start the process of a created container") \
+	X(run, 0, "create and start a container, wait for it, delete it") \
+	X(kill, SK_CMD_NO_CGROUP, "send a signal to a container's process") \
+	X(delete, 0, "delete a stopped container (--force: any)") \
 	X(features, SK_CMD_NO_CGROUP, "print the features this build of skiff implements (JSON)") \
 	X(list, SK_CMD_NO_CGROUP, "list the containers under --root") \
 	X(spec, SK_CMD_NO_CGROUP, "write a default config.json into a bundle") \

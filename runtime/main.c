@@ -134,12 +134,17 @@ int main(int argc, char **argv)
 			report("help", &err);
 			return SK_EXIT_USAGE;
 		}
-		if (cargc == 1) {
+		if (cargc == 1 || strcmp(cargv[1], "--help") == 0 || strcmp(cargv[1], "-h") == 0) {
 			if (print_help(gopts, &err) < 0) {
 				report("help", &err);
 				return SK_EXIT_ERROR;
 			}
 			return SK_EXIT_OK;
+		}
+		if (cargv[1][0] == '-') {
+			sk_error(&err, 0, "unknown flag %s", cargv[1]);
+			report("help", &err);
+			return SK_EXIT_USAGE;
 		}
 		help_argv[0] = cargv[1];
 		help_argv[1] = "--help";

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmount.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +20,6 @@
 
 /* mount(2) copies at most a page of fs data. */
 #define DATA_MAX 4095
-
-#define MS_PROPAGATION (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 
 int sk_path_clean(char *out, size_t cap, const char *in, struct sk_err *err)
 {

@@ -530,8 +530,8 @@ static int read_json(const char *name, const char *buf, size_t len, struct build
 	 * explicitly), no comments, exactly one value. */
 	yajl_config(h, yajl_dont_validate_strings, 0);
 	yajl_config(h, yajl_allow_comments, 0);
-	const unsigned char *text_ = (const unsigned char *)buf;
-	yajl_status st = yajl_parse(h, text_, len);
+	const unsigned char *in = (const unsigned char *)buf;
+	yajl_status st = yajl_parse(h, in, len);
 	bool at_end = false;
 	if (st == yajl_status_ok) {
 		/* What fails only now (premature EOF, a number cut short) is
@@ -548,7 +548,7 @@ static int read_json(const char *name, const char *buf, size_t len, struct build
 	if (st == yajl_status_client_canceled) {
 		snprintf(problem, sizeof(problem), "%s", b->problem);
 	} else {
-		unsigned char *msg = yajl_get_error(h, 0, text_, len);
+		unsigned char *msg = yajl_get_error(h, 0, in, len);
 		if (msg) {
 			/* "lexical error: invalid char in json text.\n": one
 			 * line, without the stop */
@@ -1131,10 +1131,10 @@ static bool page_size_ok(const char *s)
 /* Names written into cgroup files as "<name> <value>": one word. */
 static int check_word(struct ctx *c, const char *s)
 {
+	bool ok = *s;
 	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return fail(c, "must be a name without blanks");
-	return *s ? 0 : fail(c, "must be a name without blanks");
+		ok &= (unsigned char)*p > ' ' && *p != 0x7f;
+	return ok ? 0 : fail(c, "must be a non-empty name without blanks");
 }
 
 /* A unified key names a file in the cgroup directory: "memory.high". */
@@ -1843,9 +1843,8 @@ static int parse_linux(struct ctx *c, const struct jv *v, void *out)
 	    get_obj(c, v, "seccomp", &l->seccomp.present, parse_seccomp, &l->seccomp))
 		return -1;
 	/* "" is runc's "leave it alone". */
-	const struct jv *prop = enter(c, v, "rootfsPropagation", &mark);
+	const struct jv *prop = member(v, "rootfsPropagation");
 	bool empty = prop && prop->type == J_STR && !prop->u.s[0];
-	leave(c, mark);
 	if ((!empty && get_sym(c, v, "rootfsPropagation", false, TAB(propagations), "propagation",
 			       &l->rootfs_propagation)) ||
 	    get_list(c, v, "maskedPaths", sizeof(char *), &l->masked_paths, &l->n_masked_paths, item_path) ||

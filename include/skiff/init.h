@@ -25,6 +25,8 @@ struct sk_init {
 	int sync_fd;                   /* child's end */
 	int fifo_fd;                   /* exec.fifo, read end, non-blocking */
 	int console_fd;                /* --console-socket (or run's socketpair), -1 */
+	int parent_fds[6];             /* the parent's own fds (the lock among
+					* them): closed first thing, -1 = none */
 	int n_keep_fds;                /* fds 3..3+n-1 pass to the process */
 	bool no_pivot;
 	bool no_new_keyring;

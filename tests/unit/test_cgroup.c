@@ -468,11 +468,34 @@ static struct sk_spec spec_at(const char *cgpath)
 	return s;
 }
 
+/* What a test made, so a failed one leaves no process or cgroup behind. */
+static char made_paths[8][512];
+
+static void cleanup(void)
+{
+	for (size_t i = 0; i < sizeof(made_paths) / sizeof(made_paths[0]); i++) {
+		struct sk_cgroup cg;
+		struct sk_err err;
+		if (!made_paths[i][0] || sk_cgroup_open(made_paths[i], &cg, &err))
+			continue;
+		sk_cgroup_kill(&cg, &err);
+		sk_cgroup_destroy(&cg, &err);
+		sk_cgroup_close(&cg);
+	}
+}
+
+TestSuite(cgroup_root, .fini = cleanup);
+
 static void prepare_ok(struct sk_spec *s, struct sk_cgroup *cg)
 {
 	struct sk_err err = { 0 };
 	cr_assert_eq(sk_cgroup_prepare(s, "ut", cg, &err), 0, "prepare: %s", err.msg);
 	cr_assert_geq(cg->dir_fd, 0);
+	for (size_t i = 0; i < sizeof(made_paths) / sizeof(made_paths[0]); i++)
+		if (!made_paths[i][0]) {
+			snprintf(made_paths[i], sizeof(made_paths[i]), "%s", cg->path);
+			break;
+		}
 }
 
 static void destroy_ok(struct sk_cgroup *cg)

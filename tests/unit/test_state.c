@@ -228,6 +228,8 @@ Test(state, lock_is_exclusive)
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		/* The inherited fd shares the parent's lock: drop it. */
+		close(dir);
 		struct sk_err cerr = { 0 };
 		int fd = sk_state_lock(root, "c4", false, &cerr);
 		_exit(fd < 0 && strcmp(cerr.msg, "container \"c4\" does not exist") == 0 ? 0 : 1);
@@ -247,7 +249,7 @@ Test(state, parse_stat)
 	char state = 0;
 	uint64_t start = 0;
 	/* comm "a) (b c" : parentheses and spaces; starttime is field 22. */
-	const char *line = "1234 (a) (b c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 98765 23 24 25\n";
+	const char *line = "1234 (a) (b c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 98765 23 24 25\n";
 	cr_assert_eq(sk_proc_parse_stat(line, &state, &start, &err), 0, "%s", err.msg);
 	cr_assert_eq(state, 'S');
 	cr_assert_eq(start, 98765);
@@ -256,7 +258,7 @@ Test(state, parse_stat)
 		"1234 (a S 1 2",                                     /* no ')' */
 		"1234 (a)",                                          /* nothing after */
 		"1234 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16", /* too short */
-		"1234 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 x 23",
+		"1234 (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x 23",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(sk_proc_parse_stat(bad[i], &state, &start, &err), -1, "\"%s\" must be refused", bad[i]);

@@ -160,28 +160,35 @@ static void reserve_keep_fds(int n)
 		}
 }
 
-static int keep_fds(const struct sk_create_opts *o, struct sk_spec *s, struct sk_err *err)
+/* --preserve-fds plus systemd's LISTEN_FDS, which pass through. */
+static int count_keep_fds(const struct sk_create_opts *o, long *listen, struct sk_err *err)
 {
-	int n = o->preserve_fds;
+	*listen = 0;
 	const char *lf = getenv("LISTEN_FDS");
 	if (lf && *lf) {
 		char *end;
-		long v = strtol(lf, &end, 10);
-		if (*end || v < 0 || v > 1024)
+		*listen = strtol(lf, &end, 10);
+		if (*end || *listen < 0 || *listen > 1024)
 			return sk_error(err, EINVAL, "LISTEN_FDS=\"%s\"", lf);
-		/* systemd socket activation passes through: the process is pid 1 of its namespace. */
-		n += (int)v;
-		char **env = realloc(s->process.env, (s->process.n_env + 3) * sizeof(char *));
-		if (!env)
-			return sk_error(err, ENOMEM, "LISTEN_FDS");
-		s->process.env = env;
-		char buf[32];
-		snprintf(buf, sizeof(buf), "LISTEN_FDS=%ld", v);
-		env[s->process.n_env++] = strdup(buf);
-		env[s->process.n_env++] = strdup("LISTEN_PID=1");
-		env[s->process.n_env] = NULL;
 	}
-	return n;
+	return o->preserve_fds + (int)*listen;
+}
+
+/* The process is pid 1 of its namespace: tell it the fds are its own. */
+static int add_listen_env(struct sk_spec *s, long listen, struct sk_err *err)
+{
+	if (!listen)
+		return 0;
+	char **env = realloc(s->process.env, (s->process.n_env + 3) * sizeof(char *));
+	if (!env)
+		return sk_error(err, ENOMEM, "LISTEN_FDS");
+	s->process.env = env;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "LISTEN_FDS=%ld", listen);
+	env[s->process.n_env++] = strdup(buf);
+	env[s->process.n_env++] = strdup("LISTEN_PID=1");
+	env[s->process.n_env] = NULL;
+	return 0;
 }
 
 static void create_cleanup(struct create *c)
@@ -258,11 +265,8 @@ static int clone_init(struct create *c, struct sk_init *in, struct sk_err *err)
 		args.cgroup = (uint64_t)c->cg.dir_fd;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0) {
-		close(c->sync[0]);
-		c->sync[0] = -1;
+	if (pid == 0)
 		sk_init_main(in);
-	}
 	int e = errno;
 	if (sk_ns_restore_pid(saved_pidns, err) < 0)
 		return -1;
@@ -394,15 +398,17 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		return sk_error(err, EINVAL, "--preserve-fds must not be negative");
 	if (sk_state_validate_id(o->id, err) < 0)
 		return -1;
+	long listen;
+	int n_keep = count_keep_fds(o, &listen, err);
+	if (n_keep < 0)
+		return -1;
+	reserve_keep_fds(n_keep);
 	c.root_fd = sk_state_open_root(o->root, err);
 	if (c.root_fd < 0)
 		goto out;
-	if (load_bundle(&c, err) < 0 || check_spec(&c, err) < 0 || compile(&c, err) < 0)
+	if (load_bundle(&c, err) < 0 || check_spec(&c, err) < 0 || add_listen_env(&c.spec, listen, err) < 0 ||
+	    compile(&c, err) < 0)
 		goto out;
-	int n_keep = keep_fds(o, &c.spec, err);
-	if (n_keep < 0)
-		goto out;
-	reserve_keep_fds(n_keep);
 	c.dir_fd = sk_state_lock(c.root_fd, o->id, true, err);
 	if (c.dir_fd < 0)
 		goto out;
@@ -448,6 +454,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.console_fd = c.console_fd, .n_keep_fds = n_keep, .no_pivot = o->no_pivot,
 		.no_new_keyring = o->no_new_keyring,
 		.child_hooks = h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER],
+		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? c.cg.dir_fd : -1, -1 },
 	};
 	if (sk_mount_plan_prepare(&c.mounts, err) < 0)
 		goto fail;

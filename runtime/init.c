@@ -149,6 +149,9 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	char *state_json = NULL;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (size_t i = 0; i < sizeof(c->parent_fds) / sizeof(c->parent_fds[0]); i++)
+		if (c->parent_fds[i] >= 0)
+			close(c->parent_fds[i]);
 	set_namespaces(c, &err);
 
 	if (!c->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&

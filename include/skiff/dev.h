@@ -1,0 +1,20 @@
+/* dev: the container's /dev, made by its init before pivot (rootfs.c calls
+ * it at the end of sk_rootfs_setup; it is skipped when /dev is a bind
+ * mount, as runc does).  Like runc: the default devices null, zero, full,
+ * random, urandom and tty (0666, root), the symlinks fd, stdin, stdout,
+ * stderr and core (when the host has /proc/kcore), the pts and shm
+ * directories, linux.devices, then ptmx -> pts/ptmx when /dev/pts is a
+ * devpts mount.  Device nodes are made with mknod, or in a user namespace
+ * (where mknod is refused) by bind-mounting the host's node onto an empty
+ * file.  An entry that already exists is left alone.  No allocation. */
+#ifndef SKIFF_DEV_H
+#define SKIFF_DEV_H
+
+#include "skiff/error.h"
+#include "skiff/rootfs.h"
+
+/* rootfd: the rootfs (after its self-bind), an O_PATH directory fd.
+ * Expects umask 0 (sk_rootfs_setup sets it). */
+int sk_dev_setup(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err);
+
+#endif

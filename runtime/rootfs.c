@@ -1,0 +1,812 @@
+/* rootfs: the child side of the mount plan, pivot_root and the finishing
+ * touches (masked and read-only paths).  See rootfs.h.  Nothing here
+ * allocates: it runs in the container's init after the clone. */
+#include "skiff/rootfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "skiff/dev.h"
+#include "skiff/util.h"
+
+/* Kernel's limit on symlinks followed in one lookup, used for ours. */
+#define MAX_SYMLINKS 40
+/* tmpcopyup recursion bound: each level holds a 4 KiB buffer. */
+#define COPYUP_MAX_DEPTH 64
+
+const char *sk_fd_path(char *buf, int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	/* EAGAIN: a concurrent rename made the kernel unsure; just retry. */
+	for (int tries = 0;; tries++) {
+		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN || tries == 16)
+			return fd;
+	}
+}
+
+/* The missing component buf[pos..end] (NUL-terminated there; save is the
+ * byte it replaced) is a dangling symlink in dir: splice its target into
+ * buf in place of buf[..end] so the walk can restart. */
+static int splice_symlink(int dir, char *buf, size_t pos, size_t end, char save, struct sk_err *err)
+{
+	char link[PATH_MAX], tmp[PATH_MAX];
+	ssize_t ln = readlinkat(dir, buf + pos, link, sizeof(link) - 1);
+	if (ln < 0)
+		return sk_error(err, errno == EINVAL ? EEXIST : errno, "create \"%s\" in rootfs", buf);
+	link[ln] = '\0';
+	buf[end] = save;
+	bool more = save != '\0';
+	int n = snprintf(tmp, sizeof(tmp), "%.*s%s%s%s", link[0] == '/' ? 0 : (int)pos, buf, link,
+			 more ? "/" : "", more ? buf + end + 1 : "");
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return sk_error(err, ENAMETOOLONG, "follow \"%s\" in rootfs", buf);
+	memcpy(buf, tmp, (size_t)n + 1);
+	return 0;
+}
+
+int sk_rootfs_resolve(int rootfd, const char *path, enum sk_rootfs_create create, int *out,
+		      struct sk_err *err)
+{
+	int fd = open_in_root(rootfd, path, O_PATH);
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	if (errno != ENOENT || create == SK_CREATE_NONE)
+		return sk_error(err, errno, "open \"%s\" in rootfs", path);
+
+	/* Slow path: walk the components, each prefix opened from the root
+	 * (so ".." and symlinks resolve as they would in the container), and
+	 * create what is missing in the directory it belongs to. */
+	char buf[PATH_MAX];
+	if (strlen(path) >= sizeof(buf))
+		return sk_error(err, ENAMETOOLONG, "open \"%.64s...\" in rootfs", path);
+	strcpy(buf, path);
+	int links = 0;
+restart:;
+	int dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+	if (dir < 0)
+		return sk_error(err, errno, "dup");
+	size_t pos = 0;
+	for (;;) {
+		pos += strspn(buf + pos, "/");
+		if (!buf[pos])
+			break;
+		size_t end = pos + strcspn(buf + pos, "/");
+		bool more = buf[end] && buf[end + strspn(buf + end, "/")];
+		char save = buf[end];
+		buf[end] = '\0';
+		int nfd = open_in_root(rootfd, buf, O_PATH);
+		if (nfd < 0 && errno == ENOENT) {
+			int r;
+			if (!more && create == SK_CREATE_FILE) {
+				r = openat(dir, buf + pos, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(dir, buf + pos, 0755);
+			}
+			if (r < 0 && errno == EEXIST) {
+				if (++links > MAX_SYMLINKS) {
+					close(dir);
+					return sk_error(err, ELOOP, "open \"%s\" in rootfs", path);
+				}
+				int sr = splice_symlink(dir, buf, pos, end, save, err);
+				close(dir);
+				if (sr < 0)
+					return -1;
+				goto restart;
+			}
+			if (r < 0) {
+				int e = errno;
+				close(dir);
+				return sk_error(err, e, "%s \"%s\" in rootfs",
+						!more && create == SK_CREATE_FILE ? "create" : "mkdir", buf);
+			}
+			nfd = open_in_root(rootfd, buf, O_PATH);
+		}
+		if (nfd < 0) {
+			int e = errno;
+			close(dir);
+			return sk_error(err, e, "open \"%s\" in rootfs", buf);
+		}
+		buf[end] = save;
+		close(dir);
+		dir = nfd;
+		pos = end;
+	}
+	*out = dir;
+	return 0;
+}
+
+static int mnt_id(int fd, uint64_t *id)
+{
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx) < 0)
+		return -1;
+	*id = sx.stx_mnt_id;
+	return 0;
+}
+
+/* An fd of what was just mounted on below (an fd of the covered target):
+ * the path is opened again, and must now land on another mount. */
+static int reopen_top(int rootfd, const char *path, int below, int *top, struct sk_err *err)
+{
+	uint64_t a, b;
+	if (sk_rootfs_resolve(rootfd, path, SK_CREATE_NONE, top, err) < 0)
+		return -1;
+	if (mnt_id(below, &a) < 0 || mnt_id(*top, &b) < 0) {
+		int e = errno;
+		close(*top);
+		*top = -1;
+		return sk_error(err, e, "statx \"%s\"", path);
+	}
+	if (a == b) {
+		close(*top);
+		*top = -1;
+		return sk_error(err, ESTALE, "\"%s\" is not the new mount after mounting", path);
+	}
+	return 0;
+}
+
+/* Flags of fd's mount that a remount must keep: in a user namespace they
+ * are locked when they came from a more privileged one. */
+static int locked_flags(int fd, unsigned long *out, struct sk_err *err)
+{
+	struct statvfs sv;
+	if (fstatvfs(fd, &sv) < 0)
+		return sk_error(err, errno, "statvfs");
+	*out = 0;
+	if (sv.f_flag & ST_RDONLY)
+		*out |= MS_RDONLY;
+	if (sv.f_flag & ST_NOSUID)
+		*out |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		*out |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		*out |= MS_NOEXEC;
+	return 0;
+}
+
+/* ---- tmpcopyup ------------------------------------------------------------------ */
+
+static int copy_tree(int src, int dst, int depth, struct sk_err *err);
+
+static __attribute__((noinline)) int copy_symlink(int src, int dst, const char *name, struct sk_err *err)
+{
+	char link[PATH_MAX];
+	ssize_t n = readlinkat(src, name, link, sizeof(link) - 1);
+	if (n < 0)
+		return sk_error(err, errno, "readlink \"%s\"", name);
+	link[n] = '\0';
+	if (symlinkat(link, dst, name) < 0)
+		return sk_error(err, errno, "symlink \"%s\"", name);
+	return 0;
+}
+
+static int copy_file(int src, int dst, const char *name, off_t size, struct sk_err *err)
+{
+	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return sk_error(err, errno, "open \"%s\"", name);
+	int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		int e = errno;
+		close(in);
+		return sk_error(err, e, "create \"%s\"", name);
+	}
+	int rc = 0;
+	for (off_t done = 0; done < size;) {
+		ssize_t n = sendfile(out, in, NULL, (size_t)(size - done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = sk_error(err, errno, "copy \"%s\"", name);
+			break;
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	close(in);
+	close(out);
+	return rc;
+}
+
+static int copy_entry(int src, int dst, const char *name, int depth, struct sk_err *err)
+{
+	struct stat sb;
+	if (fstatat(src, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return sk_error(err, errno, "stat \"%s\"", name);
+	int r = 0;
+	switch (sb.st_mode & S_IFMT) {
+	case S_IFDIR: {
+		if (mkdirat(dst, name, 0700) < 0)
+			return sk_error(err, errno, "mkdir \"%s\"", name);
+		int s2 = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int d2 = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s2 < 0 || d2 < 0)
+			r = sk_error(err, errno, "open \"%s\"", name);
+		else
+			r = copy_tree(s2, d2, depth + 1, err);
+		if (s2 >= 0)
+			close(s2);
+		if (d2 >= 0)
+			close(d2);
+		if (r < 0)
+			return sk_error_wrap(err, "%s", name);
+		break;
+	}
+	case S_IFREG:
+		r = copy_file(src, dst, name, sb.st_size, err);
+		break;
+	case S_IFLNK:
+		r = copy_symlink(src, dst, name, err);
+		break;
+	default:
+		if (mknodat(dst, name, sb.st_mode, sb.st_rdev) < 0)
+			r = sk_error(err, errno, "mknod \"%s\"", name);
+		break;
+	}
+	if (r < 0)
+		return -1;
+	/* EINVAL: the owner is not mapped in this user namespace; the copy
+	 * stays root's. */
+	if (fchownat(dst, name, sb.st_uid, sb.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
+		return sk_error(err, errno, "chown \"%s\"", name);
+	/* After chown, which clears set-id bits. */
+	if (!S_ISLNK(sb.st_mode) && fchmodat(dst, name, sb.st_mode & 07777, 0) < 0)
+		return sk_error(err, errno, "chmod \"%s\"", name);
+	struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
+	if (utimensat(dst, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return sk_error(err, errno, "set times of \"%s\"", name);
+	return 0;
+}
+
+static int copy_tree(int src, int dst, int depth, struct sk_err *err)
+{
+	char buf[4096] __attribute__((aligned(8)));
+	if (depth > COPYUP_MAX_DEPTH)
+		return sk_error(err, ELOOP, "deeper than %d directories", COPYUP_MAX_DEPTH);
+	for (;;) {
+		ssize_t n = getdents64(src, buf, sizeof(buf));
+		if (n < 0)
+			return sk_error(err, errno, "read directory");
+		if (n == 0)
+			return 0;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+				continue;
+			if (copy_entry(src, dst, d->d_name, depth, err) < 0)
+				return -1;
+		}
+	}
+}
+
+/* Fill the tmpfs top with what it covers (old, the directory opened before
+ * mounting), giving its root the covered directory's owner and, unless the
+ * options chose one, mode. */
+static int copyup(int old, int top, const struct sk_mount_step *st, struct sk_err *err)
+{
+	int dst = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dst < 0)
+		return sk_error(err, errno, "open");
+	struct stat sb;
+	int rc = -1;
+	if (fstat(old, &sb) < 0) {
+		sk_error(err, errno, "stat");
+		goto out;
+	}
+	if (fchown(dst, sb.st_uid, sb.st_gid) < 0 && errno != EINVAL) {
+		sk_error(err, errno, "chown");
+		goto out;
+	}
+	if ((!st->data || !strstr(st->data, "mode=")) && fchmod(dst, sb.st_mode & 07777) < 0) {
+		sk_error(err, errno, "chmod");
+		goto out;
+	}
+	rc = copy_tree(old, dst, 0, err);
+out:
+	close(dst);
+	return rc;
+}
+
+/* ---- one plan step ---------------------------------------------------------------- */
+
+/* The init's cgroup directory on the host's cgroup2 mount, for binding
+ * when there is no cgroup namespace. */
+static int cgroup_dir(const struct sk_mount_plan *plan, char *out, size_t cap, struct sk_err *err)
+{
+	if (!plan->cgroup2_mount)
+		return sk_error(err, ENOENT, "no cgroup2 mount found on the host");
+	char text[4096];
+	if (sk_read_small_at(AT_FDCWD, "/proc/self/cgroup", text, sizeof(text), err) < 0)
+		return -1;
+	const char *p = text;
+	while (p && strncmp(p, "0::", 3)) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return sk_error(err, ENOENT, "no cgroup2 entry in /proc/self/cgroup");
+	p += 3;
+	int n = snprintf(out, cap, "%s%.*s", plan->cgroup2_mount, (int)strcspn(p, "\n"), p);
+	if (n < 0 || (size_t)n >= cap)
+		return sk_error(err, ENAMETOOLONG, "cgroup path");
+	return 0;
+}
+
+/* Paths of procfs that may be mounted over (lxcfs-style), besides /proc. */
+static const char *const proc_ok[] = {
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+	"/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev",
+	"/proc/sys/kernel/ns_last_pid",
+};
+
+/* Refuse a target inside procfs (reached by path or a symlink), where a
+ * mount could hide /proc/self/attr or similar from the runtime. */
+static int check_proc(const struct sk_rootfs_ctx *c, int fd, const struct sk_mount_step *st, struct sk_err *err)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return sk_error(err, errno, "mounts[%zu]: statfs \"%s\"", st->index, st->destination);
+	if (sf.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	char fdp[32], where[PATH_MAX];
+	ssize_t n = readlink(sk_fd_path(fdp, fd), where, sizeof(where) - 1);
+	if (n < 0)
+		return sk_error(err, errno, "mounts[%zu]: readlink \"%s\"", st->index, fdp);
+	where[n] = '\0';
+	size_t rl = strlen(c->rootfs);
+	const char *rel = where + rl;
+	if (!strncmp(where, c->rootfs, rl) && *rel == '/') {
+		if (!strcmp(rel, "/proc"))
+			return 0;
+		for (size_t i = 0; i < sizeof(proc_ok) / sizeof(proc_ok[0]); i++)
+			if (!strcmp(rel, proc_ok[i]))
+				return 0;
+	}
+	return sk_error(err, EPERM, "mounts[%zu]: destination \"%s\" is \"%s\" in procfs: refused", st->index,
+			st->destination, where);
+}
+
+/* Bind src onto fd, then remount with the step's other flags (keeping the
+ * locked ones in a user namespace).  *top gets the new mount when asked
+ * for or needed. */
+static int bind_onto(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, int fd,
+		     const char *src, unsigned long flags, bool want_top, int *top, struct sk_err *err)
+{
+	char fdp[32];
+	if (mount(src, sk_fd_path(fdp, fd), NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+		return sk_error(err, errno, "mounts[%zu]: bind \"%s\" on \"%s\"", st->index, src, st->destination);
+	unsigned long extra = flags & ~(unsigned long)(MS_BIND | MS_REC);
+	if (!extra && !want_top)
+		return 0;
+	if (reopen_top(rootfd, st->destination, fd, top, err) < 0)
+		return sk_error_wrap(err, "mounts[%zu]", st->index);
+	if (!extra)
+		return 0;
+	unsigned long keep = 0;
+	if (c->userns && locked_flags(*top, &keep, err) < 0)
+		return sk_error_wrap(err, "mounts[%zu]: \"%s\"", st->index, st->destination);
+	if (mount(NULL, sk_fd_path(fdp, *top), NULL, MS_REMOUNT | MS_BIND | extra | keep, NULL) < 0)
+		return sk_error(err, errno, "mounts[%zu]: remount the bind mount on \"%s\"", st->index,
+				st->destination);
+	return 0;
+}
+
+/* fs data without its gid= option, for devpts in a user namespace where
+ * the group (tty, 5) is not mapped. */
+static void strip_gid(const char *data, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (const char *p = data; *p;) {
+		size_t n = strcspn(p, ",");
+		if (strncmp(p, "gid=", 4) && o + n + 2 <= cap) {
+			if (o)
+				out[o++] = ',';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	out[o] = '\0';
+}
+
+static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err)
+{
+	char fdp[32], cgdir[PATH_MAX];
+	bool bind = st->kind == SK_MOUNT_BIND;
+	const char *src = st->source;
+	if (st->kind == SK_MOUNT_CGROUP && !c->new_cgroupns) {
+		if (cgroup_dir(c->plan, cgdir, sizeof(cgdir), err) < 0)
+			return sk_error_wrap(err, "mounts[%zu]: cgroup on \"%s\"", st->index, st->destination);
+		bind = true;
+		src = cgdir;
+	}
+
+	enum sk_rootfs_create create = SK_CREATE_DIR;
+	if (bind) {
+		struct stat sb;
+		if ((st->idmap ? fstat(st->tree_fd, &sb) : stat(src, &sb)) < 0)
+			return sk_error(err, errno, "mounts[%zu]: source \"%s\"", st->index, src);
+		if (!S_ISDIR(sb.st_mode))
+			create = SK_CREATE_FILE;
+	}
+	int fd, top = -1, old = -1, rc = -1;
+	if (sk_rootfs_resolve(rootfd, st->destination, create, &fd, err) < 0)
+		return sk_error_wrap(err, "mounts[%zu]", st->index);
+	if (check_proc(c, fd, st, err) < 0)
+		goto out;
+
+	bool post = st->n_propagation || st->attr_set || st->attr_clr || st->copyup;
+	if (st->idmap) {
+		if (move_mount(st->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+			sk_error(err, errno, "mounts[%zu]: move the idmapped \"%s\" onto \"%s\"", st->index, src,
+				 st->destination);
+			goto out;
+		}
+		/* The tree fd now names the attached mount. */
+		top = st->tree_fd;
+		unsigned long extra = st->flags & ~(unsigned long)(MS_BIND | MS_REC), keep = 0;
+		if (extra && c->userns && locked_flags(top, &keep, err) < 0)
+			goto out;
+		if (extra && mount(NULL, sk_fd_path(fdp, top), NULL, MS_REMOUNT | MS_BIND | extra | keep, NULL) < 0) {
+			sk_error(err, errno, "mounts[%zu]: remount the bind mount on \"%s\"", st->index,
+				 st->destination);
+			goto out;
+		}
+	} else if (bind) {
+		if (bind_onto(rootfd, c, st, fd, src, st->flags, post, &top, err) < 0)
+			goto out;
+	} else {
+		if (st->copyup) {
+			old = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (old < 0) {
+				sk_error(err, errno, "mounts[%zu]: tmpcopyup: open \"%s\"", st->index, st->destination);
+				goto out;
+			}
+		}
+		const char *type = st->kind == SK_MOUNT_CGROUP ? "cgroup2" : st->type;
+		int r = mount(src, sk_fd_path(fdp, fd), type, st->flags, st->data);
+		int e = errno;
+		if (r < 0 && st->kind == SK_MOUNT_DEVPTS && e == EINVAL && c->userns && st->data &&
+		    strstr(st->data, "gid=")) {
+			char data[4096];
+			strip_gid(st->data, data, sizeof(data));
+			r = mount(src, fdp, type, st->flags, data);
+			e = errno;
+		}
+		if (r < 0 && st->kind == SK_MOUNT_SYSFS && e == EPERM && !c->new_netns) {
+			/* sysfs belongs to the network namespace: without one of
+			 * our own, take the host's view read as configured. */
+			if (bind_onto(rootfd, c, st, fd, "/sys", st->flags | MS_BIND | MS_REC, post, &top, err) < 0)
+				goto out;
+		} else if (r < 0 && st->kind == SK_MOUNT_CGROUP && (e == EPERM || e == EBUSY)) {
+			if (cgroup_dir(c->plan, cgdir, sizeof(cgdir), err) < 0) {
+				sk_error_wrap(err, "mounts[%zu]: cgroup on \"%s\"", st->index, st->destination);
+				goto out;
+			}
+			if (bind_onto(rootfd, c, st, fd, cgdir, st->flags | MS_BIND | MS_REC, post, &top, err) < 0)
+				goto out;
+		} else if (r < 0) {
+			sk_error(err, e, "mounts[%zu]: mount \"%s\" on \"%s\"", st->index, type, st->destination);
+			goto out;
+		} else if (post && reopen_top(rootfd, st->destination, fd, &top, err) < 0) {
+			sk_error_wrap(err, "mounts[%zu]", st->index);
+			goto out;
+		}
+	}
+
+	if (st->copyup && copyup(old, top, st, err) < 0) {
+		sk_error_wrap(err, "mounts[%zu]: tmpcopyup on \"%s\"", st->index, st->destination);
+		goto out;
+	}
+	for (size_t k = 0; k < st->n_propagation; k++) {
+		if (mount(NULL, sk_fd_path(fdp, top), NULL, st->propagation[k], NULL) < 0) {
+			sk_error(err, errno, "mounts[%zu]: set the propagation of \"%s\"", st->index, st->destination);
+			goto out;
+		}
+	}
+	if (st->attr_set || st->attr_clr) {
+		struct mount_attr a = { .attr_set = st->attr_set, .attr_clr = st->attr_clr };
+		if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
+			sk_error(err, errno, "mounts[%zu]: set recursive attributes on \"%s\"", st->index,
+				 st->destination);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	/* The idmapped tree fd is the plan's; the caller closes it. */
+	if (top >= 0 && top != st->tree_fd)
+		close(top);
+	if (old >= 0)
+		close(old);
+	close(fd);
+	return rc;
+}
+
+/* ---- setup, pivot, finalize ---------------------------------------------------------- */
+
+/* Make the mount holding rootfs private, so its self-bind does not join a
+ * shared peer group (pivot_root refuses shared mounts). */
+static int parent_mount_private(const char *rootfs, struct sk_err *err)
+{
+	char fdp[32];
+	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sk_error(err, errno, "open rootfs \"%s\"", rootfs);
+	for (;;) {
+		if (mount(NULL, sk_fd_path(fdp, fd), NULL, MS_PRIVATE, NULL) == 0)
+			break;
+		/* EINVAL: not a mount point; go up. */
+		struct stat a, b;
+		int up = errno == EINVAL ? openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (up < 0 || fstat(fd, &a) < 0 || fstat(up, &b) < 0 || (a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+			int e = errno;
+			if (up >= 0)
+				close(up);
+			close(fd);
+			return sk_error(err, e, "make the mount of the rootfs \"%s\" private", rootfs);
+		}
+		close(fd);
+		fd = up;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Bind the rootfs onto itself (pivot_root wants a mount point) and open
+ * the new mount. */
+static int bind_rootfs(const char *rootfs, int *rootfd, struct sk_err *err)
+{
+	char fdp[32];
+	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sk_error(err, errno, "open rootfs \"%s\"", rootfs);
+	sk_fd_path(fdp, fd);
+	if (mount(fdp, fdp, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		int e = errno;
+		close(fd);
+		return sk_error(err, e, "bind the rootfs \"%s\" onto itself", rootfs);
+	}
+	int nfd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat a, b;
+	uint64_t ma, mb;
+	int bad = nfd < 0 || fstat(fd, &a) < 0 || fstat(nfd, &b) < 0 || mnt_id(fd, &ma) < 0 || mnt_id(nfd, &mb) < 0;
+	int e = bad ? errno : ESTALE;
+	close(fd);
+	if (bad || a.st_dev != b.st_dev || a.st_ino != b.st_ino || ma == mb) {
+		if (nfd >= 0)
+			close(nfd);
+		return sk_error(err, e, "reopen the rootfs \"%s\" after binding it", rootfs);
+	}
+	*rootfd = nfd;
+	return 0;
+}
+
+int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
+{
+	const struct sk_mount_plan *plan = c->plan;
+	mode_t old_umask = umask(0);
+	int rc = -1, rootfd = -1;
+
+	unsigned long prop = plan->has_root_propagation ? plan->root_propagation : MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0) {
+		sk_error(err, errno, "set the propagation of \"/\"");
+		goto out;
+	}
+	/* rslave and rprivate leave no shared mount; anything else may. */
+	if (!((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE))) && parent_mount_private(c->rootfs, err) < 0)
+		goto out;
+	if (bind_rootfs(c->rootfs, &rootfd, err) < 0)
+		goto out;
+	for (size_t i = 0; i < plan->n_steps; i++) {
+		const struct sk_mount_step *st = &plan->steps[i];
+		int r = do_step(rootfd, c, st, err);
+		if (st->tree_fd >= 0)
+			close(st->tree_fd);
+		if (r < 0)
+			goto out;
+	}
+	if (!plan->dev_is_bind && sk_dev_setup(rootfd, c, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rootfd >= 0)
+		close(rootfd);
+	umask(old_umask);
+	return rc;
+}
+
+int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err)
+{
+	int newroot = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC), oldroot = -1, rc = -1;
+	if (newroot < 0)
+		return sk_error(err, errno, "open rootfs \"%s\"", rootfs);
+	if (fchdir(newroot) < 0) {
+		sk_error(err, errno, "chdir to the rootfs \"%s\"", rootfs);
+		goto out;
+	}
+	if (no_pivot) {
+		/* "." is the rootfs mount itself: "." does not cross mounts. */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
+			sk_error(err, errno, "move the rootfs \"%s\" onto \"/\"", rootfs);
+			goto out;
+		}
+		if (chroot(".") < 0) {
+			sk_error(err, errno, "chroot to the rootfs \"%s\"", rootfs);
+			goto out;
+		}
+	} else {
+		oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (oldroot < 0) {
+			sk_error(err, errno, "open \"/\"");
+			goto out;
+		}
+		/* The old root is stacked on the new one; oldroot names it, so
+		 * it can be detached without a directory to put it in. */
+		if (syscall(SYS_pivot_root, ".", ".") < 0) {
+			sk_error(err, errno, "pivot_root to \"%s\"", rootfs);
+			goto out;
+		}
+		if (fchdir(oldroot) < 0) {
+			sk_error(err, errno, "chdir to the old root");
+			goto out;
+		}
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			sk_error(err, errno, "make the old root rslave");
+			goto out;
+		}
+		if (umount2(".", MNT_DETACH) < 0) {
+			sk_error(err, errno, "unmount the old root");
+			goto out;
+		}
+	}
+	if (chdir("/") < 0) {
+		sk_error(err, errno, "chdir to \"/\"");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (oldroot >= 0)
+		close(oldroot);
+	close(newroot);
+	return rc;
+}
+
+static int readonly_path(int rootfd, const char *path, struct sk_err *err)
+{
+	char fdp[32];
+	int fd = open_in_root(rootfd, path, O_PATH), top = -1, rc = -1;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : sk_error(err, errno, "readonly path \"%s\"", path);
+	sk_fd_path(fdp, fd);
+	if (mount(fdp, fdp, NULL, MS_BIND | MS_REC, NULL) < 0) {
+		sk_error(err, errno, "readonly path \"%s\": bind", path);
+		goto out;
+	}
+	unsigned long keep;
+	if (reopen_top(rootfd, path, fd, &top, err) < 0 || locked_flags(top, &keep, err) < 0) {
+		sk_error_wrap(err, "readonly path \"%s\"", path);
+		goto out;
+	}
+	if (mount(NULL, sk_fd_path(fdp, top), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) {
+		sk_error(err, errno, "readonly path \"%s\": remount read-only", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (top >= 0)
+		close(top);
+	close(fd);
+	return rc;
+}
+
+static int mask_path(int rootfd, const char *path, int *nullfd, struct sk_err *err)
+{
+	char fdp[32], nullp[32];
+	int fd = open_in_root(rootfd, path, O_PATH), rc = -1;
+	if (fd < 0)
+		return errno == ENOENT ? 0 : sk_error(err, errno, "masked path \"%s\"", path);
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		sk_error(err, errno, "masked path \"%s\"", path);
+		goto out;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		if (mount("tmpfs", sk_fd_path(fdp, fd), "tmpfs", MS_RDONLY, NULL) < 0) {
+			sk_error(err, errno, "masked path \"%s\": mount a read-only tmpfs", path);
+			goto out;
+		}
+	} else {
+		if (*nullfd < 0) {
+			/* The container's /dev/null, which must be the real one. */
+			struct stat nb;
+			*nullfd = open_in_root(rootfd, "/dev/null", O_PATH);
+			if (*nullfd < 0 || fstat(*nullfd, &nb) < 0) {
+				sk_error(err, errno, "masked path \"%s\": open /dev/null", path);
+				goto out;
+			}
+			if (!S_ISCHR(nb.st_mode) || nb.st_rdev != makedev(1, 3)) {
+				sk_error(err, 0, "masked path \"%s\": /dev/null is not the null device", path);
+				goto out;
+			}
+		}
+		if (mount(sk_fd_path(nullp, *nullfd), sk_fd_path(fdp, fd), NULL, MS_BIND, NULL) < 0) {
+			sk_error(err, errno, "masked path \"%s\": bind /dev/null", path);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err)
+{
+	const struct sk_spec *s = c->spec;
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), nullfd = -1, rc = -1;
+	if (rootfd < 0)
+		return sk_error(err, errno, "open \"/\"");
+	if (s->has_linux) {
+		for (size_t i = 0; i < s->linux_.n_readonly_paths; i++)
+			if (readonly_path(rootfd, s->linux_.readonly_paths[i], err) < 0)
+				goto out;
+		for (size_t i = 0; i < s->linux_.n_masked_paths; i++)
+			if (mask_path(rootfd, s->linux_.masked_paths[i], &nullfd, err) < 0)
+				goto out;
+	}
+	if (s->root.readonly) {
+		unsigned long keep;
+		if (locked_flags(rootfd, &keep, err) < 0) {
+			sk_error_wrap(err, "root.readonly: \"/\"");
+			goto out;
+		}
+		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) {
+			sk_error(err, errno, "root.readonly: remount \"/\" read-only");
+			goto out;
+		}
+	}
+	if (c->plan->has_root_propagation && mount(NULL, "/", NULL, c->plan->root_propagation, NULL) < 0) {
+		sk_error(err, errno, "linux.rootfsPropagation: set the propagation of \"/\"");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (nullfd >= 0)
+		close(nullfd);
+	close(rootfd);
+	return rc;
+}

@@ -1,0 +1,180 @@
+# shellcheck shell=bash
+# The container's cgroup (docs/cgroups.md): placement, resources written as
+# files before the process enters, the device program, refusals.  Tests
+# that need a controller the hierarchy does not offer skip with the reason
+# (the host is hybrid; tests/vm/run offers them all).
+
+# require_controller NAME: skip unless the cgroup2 root offers NAME.
+require_controller() {
+	local cg2 c
+	require_cgroup2
+	cg2=$(cg2_mount)
+	for c in $(<"$cg2/cgroup.controllers"); do
+		[[ $c == "$1" ]] && return 0
+	done
+	skip "controller \"$1\" is not available in $cg2"
+}
+
+# cg_file ID FILE: FILE of the cgroup of container ID (made by mk_bundle).
+cg_file() { printf '%s' "$(<"$(cg2_mount)$SKIFF_TEST_CGROUP/$1/$2")"; }
+
+# created ID 'JQ EXPR' [JQ ARGS...]: a created (not started) container ID
+# running sleep, its config edited by the expression.
+created() {
+	local id=$1
+	shift
+	mk_bundle "$T/$id" sleep 1000
+	(($# == 0)) || cfg_edit "$T/$id" "$@"
+	expect_ok sk create --bundle "$T/$id" "$id"
+}
+
+test_cgroup_placement() {
+	require_cgroup2
+	# Without a cgroup namespace the container sees where it is.
+	mk_bundle "$T/p" cat /proc/self/cgroup
+	cfg_edit "$T/p" 'del(.linux.namespaces[] | select(.type == "cgroup"))'
+	expect_ok sk run --bundle "$T/p" p
+	assert_contains "$out" "0::$SKIFF_TEST_CGROUP/p"
+	# With one (the default config), its cgroup is its root.
+	mk_bundle "$T/q" cat /proc/self/cgroup
+	expect_ok sk run --bundle "$T/q" q
+	assert_contains "$out" "0::/"
+	[[ ! -d $(cg2_mount)$SKIFF_TEST_CGROUP/p ]] || fail "run left its cgroup"
+}
+
+test_cgroup_default_path_beside_own() {
+	require_cgroup2
+	local own parent id=skiff-it-default-$$
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	parent=${own%/*}
+	mk_bundle "$T/d" cat /proc/self/cgroup
+	cfg_edit "$T/d" 'del(.linux.cgroupsPath) | del(.linux.namespaces[] | select(.type == "cgroup"))'
+	expect_ok sk run --bundle "$T/d" "$id"
+	assert_contains "$out" "0::$parent/$id"
+	[[ ! -d $(cg2_mount)$parent/$id ]] || fail "run left $parent/$id"
+}
+
+test_cgroup_systemd_path_refused() {
+	mk_bundle "$T/s" true
+	cfg_edit "$T/s" '.linux.cgroupsPath = "system.slice:skiff:s"'
+	expect_fail 1 sk run --bundle "$T/s" s
+	assert_contains "$err" 'linux.cgroupsPath "system.slice:skiff:s": needs --systemd-cgroup, not supported yet'
+}
+
+test_cgroup_dotdot_refused() {
+	mk_bundle "$T/dd" true
+	cfg_edit "$T/dd" '.linux.cgroupsPath = ($p + "/../../escape")' --arg p "$SKIFF_TEST_CGROUP"
+	expect_fail 1 sk run --bundle "$T/dd" dd
+	assert_contains "$err" '".." components are not allowed'
+}
+
+test_cgroup_unified_owned_key_refused() {
+	mk_bundle "$T/u" true
+	cfg_edit "$T/u" '.linux.resources.unified = {"cgroup.procs": "1"}'
+	expect_fail 1 sk run --bundle "$T/u" u
+	assert_contains "$err" 'key "cgroup.procs" is managed by skiff and cannot be set'
+}
+
+test_cgroup_v1_only_field_refused() {
+	mk_bundle "$T/k" true
+	cfg_edit "$T/k" '.linux.resources.memory = {swappiness: 10}'
+	expect_fail 1 sk run --bundle "$T/k" k
+	assert_contains "$err" "linux.resources.memory.swappiness: not supported on cgroup v2"
+}
+
+test_cgroup_missing_controller_named() {
+	require_cgroup2
+	local cg2
+	cg2=$(cg2_mount)
+	[[ " $(<"$cg2/cgroup.controllers") " != *" memory "* ]] || skip "memory is available in $cg2: nothing missing to report"
+	mk_bundle "$T/m" true
+	cfg_edit "$T/m" '.linux.resources.memory = {limit: 67108864}'
+	expect_fail 1 sk run --bundle "$T/m" m
+	assert_contains "$err" "cgroup: controller \"memory\" is not available in $cg2 (needed by linux.resources.memory)"
+	[[ ! -d $cg2$SKIFF_TEST_CGROUP/m ]] || fail "a refused create left its cgroup"
+}
+
+test_cgroup_busy_cgroup_refused() {
+	require_cgroup2
+	local cg2 dir pid
+	cg2=$(cg2_mount)
+	dir=$cg2$SKIFF_TEST_CGROUP/busy
+	mkdir -p "$dir"
+	sleep 1000 &
+	pid=$!
+	echo "$pid" >"$dir/cgroup.procs"
+	mk_bundle "$T/busy" true
+	run sk run --bundle "$T/busy" busy
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+	((status == 1)) || fail "run in a busy cgroup exited $status: $out $err"
+	assert_contains "$err" "cgroup \"$dir\" already exists and has processes in it"
+	[[ -d $dir ]] || fail "the refused run removed a cgroup it did not make"
+	rmdir "$dir"
+}
+
+test_cgroup_devices() {
+	# /dev/kmsg is made in the container; only an allow rule lets it open
+	# (write-only: reading also needs CAP_SYSLOG).
+	local script='echo x >/dev/null && echo null-ok; if { exec 3>/dev/kmsg; } 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi'
+	mk_bundle "$T/dev" sh -c "$script"
+	cfg_edit "$T/dev" '.linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11}]'
+	expect_ok sk run --bundle "$T/dev" dev
+	assert_eq "$out" $'null-ok\nkmsg-denied'
+	cfg_edit "$T/dev" '.linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 11, access: "w"}]'
+	expect_ok sk run --bundle "$T/dev" dev
+	assert_eq "$out" $'null-ok\nkmsg-open'
+}
+
+test_cgroup_hugetlb() {
+	require_controller hugetlb
+	[[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ]] || skip "no 2MB huge pages on this kernel"
+	created h '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 8388608}]'
+	assert_eq "$(cg_file h hugetlb.2MB.max)" 8388608
+	expect_ok sk delete --force h
+}
+
+test_cgroup_memory() {
+	require_controller memory
+	created m '.linux.resources.memory = {limit: 67108864, reservation: 33554432, swap: 100663296}'
+	assert_eq "$(cg_file m memory.max)" 67108864
+	assert_eq "$(cg_file m memory.low)" 33554432
+	[[ ! -e $(cg2_mount)$SKIFF_TEST_CGROUP/m/memory.swap.max ]] || assert_eq "$(cg_file m memory.swap.max)" 33554432
+	expect_ok sk delete --force m
+}
+
+test_cgroup_cpu() {
+	require_controller cpu
+	created c '.linux.resources.cpu = {shares: 1024, quota: 50000, period: 100000}'
+	assert_eq "$(cg_file c cpu.weight)" 100
+	assert_eq "$(cg_file c cpu.max)" "50000 100000"
+	expect_ok sk delete --force c
+}
+
+test_cgroup_cpuset() {
+	require_controller cpuset
+	created cs '.linux.resources.cpu = {cpus: "0", mems: "0"}'
+	assert_eq "$(cg_file cs cpuset.cpus)" 0
+	assert_eq "$(cg_file cs cpuset.mems)" 0
+	expect_ok sk delete --force cs
+}
+
+test_cgroup_pids_limit() {
+	require_controller pids
+	# The shell and one child fit; the third process does not.
+	mk_bundle "$T/pl" sh -c 'sleep 1 & sleep 1 & wait'
+	cfg_edit "$T/pl" '.linux.resources.pids = {limit: 2}'
+	run sk run --bundle "$T/pl" pl
+	assert_contains "$err$out" "can't fork"
+}
+
+test_cgroup_io_weight() {
+	require_controller io
+	created io '.linux.resources.blockIO = {weight: 500}'
+	if [[ -e $(cg2_mount)$SKIFF_TEST_CGROUP/io/io.bfq.weight ]]; then
+		assert_eq "$(cg_file io io.bfq.weight)" "default 500"
+	else
+		assert_eq "$(cg_file io io.weight)" "default 4950"
+	fi
+	expect_ok sk delete --force io
+}

@@ -1,0 +1,396 @@
+# shellcheck shell=bash
+# The command line itself: global flags, help, usage errors, and the
+# commands that need no container (spec, validate, features, state, list).
+
+# The commands `skiff --help` lists, but for help itself.
+commands() {
+	local line in_cmds=0
+	while IFS= read -r line; do
+		if [[ $line == Commands: ]]; then
+			in_cmds=1
+		elif ((in_cmds)) && [[ $line =~ ^\ \ ([a-z]+)\  ]]; then
+			[[ ${BASH_REMATCH[1]} == help ]] || printf '%s\n' "${BASH_REMATCH[1]}"
+		elif ((in_cmds)); then
+			return 0
+		fi
+	done < <("$SKIFF" --help)
+}
+
+test_version() {
+	local flag
+	for flag in --version -v; do
+		expect_ok "$SKIFF" "$flag"
+		assert_match "$out" $'^skiff version [0-9]+\\.[0-9]+\\.[0-9]+\nspec: 1\\.2\\.0\nlibseccomp: [0-9]+\\.[0-9]+\\.[0-9]+$' "$flag"
+		assert_eq "$err" "" "stderr of $flag"
+	done
+}
+
+test_help() {
+	local flag help
+	for flag in --help -h; do
+		expect_ok "$SKIFF" "$flag"
+		assert_contains "$out" "Usage: skiff [global options] <command>"
+		assert_contains "$out" "Commands:"
+		assert_contains "$out" "--root DIR"
+		assert_contains "$out" "--systemd-cgroup"
+	done
+	help=$out
+	expect_ok "$SKIFF" help
+	assert_eq "$out" "$help" "skiff help"
+	for c in spec validate features state list; do
+		assert_match "$help" $'\n  '"$c " "command list"
+	done
+	expect_ok "$SKIFF" help state
+	local state_help=$out
+	expect_ok "$SKIFF" state --help
+	assert_eq "$state_help" "$out" "skiff help state"
+	expect_ok "$SKIFF" help --help
+	assert_eq "$out" "$help" "skiff help --help"
+	expect_fail 2 "$SKIFF" help nosuch
+	expect_fail 2 "$SKIFF" help state list
+	expect_fail 2 "$SKIFF" help --nosuch-flag
+	assert_eq "$err" "skiff help: unknown flag --nosuch-flag"
+}
+
+test_command_help() {
+	local c n=0
+	while read -r c; do
+		n=$((n + 1))
+		for flag in --help -h --help=true; do
+			expect_ok "$SKIFF" "$c" "$flag"
+			assert_match "$out" "^Usage: skiff $c \\[options\\]" "$c $flag"
+			assert_contains "$out" "  -h, --help" "$c $flag"
+			assert_eq "$err" "" "stderr of $c $flag"
+		done
+	done < <(commands)
+	((n >= 5)) || fail "only $n commands in skiff --help"
+}
+
+test_unknown_command() {
+	expect_fail 2 "$SKIFF" nosuch
+	assert_eq "$err" 'skiff: unknown command "nosuch" (see skiff --help)'
+	expect_fail 2 "$SKIFF"
+	assert_eq "$err" "skiff: no command given (see skiff --help)"
+}
+
+test_unknown_flag() {
+	local c
+	while read -r c; do
+		expect_fail 2 "$SKIFF" "$c" --nosuch-flag
+		assert_eq "$err" "skiff $c: unknown flag --nosuch-flag"
+		assert_eq "$out" "" "stdout of $c --nosuch-flag"
+		expect_fail 2 "$SKIFF" "$c" -nosuch=1
+		assert_eq "$err" "skiff $c: unknown flag -nosuch"
+	done < <(commands)
+	expect_fail 2 "$SKIFF" --bogus list
+	assert_eq "$err" "skiff: unknown flag --bogus"
+	expect_fail 2 "$SKIFF" --root
+	assert_eq "$err" "skiff: flag --root needs a value"
+	expect_fail 2 "$SKIFF" --log-format xml list
+	assert_eq "$err" 'skiff: invalid --log-format "xml": must be text or json'
+	expect_fail 2 "$SKIFF" --rootless maybe list
+	expect_fail 2 sk list --format yaml
+	assert_eq "$err" 'skiff list: invalid --format "yaml": must be table or json'
+	expect_fail 2 sk state
+	assert_eq "$err" "skiff state: expects exactly 1 argument (<container-id>), got 0"
+	expect_fail 2 sk spec extra
+}
+
+test_global_flags() {
+	# Orchestrators pass runc's globals; all spellings are accepted.
+	expect_ok "$SKIFF" --root "$ROOT" --debug --criu /usr/sbin/criu --rootless auto list -q
+	expect_ok "$SKIFF" -root "$ROOT" --rootless=false -debug=false list
+	expect_ok "$SKIFF" --root="$ROOT" --log "$T/log" --log-format=text list
+	# --systemd-cgroup: fine for commands that make no cgroups...
+	expect_ok "$SKIFF" --systemd-cgroup --root "$ROOT" list
+	expect_ok "$SKIFF" --systemd-cgroup spec --bundle "$T"
+	# ...refused, with the reason, by those that would.
+	if skiff_has create; then
+		expect_fail 1 "$SKIFF" --systemd-cgroup --root "$ROOT" create --bundle "$T" c1
+		assert_eq "$err" "skiff create: --systemd-cgroup: not supported yet"
+	fi
+	assert_empty_dir "$ROOT"
+}
+
+test_spec_validate() {
+	mkdir "$T/b"
+	expect_ok "$SKIFF" spec --bundle "$T/b"
+	assert_eq "$out" "" "spec prints nothing"
+	jq -e . "$T/b/config.json" >/dev/null
+	assert_eq "$(cfg_get "$T/b" '.ociVersion + " " + .hostname + " " + (.process.terminal|tostring)')" "1.2.0 skiff true"
+	assert_eq "$(cfg_get "$T/b" '[.linux.namespaces[].type] | join(",")')" "pid,network,ipc,uts,mount,cgroup"
+	mkdir "$T/b/rootfs"
+	expect_ok "$SKIFF" validate --bundle "$T/b"
+	assert_eq "$out" "ok"
+	# -b, and the current directory by default.
+	expect_ok "$SKIFF" validate -b "$T/b"
+	cd "$T/b"
+	expect_ok "$SKIFF" validate
+	mkdir "$T/c"
+	cd "$T/c"
+	expect_ok "$SKIFF" spec
+	[[ -f $T/c/config.json ]] || fail "spec without --bundle writes into the current directory"
+}
+
+test_spec_refuses_overwrite() {
+	expect_ok "$SKIFF" spec -b "$T"
+	echo '{"edited": true}' >"$T/config.json"
+	expect_fail 1 "$SKIFF" spec -b "$T"
+	assert_eq "$err" "skiff spec: File config.json exists. Remove it first"
+	assert_eq "$(<"$T/config.json")" '{"edited": true}' "config.json after a refused spec"
+	expect_fail 1 "$SKIFF" spec -b "$T/nosuch"
+	assert_eq "$err" "skiff spec: open bundle $T/nosuch: ENOENT"
+}
+
+test_spec_rootless() {
+	expect_ok "$SKIFF" spec --rootless -b "$T"
+	local uid gid
+	uid=$(id -u)
+	gid=$(id -g)
+	assert_eq "$(cfg_get "$T" '[.linux.namespaces[].type] | join(",")')" "pid,ipc,uts,mount,cgroup,user"
+	assert_eq "$(cfg_get "$T" '.linux.uidMappings | tojson')" "[{\"containerID\":0,\"hostID\":$uid,\"size\":1}]"
+	assert_eq "$(cfg_get "$T" '.linux.gidMappings | tojson')" "[{\"containerID\":0,\"hostID\":$gid,\"size\":1}]"
+	assert_eq "$(cfg_get "$T" '.mounts[] | select(.destination == "/sys") | tojson')" \
+		'{"destination":"/sys","type":"none","source":"/sys","options":["rbind","nosuid","noexec","nodev","ro"]}'
+	assert_eq "$(cfg_get "$T" '.mounts[] | select(.destination == "/dev/pts") | .options | join(",")')" \
+		"nosuid,noexec,newinstance,ptmxmode=0666,mode=0620"
+	assert_eq "$(cfg_get "$T" '.linux | has("resources")')" "false"
+	mkdir "$T/rootfs"
+	expect_ok "$SKIFF" validate -b "$T"
+}
+
+# Same document as `runc spec`, but for the differences skiff means to have:
+# its version and hostname, no ambient capabilities (runc dropped them from
+# its example after 1.1), and the cgroup namespace (runc adds it on cgroup v2
+# hosts; skiff supports cgroup v2 only).
+test_spec_matches_runc() {
+	command -v runc >/dev/null || skip "runc is not installed"
+	local flag norm='del(.ociVersion, .hostname, .process.capabilities.ambient)
+		| .linux.namespaces |= map(select(.type != "cgroup"))'
+	for flag in "" --rootless; do
+		rm -rf "$T/r" "$T/s"
+		mkdir "$T/r" "$T/s"
+		(cd "$T/r" && runc spec $flag)
+		expect_ok "$SKIFF" spec $flag -b "$T/s"
+		assert_eq "$(jq -S "$norm" "$T/s/config.json")" "$(jq -S "$norm" "$T/r/config.json")" "spec $flag vs runc"
+		# Same layout too: runc's tab indentation and key order.
+		assert_eq "$(jq 'del(.linux.namespaces[] | select(.type == "cgroup"))' "$T/s/config.json" | tail -n +3)" \
+			"$(jq 'del(.process.capabilities.ambient)' "$T/r/config.json" | tail -n +3 |
+				sed 's/"hostname": "runc"/"hostname": "skiff"/')" "key order of spec $flag"
+	done
+}
+
+test_features() {
+	expect_ok "$SKIFF" features
+	local f=$T/features.json
+	printf '%s\n' "$out" >"$f"
+	jq -e . "$f" >/dev/null || fail "features is not JSON: $out"
+	jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.2.0"' "$f" >/dev/null || fail "versions: $out"
+	jq -e '(.hooks|type) == "array" and (.mountOptions|type) == "array"
+		and (.linux.namespaces|type) == "array" and (.linux.capabilities|type) == "array"
+		and ([.linux.cgroup[]] | all(type == "boolean"))
+		and (.linux.seccomp.enabled|type) == "boolean"
+		and (.linux.apparmor.enabled|type) == "boolean" and (.linux.selinux.enabled|type) == "boolean"
+		and (.linux.intelRdt.enabled|type) == "boolean"
+		and (.linux.mountExtensions.idmap.enabled|type) == "boolean"' "$f" >/dev/null ||
+		fail "features shape: $out"
+	# The libseccomp version is the one --version reports.
+	local v
+	v=$("$SKIFF" --version | sed -n 's/^libseccomp: //p')
+	assert_eq "$(jq -r '.annotations["io.github.seccomp.libseccomp.version"]' "$f")" "$v" "libseccomp version"
+	if [[ $(jq -r .linux.seccomp.enabled "$f") == true ]]; then
+		local arch
+		case $(uname -m) in
+		x86_64) arch=SCMP_ARCH_X86_64 ;;
+		aarch64) arch=SCMP_ARCH_AARCH64 ;;
+		*) arch= ;;
+		esac
+		[[ -z $arch ]] || jq -e --arg a "$arch" '.linux.seccomp.archs | index($a)' "$f" >/dev/null ||
+			fail "native arch $arch missing from seccomp.archs"
+		jq -e '.linux.seccomp.supportedFlags - .linux.seccomp.knownFlags == []' "$f" >/dev/null ||
+			fail "supportedFlags not a subset of knownFlags"
+	fi
+
+	# Truthful at least as far as the parser goes: what is advertised is
+	# accepted in a config.
+	mkdir -p "$T/b/rootfs"
+	expect_ok "$SKIFF" spec -b "$T/b"
+	cp "$T/b/config.json" "$T/orig.json"
+	local ns cap hook opt
+	for ns in $(jq -r '.linux.namespaces[]' "$f"); do
+		jq --arg ns "$ns" '.linux.namespaces = [{type: "mount"}, {type: $ns}] | .linux.namespaces |= unique
+			| if $ns == "user" then .linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}]
+				| .linux.gidMappings = .linux.uidMappings else . end' \
+			"$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	done
+	for cap in $(jq -r '.linux.capabilities[]' "$f"); do
+		jq --arg c "$cap" '.process.capabilities.bounding = [$c]' "$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	done
+	for hook in $(jq -r '.hooks[]' "$f"); do
+		jq --arg h "$hook" '.hooks = {($h): [{path: "/bin/true"}]}' "$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	done
+	for opt in $(jq -r '.mountOptions[]' "$f"); do
+		jq --arg o "$opt" '.mounts += [{destination: "/mnt", type: "tmpfs", source: "tmpfs", options: [$o]}]' \
+			"$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	done
+}
+
+test_validate_invalid_fixtures() {
+	local dir=$REPO/spec-fixtures/invalid f name n=0
+	mkdir -p "$T/b/rootfs"
+	for f in "$dir"/*.json; do
+		[[ -e $f ]] || continue
+		name=${f##*/}
+		name=${name%.json}
+		[[ -f $dir/$name.err ]] || fail "fixture $name has no $name.err"
+		cp "$f" "$T/b/config.json"
+		run sk validate -b "$T/b"
+		((status == 1)) || fail "validate $name exited $status, expected 1 (stderr: $err)"
+		assert_eq "$err" "skiff validate: $(<"$dir/$name.err")" "error of $name"
+		assert_eq "$out" "" "stdout of validate $name"
+		n=$((n + 1))
+	done
+	((n > 0)) || skip "no fixtures in spec-fixtures/invalid yet"
+	assert_empty_dir "$ROOT"
+}
+
+test_validate_valid_fixtures() {
+	local f root n=0
+	for f in "$REPO"/spec-fixtures/valid/*.json; do
+		[[ -e $f ]] || continue
+		rm -rf "$T/b"
+		mkdir -p "$T/b"
+		cp "$f" "$T/b/config.json"
+		root=$(cfg_get "$T/b" '.root.path // "rootfs"')
+		[[ $root == /* ]] || mkdir -p "$T/b/$root"
+		[[ $root != /* || -d $root ]] || continue
+		run sk validate -b "$T/b"
+		((status == 0)) || fail "validate ${f##*/} exited $status: $err"
+		n=$((n + 1))
+	done
+	((n > 0)) || skip "no fixtures in spec-fixtures/valid yet"
+	assert_empty_dir "$ROOT"
+}
+
+test_validate_rootfs() {
+	expect_ok "$SKIFF" spec -b "$T"
+	expect_fail 1 "$SKIFF" validate -b "$T"
+	assert_eq "$err" "skiff validate: rootfs $T/rootfs: ENOENT"
+	touch "$T/rootfs"
+	expect_fail 1 "$SKIFF" validate -b "$T"
+	assert_eq "$err" "skiff validate: rootfs $T/rootfs: ENOTDIR"
+	rm "$T/rootfs"
+	mkdir "$T/elsewhere"
+	cfg_edit "$T" '.root.path = $p' --arg p "$T/elsewhere"
+	expect_ok "$SKIFF" validate -b "$T"
+	rm "$T/config.json"
+	expect_fail 1 "$SKIFF" validate -b "$T"
+	assert_match "$err" "^skiff validate: .*config.json.*ENOENT" "missing config.json"
+}
+
+test_state_missing() {
+	expect_fail 1 sk state nosuch
+	assert_eq "$err" 'skiff state: container "nosuch" does not exist'
+	assert_eq "$out" ""
+	expect_fail 1 sk state a/b
+	assert_contains "$err" 'skiff state: invalid container id "a/b"'
+	expect_fail 1 sk state ..
+	expect_fail 1 sk state -- -x
+}
+
+test_list_empty() {
+	expect_ok sk list
+	assert_eq "$out" "ID          PID         STATUS      BUNDLE      CREATED     OWNER"
+	expect_ok sk list --format json
+	assert_eq "$out" "null"
+	expect_ok sk list -f json
+	assert_eq "$out" "null"
+	expect_ok sk list -q
+	assert_eq "$out" ""
+	# A root that does not exist is an empty one, and list does not make it.
+	expect_ok "$SKIFF" --root "$T/nosuch" list
+	assert_eq "$out" "ID          PID         STATUS      BUNDLE      CREATED     OWNER"
+	[[ ! -e $T/nosuch ]] || fail "list created its --root"
+}
+
+# write_state ID PID START: a state directory as create leaves it.
+write_state() {
+	mkdir -p "$ROOT/$1"
+	jq -n --arg id "$1" --argjson pid "$2" --argjson st "$3" --arg b "$T/bundle-$1" \
+		'{id: $id, pid: $pid, startTime: $st, bundle: $b, rootfs: ($b + "/rootfs"),
+		  created: "2024-05-06T07:08:09.123456789Z", owner: 0, shim: false}
+		| if $id == "c-ann" then .annotations = {"org.example": "v"} else . end' >"$ROOT/$1/state.json"
+}
+
+test_state_and_list() {
+	sleep 1000 &
+	local pid=$! start
+	start=$(proc_start_time "$pid")
+	write_state c-run "$pid" "$start"
+	write_state c-created "$pid" "$start"
+	mkfifo "$ROOT/c-created/exec.fifo"
+	write_state c-stopped 0 0
+	write_state c-recycled "$pid" $((start + 1))
+	write_state c-ann 0 0
+	mkdir "$ROOT/c-creating"
+
+	expect_ok sk state c-run
+	assert_eq "$(jq -r '[.ociVersion, .id, .pid, .status, .bundle, .rootfs, .created, .owner] | join(" ")' <<<"$out")" \
+		"1.2.0 c-run $pid running $T/bundle-c-run $T/bundle-c-run/rootfs 2024-05-06T07:08:09.123456789Z "
+	assert_eq "$(jq -r 'keys_unsorted | join(",")' <<<"$out")" "ociVersion,id,pid,status,bundle,rootfs,created,owner"
+	assert_match "$out" $'^\\{\n  "ociVersion": "1.2.0",\n  "id": "c-run",' "2-space indentation"
+	expect_ok sk state c-created
+	assert_eq "$(jq -r .status <<<"$out")" created
+	expect_ok sk state c-stopped
+	assert_eq "$(jq -r '.status + " " + (.pid|tostring)' <<<"$out")" "stopped 0"
+	expect_ok sk state c-recycled
+	assert_eq "$(jq -r '.status + " " + (.pid|tostring)' <<<"$out")" "stopped 0" "a recycled pid"
+	expect_ok sk state c-ann
+	assert_eq "$(jq -c .annotations <<<"$out")" '{"org.example":"v"}'
+	expect_ok sk state c-creating
+	assert_eq "$(jq -r .status <<<"$out")" creating
+
+	expect_ok sk list -q
+	assert_eq "$out" $'c-ann\nc-created\nc-creating\nc-recycled\nc-run\nc-stopped'
+	expect_ok sk list
+	# Columns as wide as their widest cell plus 3, at least 12 (tabwriter).
+	local w=$((${#T} + 18 + 3)) header row
+	printf -v header '%-13s%-12s%-12s%-*s%-33s%s' ID PID STATUS "$w" BUNDLE CREATED OWNER
+	assert_eq "$(head -n1 <<<"$out")" "$header" "table header"
+	printf -v row '%-13s%-12s%-12s%-*s%-33s%s' c-run "$pid" running "$w" "$T/bundle-c-run" \
+		2024-05-06T07:08:09.123456789Z root
+	assert_eq "$(grep '^c-run ' <<<"$out")" "$row" "table row"
+	expect_ok sk list --format json
+	assert_eq "$(jq -r 'map(.id + ":" + .status + ":" + .owner) | join(" ")' <<<"$out")" \
+		"c-ann:stopped:root c-created:created:root c-creating:creating:root c-recycled:stopped:root c-run:running:root c-stopped:stopped:root"
+	assert_eq "$(jq -r '.[0] | keys_unsorted | join(",")' <<<"$out")" \
+		"ociVersion,id,pid,status,bundle,rootfs,created,owner,annotations"
+
+	kill "$pid"
+	wait "$pid" || true
+	expect_ok sk state c-run
+	assert_eq "$(jq -r .status <<<"$out")" stopped
+	rm -rf "${ROOT:?}"/*
+}
+
+test_log_json() {
+	expect_fail 1 "$SKIFF" --root "$ROOT" --log "$T/log.json" --log-format json state nosuch
+	assert_eq "$err" 'skiff state: container "nosuch" does not exist' "stderr still has the error"
+	jq -e . "$T/log.json" >/dev/null || fail "log is not JSON lines: $(<"$T/log.json")"
+	assert_eq "$(jq -r 'select(.level == "error") | .msg' "$T/log.json")" 'container "nosuch" does not exist'
+	jq -e '.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")' "$T/log.json" >/dev/null || fail "no time"
+	# Usage errors are logged too.
+	expect_fail 2 "$SKIFF" --log "$T/log.json" --log-format json list --bogus
+	assert_eq "$(jq -r 'select(.level == "error") | .msg' "$T/log.json" | tail -n1)" "unknown flag --bogus"
+}
+
+test_log_text() {
+	expect_fail 1 "$SKIFF" --root "$ROOT" --log "$T/log" state nosuch
+	assert_match "$(<"$T/log")" '^time="[^"]+" level=error msg="container "nosuch" does not exist"$'
+	expect_fail 1 "$SKIFF" --log "$T/nosuch/log" list
+	assert_eq "$err" "skiff: open log file \"$T/nosuch/log\": ENOENT"
+}
