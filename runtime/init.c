@@ -61,7 +61,6 @@ static void fork_real_init(struct sk_init *c, struct sk_err *err)
 			fail(c, err);
 		_exit(0);
 	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static void set_namespaces(struct sk_init *c, struct sk_err *err)
@@ -148,7 +147,9 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	const struct sk_process *p = &s->process;
 	char *state_json = NULL;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* No PR_SET_PDEATHSIG: clearing it at the end would race with a parent
+	 * that exits at once.  A parent that dies makes our next sync read see
+	 * end-of-file, and we exit there. */
 	for (size_t i = 0; i < sizeof(c->parent_fds) / sizeof(c->parent_fds[0]); i++)
 		if (c->parent_fds[i] >= 0)
 			close(c->parent_fds[i]);
@@ -221,8 +222,6 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	if (sk_sync_send(c->sync_fd, SK_SYNC_READY, 0, -1, NULL, 0, &err) < 0 ||
 	    wait_parent(c, SK_SYNC_GO, NULL, &err) < 0)
 		fail(c, &err);
-	/* The runtime may now exit without taking us with it. */
-	prctl(PR_SET_PDEATHSIG, 0);
 	close(c->sync_fd);
 	c->sync_fd = -1;
 

@@ -116,9 +116,10 @@ test_cgroup_busy_cgroup_refused() {
 test_cgroup_devices() {
 	# /dev/kmsg is made in the container; only an allow rule lets it open
 	# (write-only: reading also needs CAP_SYSLOG).
-	local script='echo x >/dev/null && echo null-ok; if { exec 3>/dev/kmsg; } 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi'
-	mk_bundle "$T/dev" sh -c "$script"
-	cfg_edit "$T/dev" '.linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11}]'
+	local script='echo x >/dev/null && echo null-ok; if (exec 3>/dev/kmsg) 2>/dev/null; then echo kmsg-open; else echo kmsg-denied; fi'
+	mk_bundle "$T/dev"
+	cfg_edit "$T/dev" '.process.args = ["sh", "-c", $s]
+		| .linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11}]' --arg s "$script"
 	expect_ok sk run --bundle "$T/dev" dev
 	assert_eq "$out" $'null-ok\nkmsg-denied'
 	cfg_edit "$T/dev" '.linux.resources.devices += [{allow: true, type: "c", major: 1, minor: 11, access: "w"}]'
@@ -162,8 +163,8 @@ test_cgroup_cpuset() {
 test_cgroup_pids_limit() {
 	require_controller pids
 	# The shell and one child fit; the third process does not.
-	mk_bundle "$T/pl" sh -c 'sleep 1 & sleep 1 & wait'
-	cfg_edit "$T/pl" '.linux.resources.pids = {limit: 2}'
+	mk_bundle "$T/pl"
+	cfg_edit "$T/pl" '.process.args = ["sh", "-c", "sleep 1 & sleep 1 & wait"] | .linux.resources.pids = {limit: 2}'
 	run sk run --bundle "$T/pl" pl
 	assert_contains "$err$out" "can't fork"
 }
