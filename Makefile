@@ -31,6 +31,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim)
 
+.SECONDARY:
 .PHONY: all deps deps-build deps-test deps-vm deps-bench test unit integration vm demo bench install clean
 all: $(BINS)
 

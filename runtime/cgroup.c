@@ -44,6 +44,24 @@ static DIR *opendir_at(int fd)
 	return d;
 }
 
+/* Find a sub-cgroup of fd: its name into name, 1; 0 when none; -1. */
+static int first_subdir(int fd, char *name, size_t size)
+{
+	DIR *d = opendir_at(fd);
+	if (!d)
+		return -1;
+	int found = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(name, size, "%s", e->d_name);
+			found = 1;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 /* The whole of a file of unknown size, NUL-terminated and malloc()ed.
  * Errors name dir/name. */
 static int read_all(int dir_fd, const char *dir, const char *name, char **out, size_t *len, struct sk_err *err)
@@ -473,6 +491,15 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 			sk_error(err, 0, "cgroup \"%s\" already exists and has processes in it", cg->path);
 			goto fail;
 		}
+		/* The init would join an inner node (and with controllers handed
+		 * down, clone3 would refuse it). */
+		char sub[NAME_MAX + 1];
+		int r = first_subdir(fd, sub, sizeof(sub));
+		if (r != 0) {
+			sk_error(err, r < 0 ? errno : 0, "cgroup \"%s\" already exists%s", cg->path,
+				 r < 0 ? "" : " and has sub-cgroups");
+			goto fail;
+		}
 	}
 	if (sk_cgroup_apply(cg, res, false, err))
 		goto fail;
@@ -722,24 +749,6 @@ static int busy_error(const struct sk_cgroup *cg, const char *where, int e, stru
 	free(pids);
 	return sk_error(err, 0, "remove cgroup \"%s\": processes still in it: %s%s", where, list,
 			o + 16 >= sizeof(list) ? " ..." : "");
-}
-
-/* Find a sub-cgroup of fd: its name into name, 1; 0 when none; -1. */
-static int first_subdir(int fd, char *name, size_t size)
-{
-	DIR *d = opendir_at(fd);
-	if (!d)
-		return -1;
-	int found = 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(name, size, "%s", e->d_name);
-			found = 1;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
 }
 
 int sk_cgroup_destroy(struct sk_cgroup *cg, struct sk_err *err)

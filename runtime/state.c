@@ -67,29 +67,36 @@ int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 	int fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return sk_error(err, 0, "container \"%s\" does not exist", id);
-		return sk_error(err, errno, "open state directory of \"%s\"", id);
+			sk_error(err, 0, "container \"%s\" does not exist", id);
+		else
+			sk_error(err, errno, "open state directory of \"%s\"", id);
+		goto fail;
 	}
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			return sk_error(err, e, "lock state directory of \"%s\"", id);
+			sk_error(err, errno, "lock state directory of \"%s\"", id);
+			goto fail;
 		}
 	}
 	/* A delete that held the lock before us removed the directory: the
 	 * container is gone even though we opened it. */
 	struct stat sb;
 	if (fstat(fd, &sb) < 0) {
-		int e = errno;
-		close(fd);
-		return sk_error(err, e, "stat state directory of \"%s\"", id);
+		sk_error(err, errno, "stat state directory of \"%s\"", id);
+		goto fail;
 	}
 	if (sb.st_nlink == 0) {
-		close(fd);
-		return sk_error(err, 0, "container \"%s\" does not exist", id);
+		sk_error(err, 0, "container \"%s\" does not exist", id);
+		goto fail;
 	}
 	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	/* Do not leave behind the directory we made for a create that failed. */
+	if (create)
+		unlinkat(root_fd, id, AT_REMOVEDIR);
+	return -1;
 }
 
 void sk_state_free(struct sk_state *st)

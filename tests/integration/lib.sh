@@ -126,9 +126,10 @@ mk_bundle() {
 	mkdir -p "$dir"
 	cp -a "$SK_CACHE/rootfs" "$dir/rootfs"
 	"$SKIFF" spec --bundle "$dir"
+	# shellcheck disable=SC2016  # jq's variables, not the shell's
 	cfg_edit "$dir" '.process.terminal = false
 		| .process.args = (if $ARGS.positional == [] then .process.args else $ARGS.positional end)
-		| .linux.cgroupsPath = $cg' --arg cg "$SKIFF_TEST_CGROUP/${dir##*/}" --args "$@"
+		| .linux.cgroupsPath = $cg' --arg cg "$SKIFF_TEST_CGROUP/${dir##*/}" --args -- "$@"
 }
 
 # cfg_edit DIR 'JQ EXPR' [JQ ARGS...]: edit DIR/config.json in place.
@@ -189,7 +190,7 @@ _sk_leak_cgroups() {
 		[[ -r $d/cgroup.procs ]] || continue
 		procs=$(<"$d/cgroup.procs")
 		for pid in $procs; do
-			comm=$(<"/proc/$pid/comm") 2>/dev/null || comm=?
+			comm=$(<"/proc/$pid/comm") 2>/dev/null || comm='?'
 			echo "leak: process $pid ($comm) left in ${d#"$cg2"}"
 		done
 		if [[ -n $procs ]]; then
@@ -202,8 +203,7 @@ _sk_leak_cgroups() {
 		fi
 	done < <(find "$base" -type d)
 	# Killed processes take a moment to leave their cgroups.
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		find "$base" -depth -type d -exec rmdir {} + 2>/dev/null
 		[[ -d $base ]] || return 0
 		sleep 0.2

@@ -1,4 +1,8 @@
 # shellcheck shell=bash
+# SC2154/SC2153: out, err, status, T, ROOT come from lib.sh's run and the
+# runner; SC2164: tests run under set -e, a failed cd fails the test.
+# SC2016: jq expressions are single-quoted on purpose.
+# shellcheck disable=SC2154,SC2153,SC2164,SC2016
 # The command line itself: global flags, help, usage errors, and the
 # commands that need no container (spec, validate, features, state, list).
 
@@ -393,4 +397,16 @@ test_log_text() {
 	assert_match "$(<"$T/log")" '^time="[^"]+" level=error msg="container "nosuch" does not exist"$'
 	expect_fail 1 "$SKIFF" --log "$T/nosuch/log" list
 	assert_eq "$err" "skiff: open log file \"$T/nosuch/log\": ENOENT"
+}
+
+# The harness itself: mk_bundle's bundles validate and keep args verbatim.
+test_mk_bundle() {
+	mk_bundle "$T/b" sh -c 'echo -n "$0"' --x
+	assert_eq "$(cfg_get "$T/b" '.process.args | tojson')" '["sh","-c","echo -n \"$0\"","--x"]'
+	assert_eq "$(cfg_get "$T/b" '.process.terminal')" false
+	assert_eq "$(cfg_get "$T/b" '.linux.cgroupsPath')" "$SKIFF_TEST_CGROUP/b"
+	[[ -x $T/b/rootfs/bin/busybox && -L $T/b/rootfs/bin/sh ]] || fail "no busybox in the rootfs"
+	expect_ok "$SKIFF" validate -b "$T/b"
+	mk_bundle "$T/c"
+	assert_eq "$(cfg_get "$T/c" '.process.args | tojson')" '["sh"]'
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "skiff/hooks.h"
+#include "skiff/log.h"
 
 /* This test binary doubles as a hook: run with SK_HOOK_OUT in its
  * environment, it records its argv, environment, open fds, signal mask and
@@ -271,8 +272,12 @@ Test(hooks, poststop_failures_only_warn)
 	three_hooks(true, scripts, args, h);
 	struct sk_hooks hooks = { .list[SK_HOOK_POSTSTOP] = h, .n[SK_HOOK_POSTSTOP] = 3 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTOP, &hooks, "{}", &err), 0);
 	char path[128];
+	snprintf(path, sizeof(path), "%s/log", tmp);
+	cr_assert_eq(sk_log_init(path, 0, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTOP, &hooks, "{}", &err), 0);
+	cr_assert_not_null(strstr(slurp(path), "level=warning msg=\"poststop hook \"/bin/sh\": exited with status 1\"\n"),
+			   "log: %s", slurp(path));
 	snprintf(path, sizeof(path), "%s/order", tmp);
 	cr_assert_str_eq(slurp(path), "1\n2\n3\n");
 }

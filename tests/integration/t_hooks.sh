@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+# $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
+# shellcheck disable=SC2154,SC2016
+# OCI hooks: each kind at its step of the lifecycle, in its namespaces, with
+# the state on stdin; failure semantics per kind; timeouts (docs/hooks.md).
+
+# A hook script for host and container: logs "KIND STATUS ID PID MNTNS"
+# from the state on its stdin to the file LOG.
+_hook_script() {
+	cat >"$1" <<'EOF'
+#!/bin/sh
+state=$(cat)
+field() { printf '%s' "$state" | sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+printf '%s %s %s %s %s\n' "$1" "$(field status)" "$(field id)" "$(field pid)" "$(readlink /proc/self/ns/mnt)" >>"$2"
+EOF
+}
+
+# wait_stopped ID: until the container's process has exited (5 s at most).
+wait_stopped() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		run sk state "$1"
+		[[ $(jq -r .status <<<"$out") == stopped ]] && return 0
+		sleep 0.05
+	done
+	fail "container $1 did not stop"
+}
+
+test_hooks_every_kind_at_its_step() {
+	# The process appends to the log after startContainer.
+	mk_bundle "$T/b"
+	cfg_edit "$T/b" '.process.args = ["sh", "-c", "echo process >>/hooklog"]'
+	_hook_script "$T/hook.sh"
+	_hook_script "$T/b/rootfs/hook.sh"
+	# createContainer's path resolves in the runtime's namespaces,
+	# startContainer's in the container.
+	cfg_edit "$T/b" '.root.readonly = false | def h(k; script; log): {path: "/bin/sh", args: ["sh", script, k, log], env: ["PATH=/usr/bin:/bin"]};
+		.hooks = {
+			prestart: [h("prestart"; $hook; $log)],
+			createRuntime: [h("createRuntime"; $hook; $log)],
+			createContainer: [h("createContainer"; $hook; $log)],
+			startContainer: [h("startContainer"; "/hook.sh"; "/hooklog")],
+			poststart: [h("poststart"; $hook; $log)],
+			poststop: [h("poststop"; $hook; $log)]
+		}' --arg hook "$T/hook.sh" --arg log "$T/log"
+	local host_ns lines
+	host_ns=$(readlink /proc/self/ns/mnt)
+
+	expect_ok sk create --bundle "$T/b" hk
+	expect_ok sk state hk
+	local pid
+	pid=$(jq -r .pid <<<"$out")
+	mapfile -t lines <"$T/log"
+	assert_eq "${#lines[@]}" 3 "hooks run by create"
+	assert_eq "${lines[0]}" "prestart creating hk $pid $host_ns"
+	assert_eq "${lines[1]}" "createRuntime creating hk $pid $host_ns"
+	assert_match "${lines[2]}" "^createContainer creating hk $pid mnt:" "createContainer"
+	local ctr_ns=${lines[2]##* }
+	[[ $ctr_ns != "$host_ns" ]] || fail "createContainer ran in the host's mount namespace"
+	[[ ! -e $T/b/rootfs/hooklog ]] || fail "startContainer ran at create"
+
+	expect_ok sk start hk
+	wait_stopped hk
+	mapfile -t lines <"$T/b/rootfs/hooklog"
+	assert_eq "${lines[*]}" "startContainer created hk $pid $ctr_ns process" "startContainer, then the process"
+	mapfile -t lines <"$T/log"
+	assert_eq "${#lines[@]}" 4 "hooks run by start"
+	assert_eq "${lines[3]}" "poststart running hk $pid $host_ns"
+
+	expect_ok sk delete hk
+	mapfile -t lines <"$T/log"
+	assert_eq "${#lines[@]}" 5 "hooks run by delete"
+	assert_match "${lines[4]}" "^poststop stopped hk [0-9]* $host_ns\$" "poststop"
+}
+
+test_hooks_args_and_env_exactly() {
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks.createRuntime = [{path: "/bin/sh",
+		args: ["sh", "-c", "printf \"%s|\" \"$0\" \"$1\" \"$FOO\" \"${HOME-unset}\" >\($out)", "zero", "a b"],
+		env: ["FOO=bar baz"]}]' --arg out "$T/out"
+	expect_ok sk run --bundle "$T/b" args
+	assert_eq "$(<"$T/out")" "zero|a b|bar baz|unset|"
+}
+
+test_hooks_failing_create_runtime_leaves_nothing() {
+	mk_bundle "$T/b" sleep 100
+	cfg_edit "$T/b" '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "exit 3"]},
+		{path: "/bin/sh", args: ["sh", "-c", "touch \($m)"]}]' --arg m "$T/second"
+	expect_fail 1 sk create --bundle "$T/b" bad
+	assert_contains "$err" 'createRuntime hook "/bin/sh": exited with status 3'
+	[[ ! -e $T/second ]] || fail "the hook after the failing one ran"
+	expect_ok sk list -q
+	assert_eq "$out" "" "containers left"
+	assert_empty_dir "$ROOT"
+}
+
+test_hooks_missing_prestart_fails_create() {
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks.prestart = [{path: "/nonexistent/hook"}]'
+	expect_fail 1 sk create --bundle "$T/b" missing
+	assert_contains "$err" 'prestart hook "/nonexistent/hook": ENOENT'
+	assert_empty_dir "$ROOT"
+}
+
+test_hooks_timeout() {
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks.createRuntime = [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]'
+	local t0=$EPOCHREALTIME
+	expect_fail 1 sk create --bundle "$T/b" slow
+	local took=$((${EPOCHREALTIME/./} - ${t0/./}))
+	assert_contains "$err" 'createRuntime hook "/bin/sleep" timed out after 1s'
+	((took >= 900000 && took < 5000000)) || fail "create took ${took}us"
+	assert_empty_dir "$ROOT"
+	# The runner's leak check finds a surviving hook (its cwd is $T).
+}
+
+test_hooks_poststart_and_poststop_failures_only_warn() {
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks.poststart = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststart >>\($log)"]}]
+		| .hooks.poststop = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststop >>\($log)"]}]' \
+		--arg log "$T/log"
+	expect_ok sk run --bundle "$T/b" warn
+	assert_contains "$err" 'poststart hook "/bin/false": exited with status 1'
+	assert_contains "$err" 'poststop hook "/bin/false": exited with status 1'
+	assert_eq "$(<"$T/log")" $'poststart\npoststop' "the hooks after the failing ones"
+}
+
+test_hooks_failing_start_container_stops_the_process() {
+	mk_bundle "$T/b"
+	cfg_edit "$T/b" '.root.readonly = false | .process.args = ["sh", "-c", "echo ran >/ran"]
+		| .hooks.startContainer = [{path: "/bin/false"}]'
+	run sk run --bundle "$T/b" sc
+	((status != 0)) || fail "run succeeded though startContainer failed"
+	assert_contains "$out$err" 'startContainer hook "/bin/false": exited with status 1'
+	[[ ! -e $T/b/rootfs/ran ]] || fail "the process ran"
+	# Without the hook, the same bundle does run it.
+	cfg_edit "$T/b" 'del(.hooks)'
+	expect_ok sk run --bundle "$T/b" sc
+	[[ -e $T/b/rootfs/ran ]] || fail "the process did not run without the hook"
+}
