@@ -63,25 +63,27 @@ static int first_subdir(int fd, char *name, size_t size)
 }
 
 /* The whole of a file of unknown size, NUL-terminated and malloc()ed.
- * Errors name dir/name. */
+ * Errors name dir/name (name alone when dir is NULL). */
 static int read_all(int dir_fd, const char *dir, const char *name, char **out, size_t *len, struct sk_err *err)
 {
+	const char *sep = dir ? "/" : "";
+	dir = dir ? dir : "";
 	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return sk_error(err, errno, "open \"%s/%s\"", dir, name);
+		return sk_error(err, errno, "open \"%s%s%s\"", dir, sep, name);
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap);
 	for (;;) {
 		if (!buf) {
 			close(fd);
-			return sk_error(err, ENOMEM, "read \"%s/%s\"", dir, name);
+			return sk_error(err, ENOMEM, "read \"%s%s%s\"", dir, sep, name);
 		}
 		ssize_t r = read(fd, buf + n, cap - n - 1);
 		if (r < 0) {
 			int e = errno;
 			free(buf);
 			close(fd);
-			return sk_error(err, e, "read \"%s/%s\"", dir, name);
+			return sk_error(err, e, "read \"%s%s%s\"", dir, sep, name);
 		}
 		if (r == 0)
 			break;
@@ -190,7 +192,7 @@ int sk_cgroup_mount_find(const char **mount, struct sk_err *err)
 		return 0;
 	}
 	char *text;
-	if (read_all(AT_FDCWD, "/proc/self", "/proc/self/mountinfo", &text, NULL, err))
+	if (read_all(AT_FDCWD, NULL, "/proc/self/mountinfo", &text, NULL, err))
 		return -1;
 	char *best = NULL, *best_root = NULL;
 	for (char *line = text, *next; line && *line; line = next) {
@@ -236,7 +238,7 @@ int sk_cgroup_mount_find(const char **mount, struct sk_err *err)
 static int own_cgroup(char **own, struct sk_err *err)
 {
 	char *text;
-	if (read_all(AT_FDCWD, "/proc/self", "/proc/self/cgroup", &text, NULL, err))
+	if (read_all(AT_FDCWD, NULL, "/proc/self/cgroup", &text, NULL, err))
 		return -1;
 	char *p = strstr(text, "0::");
 	if (p && p != text && p[-1] != '\n')

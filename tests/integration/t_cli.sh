@@ -262,6 +262,22 @@ test_validate_invalid_fixtures() {
 	assert_empty_dir "$ROOT"
 }
 
+test_create_invalid_fixtures() {
+	# create reports the same line as validate and makes nothing under --root.
+	local dir=$REPO/spec-fixtures/invalid f name
+	skiff_has create || skip "no create command in this build"
+	mkdir -p "$T/b/rootfs"
+	for f in "$dir"/*.json; do
+		name=${f##*/}
+		name=${name%.json}
+		cp "$f" "$T/b/config.json"
+		run sk create -b "$T/b" "c-$name"
+		((status == 1)) || fail "create $name exited $status, expected 1 (stderr: $err)"
+		assert_eq "$err" "skiff create: $(<"$dir/$name.err")" "error of $name"
+		assert_empty_dir "$ROOT"
+	done
+}
+
 test_validate_valid_fixtures() {
 	local f root n=0
 	for f in "$REPO"/spec-fixtures/valid/*.json; do
