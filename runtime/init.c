@@ -178,9 +178,9 @@ _Noreturn void sk_init_main(struct sk_init *c)
 		run_child_hooks(c, SK_HOOK_CREATE_CONTAINER, state_json, &err);
 	}
 
-	if (sk_rootfs_pivot(c->rootfs, c->no_pivot, &err) < 0 || sk_rootfs_finalize(&rc, &err) < 0)
-		fail(c, &err);
-	if (sk_sysctl_apply(s, &err) < 0)
+	/* sysctls before read-only and masked paths, which cover /proc/sys. */
+	if (sk_rootfs_pivot(c->rootfs, c->no_pivot, &err) < 0 || sk_sysctl_apply(s, &err) < 0 ||
+	    sk_rootfs_finalize(&rc, &err) < 0)
 		fail(c, &err);
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		sk_error(&err, errno, "set hostname \"%s\"", s->hostname);
