@@ -129,7 +129,7 @@ static int state_json_for(struct create *c, enum sk_status status, char **out, s
 static int run_parent_hooks(struct create *c, struct sk_err *err)
 {
 	const struct sk_hooks *h = &c->spec.hooks;
-	char *json = NULL;
+	char *json = NULL, *later = NULL;
 	if (state_json_for(c, SK_STATUS_CREATING, &json, err) < 0)
 		return -1;
 	int r = 0;
@@ -137,11 +137,24 @@ static int run_parent_hooks(struct create *c, struct sk_err *err)
 		r = sk_hooks_run(SK_HOOK_PRESTART, h, json, err);
 	if (r == 0 && h->n[SK_HOOK_CREATE_RUNTIME])
 		r = sk_hooks_run(SK_HOOK_CREATE_RUNTIME, h, json, err);
-	if (r == 0) {
-		bool child = h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER];
-		r = sk_sync_send(c->sync[0], SK_SYNC_HOOKS_DONE, 0, -1, child ? json : NULL,
-				 child ? (uint32_t)strlen(json) : 0, err);
+	/* The child's hooks get "<creating state>\0<created state>": the first
+	 * for createContainer, the second for startContainer. */
+	if (r == 0 && (h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER])) {
+		r = state_json_for(c, SK_STATUS_CREATED, &later, err);
+		size_t a = strlen(json), b = later ? strlen(later) : 0;
+		char *both = r == 0 ? malloc(a + b + 2) : NULL;
+		if (r == 0 && !both)
+			r = sk_error(err, ENOMEM, "hooks state");
+		if (r == 0) {
+			memcpy(both, json, a + 1);
+			memcpy(both + a + 1, later, b + 1);
+			r = sk_sync_send(c->sync[0], SK_SYNC_HOOKS_DONE, 0, -1, both, (uint32_t)(a + b + 2), err);
+		}
+		free(both);
+	} else if (r == 0) {
+		r = sk_sync_send(c->sync[0], SK_SYNC_HOOKS_DONE, 0, -1, NULL, 0, err);
 	}
+	free(later);
 	free(json);
 	return r;
 }

@@ -227,7 +227,7 @@ _Noreturn void sk_init_main(struct sk_init *c)
 
 	if (wait_start(c, &err) < 0)
 		fail(c, &err);
-	run_child_hooks(c, SK_HOOK_START_CONTAINER, state_json, &err);
+	run_child_hooks(c, SK_HOOK_START_CONTAINER, state_json ? state_json + strlen(state_json) + 1 : NULL, &err);
 	sk_process_exec(c->proc, &err);
 	fail(c, &err);
 }
