@@ -524,7 +524,8 @@ int sk_cgroup_open(const char *path, struct sk_cgroup *cg, struct sk_err *err)
 	if (sk_cgroup_mount_find(&mount, err))
 		return -1;
 	size_t ml = strlen(mount);
-	if (strncmp(path, mount, ml) || path[ml] != '/' || !path[ml + 1] || strstr(path, "/../"))
+	size_t pl = strlen(path);
+	if (strncmp(path, mount, ml) || path[ml] != '/' || !path[ml + 1] || path[pl - 1] == '/' || strstr(path, "/../"))
 		return sk_error(err, 0, "cgroup \"%s\" is not below the cgroup2 mount %s", path, mount);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

@@ -661,29 +661,42 @@ static int cache_store(int dir, const char *name, const struct key *k, const str
 	return r;
 }
 
+/* The cache directory, made when create is set; -1 (with a debug line
+ * unless it is only absent) when it cannot be used. */
+static int cache_dir(int root_fd, bool create)
+{
+	if (create && mkdirat(root_fd, CACHE_DIR, 0700) < 0 && errno != EEXIST) {
+		sk_debug("seccomp: no cache: mkdir %s: %s", CACHE_DIR, sk_errno_name(errno));
+		return -1;
+	}
+	int dir = openat(root_fd, CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dir < 0 && (create || errno != ENOENT))
+		sk_debug("seccomp: no cache: open %s: %s", CACHE_DIR, sk_errno_name(errno));
+	return dir;
+}
+
 int sk_seccomp_compile_cached(const struct sk_seccomp *sc, int root_fd, struct sk_seccomp_prog *out,
 			      struct sk_err *err)
 {
 	struct key k = { 0 };
 	struct sk_err e;
 	char name[17];
-	int dir = -1;
 	if (build_key(sc, &k, &e) < 0) {
 		sk_debug("seccomp: no cache: %s", e.msg);
 		free(k.p);
 		return sk_seccomp_compile(sc, out, err);
 	}
 	cache_name(&k, name);
-	if (mkdirat(root_fd, CACHE_DIR, 0700) < 0 && errno != EEXIST)
-		sk_debug("seccomp: no cache: mkdir %s: %s", CACHE_DIR, sk_errno_name(errno));
-	else if ((dir = openat(root_fd, CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		sk_debug("seccomp: no cache: open %s: %s", CACHE_DIR, sk_errno_name(errno));
-	int ret;
+	int ret, dir = cache_dir(root_fd, false);
 	if (dir >= 0 && cache_read(dir, name, &k, out) == 0) {
 		sk_debug("seccomp: filter %s/%s from the cache", CACHE_DIR, name);
 		ret = 0;
 	} else {
 		ret = sk_seccomp_compile(sc, out, err);
+		/* Made only for a filter that compiled: a create that fails on
+		 * its profile leaves --root as it found it. */
+		if (ret == 0 && dir < 0)
+			dir = cache_dir(root_fd, true);
 		if (ret == 0 && dir >= 0 && cache_store(dir, name, &k, out, &e) < 0)
 			sk_debug("seccomp: not cached: %s", e.msg);
 	}

@@ -14,16 +14,22 @@
 #define SK_OCI_VERSION_MIN "1.0.0"
 
 /* Hooks that create/start/delete run (config.json "hooks"). */
-#define SK_FEAT_HOOKS
+#define SK_FEAT_HOOKS "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 
 /* Mount options (config.json "mounts[].options") the mount code acts on;
  * filesystem data options (size=, mode=, ...) are passed through and are
  * not listed, as features.md asks. */
-#define SK_FEAT_MOUNT_OPTIONS
+#define SK_FEAT_MOUNT_OPTIONS "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "idmap", "iversion", \
+	"lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", \
+	"nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", \
+	"rdiratime", "relatime", "rexec", "ridmap", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnosuid", \
+	"rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", \
+	"rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", \
+	"tmpcopyup", "unbindable",
 
 /* Namespace types create can make or join ("cgroup", "ipc", "mount",
  * "network", "pid", "time", "user", "uts"). */
-#define SK_FEAT_NAMESPACES
+#define SK_FEAT_NAMESPACES "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts",
 
 /* Capabilities: when on, every name the spec parser knows (sk_cap_name);
  * turn on once the capability sets of process.capabilities are applied. */
@@ -47,6 +53,6 @@
 #define SK_FEAT_SELINUX 0
 #define SK_FEAT_INTEL_RDT 0
 /* Mounts with uidMappings/gidMappings (idmapped mounts). */
-#define SK_FEAT_IDMAP_MOUNTS 0
+#define SK_FEAT_IDMAP_MOUNTS 1
 
 #endif

@@ -3,6 +3,9 @@
 # files before the process enters, the device program, refusals.  Tests
 # that need a controller the hierarchy does not offer skip with the reason
 # (the host is hybrid; tests/vm/run offers them all).
+# SC2154: out, err, status come from lib.sh's run; SC2016: jq expressions
+# are single-quoted on purpose.
+# shellcheck disable=SC2154,SC2016
 
 # require_controller NAME: skip unless the cgroup2 root offers NAME.
 require_controller() {

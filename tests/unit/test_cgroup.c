@@ -914,6 +914,18 @@ Test(cgroup_root, destroy_names_what_is_left)
 
 /* ---- controllers (the VM has them all) -------------------------------------------- */
 
+/* Uses 4 MiB, then sleeps. */
+static int hog(void *arg)
+{
+	(void)arg;
+	size_t size = 4 << 20;
+	char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return 1;
+	memset(m, 1, size);
+	return sleeper(NULL);
+}
+
 Test(cgroup_root, memory_files)
 {
 	need_controller("memory");
@@ -938,20 +950,20 @@ Test(cgroup_root, memory_files)
 	memset(&upd, 0, sizeof(upd));
 	upd.memory.present = true;
 	upd.memory.has_limit = true;
-	upd.memory.limit = 4096;
+	upd.memory.limit = 1 << 20;
 	upd.memory.has_check_before_update = true;
 	upd.memory.check_before_update = true;
-	pid_t pid = spawn_in(&cg, sleeper, NULL);
+	pid_t pid = spawn_in(&cg, hog, NULL);
 	char cur[32];
 	struct sk_err err = { 0 };
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		cr_assert_geq(sk_cgroup_read(&cg, "memory.current", cur, sizeof(cur), &err), 0);
-		if (strtoull(cur, NULL, 10) > 4096)
+		if (strtoull(cur, NULL, 10) > (2 << 20))
 			break;
 		sleep_ms(1);
 	}
 	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), -1);
-	cr_assert(strstr(err.msg, "linux.resources.memory.limit: 4096 is not above the current usage"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "linux.resources.memory.limit: 1048576 is not above the current usage"), "%s", err.msg);
 	file_is(&cg, "memory.max", "67108864");
 	upd.memory.limit = -1;
 	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), 0, "%s", err.msg);
