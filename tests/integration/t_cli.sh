@@ -222,7 +222,7 @@ test_features() {
 	cp "$T/b/config.json" "$T/orig.json"
 	local ns cap hook opt
 	for ns in $(jq -r '.linux.namespaces[]' "$f"); do
-		jq --arg ns "$ns" '.linux.namespaces = [{type: "mount"}, {type: $ns}] | .linux.namespaces |= unique
+		jq --arg ns "$ns" 'del(.hostname) | .linux.namespaces = [{type: "mount"}, {type: $ns}] | .linux.namespaces |= unique
 			| if $ns == "user" then .linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}]
 				| .linux.gidMappings = .linux.uidMappings else . end' \
 			"$T/orig.json" >"$T/b/config.json"
