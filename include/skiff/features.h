@@ -37,10 +37,10 @@
 
 /* cgroup managers and controllers. */
 #define SK_FEAT_CGROUP_V1 0
-#define SK_FEAT_CGROUP_V2 0
+#define SK_FEAT_CGROUP_V2 1
 #define SK_FEAT_CGROUP_SYSTEMD 0
 #define SK_FEAT_CGROUP_SYSTEMD_USER 0
-#define SK_FEAT_CGROUP_RDMA 0
+#define SK_FEAT_CGROUP_RDMA 1
 
 /* Seccomp: when on, the architectures come from libseccomp at run time and
  * supportedFlags from the kernel API level libseccomp detects. */

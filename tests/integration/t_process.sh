@@ -66,8 +66,11 @@ test_process_capabilities_root() {
 		bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"],
 		effective: ["CAP_CHOWN", "CAP_KILL"], permitted: ["CAP_CHOWN", "CAP_KILL"],
 		inheritable: ["CAP_KILL"], ambient: ["CAP_KILL"]}'
-	# uid 0 gets its bounding and inheritable sets back at execve.
-	prun caps "$(status_of CapInh CapPrm CapEff CapBnd CapAmb)" "$caps"
+	# With no_new_privs the sets are exactly the configured ones.
+	prun caps "$(status_of CapInh CapPrm CapEff CapBnd CapAmb)" "$caps | .process.noNewPrivileges = true"
+	assert_eq "$out" $'CapInh:0000000000000020\nCapPrm:0000000000000021\nCapEff:0000000000000021\nCapBnd:0000000000000421\nCapAmb:0000000000000020'
+	# Without it, uid 0 gets its bounding set back at execve (capabilities(7)).
+	prun caps_nnp0 "$(status_of CapInh CapPrm CapEff CapBnd CapAmb)" "$caps | .process.noNewPrivileges = false"
 	assert_eq "$out" $'CapInh:0000000000000020\nCapPrm:0000000000000421\nCapEff:0000000000000421\nCapBnd:0000000000000421\nCapAmb:0000000000000020'
 	# Another uid keeps its ambient set only.
 	prun caps_user "$(status_of CapInh CapPrm CapEff CapBnd CapAmb)" "$caps | .process.user = {uid: 1000, gid: 1000}"
