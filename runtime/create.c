@@ -343,7 +343,8 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			}
 			break;
 		case SK_SYNC_READY:
-			return 0;
+			/* From outside: in a user namespace the init may not write it. */
+			return sk_process_set_oom_score_adj(&c->proc, c->init_pid, err);
 		default:
 			return sk_error(err, EPROTO, "sync: unexpected message %u from init", m.type);
 		}

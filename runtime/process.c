@@ -197,6 +197,23 @@ int sk_process_plan_build(const struct sk_spec *spec, const struct sk_process *p
 	return 0;
 }
 
+int sk_process_set_oom_score_adj(const struct sk_process_plan *pp, pid_t pid, struct sk_err *err)
+{
+	if (!pp->proc->has_oom_score_adj)
+		return 0;
+	char path[64], v[16];
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	int n = snprintf(v, sizeof(v), "%d", pp->proc->oom_score_adj);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sk_error(err, errno, "process.oomScoreAdj: open \"%s\"", path);
+	int r = 0;
+	if (sk_write_all(fd, v, (size_t)n) < 0)
+		r = sk_error(err, errno, "process.oomScoreAdj: write \"%s\" to \"%s\"", v, path);
+	close(fd);
+	return r;
+}
+
 void sk_process_plan_free(struct sk_process_plan *pp)
 {
 	free(pp->argv);
@@ -319,7 +336,7 @@ static void passwd_home(uid_t uid, char *out, size_t cap)
 	close(fd);
 }
 
-static int apply_lsm(int proc, const struct sk_process *p, struct sk_err *err)
+static int write_lsm_attrs(int proc, const struct sk_process *p, struct sk_err *err)
 {
 	char buf[PATH_MAX];
 	if (p->apparmor_profile && *p->apparmor_profile) {
@@ -337,21 +354,14 @@ static int apply_lsm(int proc, const struct sk_process *p, struct sk_err *err)
 	return 0;
 }
 
-static int apply_proc_files(const struct sk_process *p, struct sk_err *err)
+static int apply_lsm(const struct sk_process *p, struct sk_err *err)
 {
-	bool lsm = (p->apparmor_profile && *p->apparmor_profile) || (p->selinux_label && *p->selinux_label);
-	if (!lsm && !p->has_oom_score_adj)
+	if (!(p->apparmor_profile && *p->apparmor_profile) && !(p->selinux_label && *p->selinux_label))
 		return 0;
 	int proc = sk_proc_open(err);
 	if (proc < 0)
 		return -1;
-	int r = apply_lsm(proc, p, err);
-	if (r == 0 && p->has_oom_score_adj) {
-		char v[16];
-		int n = snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-		if (sk_proc_write(proc, "self/oom_score_adj", v, (size_t)n, err) < 0)
-			r = sk_error_wrap(err, "process.oomScoreAdj");
-	}
+	int r = write_lsm_attrs(proc, p, err);
 	close(proc);
 	return r;
 }
@@ -393,7 +403,7 @@ int sk_process_prepare(struct sk_process_plan *pp, struct sk_err *err)
 		snprintf(pp->home, sizeof(pp->home), "HOME=%s", home);
 		pp->envp[pp->n_env] = pp->home;
 	}
-	if (apply_proc_files(p, err) < 0)
+	if (apply_lsm(p, err) < 0)
 		return -1;
 	if (pp->has_personality && personality(pp->personality) < 0)
 		return sk_error(err, errno, "linux.personality: personality(0x%lx)", pp->personality);

@@ -11,7 +11,8 @@
  *   sk_process_resolve      before waiting for start: a missing binary
  *                           fails create, as with runc
  *   sk_process_no_new_privs, seccomp, sk_caps_apply_final when needed
- *   sk_process_exec         after start */
+ *   sk_process_exec         after start
+ * and the parent calls sk_process_set_oom_score_adj once the child is READY. */
 #ifndef SKIFF_PROCESS_H
 #define SKIFF_PROCESS_H
 
@@ -19,6 +20,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "skiff/error.h"
 #include "skiff/spec.h"
@@ -56,10 +58,17 @@ int sk_process_plan_build(const struct sk_spec *spec, const struct sk_process *p
 			  struct sk_process_plan *pp, struct sk_err *err);
 void sk_process_plan_free(struct sk_process_plan *pp);
 
+/* Parent, once the process exists and before it execs (at READY): write
+ * process.oomScoreAdj to /proc/<pid>/oom_score_adj; nothing when unset.
+ * From the parent because in a user namespace the child cannot: its
+ * /proc/self files belong to the host's root, and lowering the value
+ * needs CAP_SYS_RESOURCE of the host. */
+int sk_process_set_oom_score_adj(const struct sk_process_plan *pp, pid_t pid, struct sk_err *err);
+
 /* Child, after pivot_root, still root in its namespaces with all its
  * capabilities: HOME from the container's /etc/passwd for process.user.uid
  * when env has none ("/" when the uid is not there, as runc), the AppArmor
- * profile and SELinux label for the next execve, oomScoreAdj, personality,
+ * profile and SELinux label for the next execve, personality,
  * scheduler, ioPriority (of the process, inherited by its children),
  * execCPUAffinity.final (exec processes only: runtime-spec says it does not
  * apply to the init), then rlimits last (a low RLIMIT_NOFILE must not stop
@@ -98,7 +107,7 @@ int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err);
 
 /* Child helpers for files of the container's procfs.  sk_proc_open: an
  * O_PATH fd of /proc, refused unless it is a procfs.  sk_proc_write: write
- * len bytes of val to path (relative to /proc, e.g. "self/oom_score_adj"),
+ * len bytes of val to path (relative to /proc, e.g. "self/attr/exec"),
  * resolved beneath proc_fd without crossing a mount or a magic link. */
 int sk_proc_open(struct sk_err *err);
 int sk_proc_write(int proc_fd, const char *path, const char *val, size_t len, struct sk_err *err);

@@ -153,3 +153,17 @@ test_process_bad_cwd() {
 	assert_eq "$err" 'skiff create: chdir to cwd ("/nope") set in config.json failed: ENOENT'
 	assert_empty_dir "$ROOT"
 }
+
+test_process_user_namespace() {
+	[[ -e /proc/self/ns/user ]] || skip "no user namespaces"
+	prun userns "id -u; id -G; $(status_of CapEff CapBnd) cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj" \
+		'.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .process.user = {uid: 1000, gid: 1000, additionalGids: [10, 20]}
+		| .process.capabilities = {bounding: ["CAP_KILL"], ambient: ["CAP_KILL"],
+			permitted: ["CAP_KILL"], inheritable: ["CAP_KILL"], effective: ["CAP_KILL"]}
+		| .linux.sysctl = {"net.ipv4.ip_forward": "1"}
+		| .process.oomScoreAdj = 200'
+	assert_eq "$out" $'1000\n1000 10 20\nCapEff:0000000000000020\nCapBnd:0000000000000020\n1\n200'
+}

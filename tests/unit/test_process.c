@@ -467,10 +467,6 @@ static void prepare_and_check_limits(void)
 	check(getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur == 100 && r.rlim_max == 200, "RLIMIT_NOFILE %lu/%lu",
 	      (unsigned long)r.rlim_cur, (unsigned long)r.rlim_max);
 	check(getrlimit(RLIMIT_CORE, &r) == 0 && r.rlim_cur == 0 && r.rlim_max == 0, "RLIMIT_CORE");
-	FILE *f = fopen("/proc/self/oom_score_adj", "r");
-	int v = 0;
-	check(f && fscanf(f, "%d", &v) == 1 && v == 500, "oom_score_adj %d", v);
-	fclose(f);
 }
 
 Test(prepare, limits_are_applied, .init = plan_reset, .fini = plan_fini)
@@ -481,10 +477,29 @@ Test(prepare, limits_are_applied, .init = plan_reset, .fini = plan_fini)
 	};
 	spec.process.rlimits = rl;
 	spec.process.n_rlimits = 2;
+	build();
+	run_child(prepare_and_check_limits);
+}
+
+static void set_oom_child(void)
+{
+	struct sk_err err = { 0 };
+	check(sk_process_set_oom_score_adj(&pp, getpid(), &err) == 0, "%s", err.msg);
+	FILE *f = fopen("/proc/self/oom_score_adj", "r");
+	int v = 0;
+	check(f && fscanf(f, "%d", &v) == 1 && v == 500, "oom_score_adj %d", v);
+	fclose(f);
+}
+
+Test(prepare, oom_score_adj_from_the_parent, .init = plan_reset, .fini = plan_fini)
+{
 	spec.process.has_oom_score_adj = true;
 	spec.process.oom_score_adj = 500;
 	build();
-	run_child(prepare_and_check_limits);
+	run_child(set_oom_child);
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_process_set_oom_score_adj(&pp, 0x7ffffff0, &err), -1);
+	cr_assert_str_eq(err.msg, "process.oomScoreAdj: open \"/proc/2147483632/oom_score_adj\": ENOENT");
 }
 
 static void prepare_raises_hard_limit(void)

@@ -2,7 +2,8 @@
  * each returned, for the seccomp tests (built static: it runs in a busybox
  * rootfs).
  *   seccomp-probe CALL[:ARG...] ...
- * CALL is a syscall name from the table below; each ARG is a number
+ * CALL is a syscall name from the table below, or a syscall number; each
+ * ARG is a number
  * (strtoull, base 0: 0x.. and 0.. work) or else a string passed by address.
  * Prints one line per CALL, in order, as it was given: `CALL=RESULT`, RESULT
  * being the return value in decimal or the errno's name (EPERM).  The calls
@@ -30,7 +31,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		char *op = strdup(argv[i]), *save = NULL;
 		const char *name = strtok_r(op, ":", &save);
-		long nr = -1;
+		char *end;
+		long nr = name ? strtol(name, &end, 10) : -1;
+		if (!name || *end != '\0')
+			nr = -1;
 		for (size_t k = 0; name && k < sizeof(calls) / sizeof(calls[0]); k++)
 			if (strcmp(name, calls[k].name) == 0)
 				nr = calls[k].nr;
@@ -41,7 +45,6 @@ int main(int argc, char **argv)
 		unsigned long a[6] = { 0 };
 		int n = 0;
 		for (char *s; n < 6 && (s = strtok_r(NULL, ":", &save)); n++) {
-			char *end;
 			errno = 0;
 			a[n] = strtoull(s, &end, 0);
 			if (*s == '\0' || *end != '\0' || errno)
