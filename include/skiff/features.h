@@ -33,7 +33,7 @@
 
 /* Capabilities: when on, every name the spec parser knows (sk_cap_name);
  * turn on once the capability sets of process.capabilities are applied. */
-#define SK_FEAT_CAPABILITIES 0
+#define SK_FEAT_CAPABILITIES 1
 
 /* cgroup managers and controllers. */
 #define SK_FEAT_CGROUP_V1 0

@@ -44,8 +44,8 @@ sc_bundle() {
 	cp "$PROBE" "$1/rootfs/bin/probe"
 }
 
-# set_seccomp DIR JSON: linux.seccomp of DIR is JSON (jq syntax).
-set_seccomp() { cfg_edit "$1" ".linux.seccomp = ($2)"; }
+# set_seccomp DIR JSON [JQ ARGS...]: linux.seccomp of DIR is JSON (jq syntax).
+set_seccomp() { cfg_edit "$1" ".linux.seccomp = ($2)" "${@:3}"; }
 
 # podman_profile [CAPS]: podman's default profile as linux.seccomp for
 # amd64 and CAPS (default: podman's), in $T/podman-seccomp.json.
@@ -299,7 +299,7 @@ test_seccomp_unknown_syscall_name_skipped() {
 		syscalls: [{names: ["skiff_no_such_syscall", "getpgid"], action: "SCMP_ACT_ERRNO", errnoRet: 33}]}'
 	expect_ok sk --debug run --bundle "$T/b" unknown
 	assert_eq "$out" $'getpgid:0=EDOM\ngetsid:0=1'
-	assert_contains "$err" 'linux.seccomp.syscalls[0].names[0]: unknown syscall \"skiff_no_such_syscall\" ignored'
+	assert_match "$err" 'linux\.seccomp\.syscalls\[0\]\.names\[0\]: unknown syscall \\?"skiff_no_such_syscall\\?" ignored'
 }
 
 test_seccomp_bad_input() {
@@ -413,7 +413,7 @@ test_seccomp_cache() {
 	# Another errno is another filter.
 	cfg_edit "$T/b" '.linux.seccomp.syscalls[0].errnoRet = 43'
 	expect_ok sk run --bundle "$T/b" c4
-	assert_eq "$out" "getsid:0=EL2NSYNC"
+	assert_eq "$out" "getsid:0=EIDRM"
 	entries=("$ROOT"/.seccomp/*)
 	assert_eq "${#entries[@]}" 2 "cache entries"
 }
@@ -425,6 +425,6 @@ test_seccomp_profile_denies_exec() {
 	set_seccomp "$T/b" '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["execve"], action: "SCMP_ACT_ERRNO"}]}'
 	run sk run --bundle "$T/b" noexec
 	((status != 0)) || fail "run succeeded without execve"
-	assert_contains "$err" 'exec: \"true\": EPERM'
+	assert_match "$err" 'exec: \\?"true\\?": EPERM'
 	[[ ! -e $ROOT/noexec ]] || fail "state left for noexec"
 }
