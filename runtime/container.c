@@ -8,11 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "skiff/cgroup.h"
@@ -20,6 +18,7 @@
 #include "skiff/log.h"
 #include "skiff/spec.h"
 #include "skiff/state.h"
+#include "skiff/terminal.h"
 #include "skiff/util.h"
 
 static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
@@ -271,88 +270,85 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 				goto out;
 		}
 	}
-	if (h.have_state) {
-		run_warn_hooks(&h, SK_HOOK_POSTSTOP, SK_STATUS_STOPPED);
-		if (h.st.cgroup_path) {
-			struct sk_cgroup cg;
-			if (sk_cgroup_open(h.st.cgroup_path, &cg, err) == 0) {
-				int d = sk_cgroup_destroy(&cg, err);
-				sk_cgroup_close(&cg);
-				if (d < 0)
-					goto out;
-			} else if (err->errnum != ENOENT) {
+	if (h.have_state && h.st.cgroup_path) {
+		struct sk_cgroup cg;
+		if (sk_cgroup_open(h.st.cgroup_path, &cg, err) == 0) {
+			/* A stopped container's init is gone, but without a pid
+			 * namespace its descendants may live on in its cgroup:
+			 * they are the container's, and go with it. */
+			int d = h.status == SK_STATUS_STOPPED ? sk_cgroup_kill(&cg, err) : 0;
+			if (d == 0)
+				d = sk_cgroup_destroy(&cg, err);
+			sk_cgroup_close(&cg);
+			if (d < 0)
 				goto out;
-			}
+		} else if (err->errnum != ENOENT) {
+			goto out;
 		}
 	}
+	/* runtime-spec: poststop once the container is deleted, but before
+	 * delete returns; the saved config they come from goes last. */
+	if (h.have_state)
+		run_warn_hooks(&h, SK_HOOK_POSTSTOP, SK_STATUS_STOPPED);
 	r = sk_state_remove(h.root_fd, id, err);
 out:
 	release(&h);
 	return r;
 }
 
-/* --- run: waiting for the init, forwarding signals, and the terminal --- */
+/* --- run: waiting for the init and forwarding signals to it --- */
 
-static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
-
-static void copy_winsize(int from, int to)
+void sk_container_forwarded(sigset_t *set)
 {
-	struct winsize ws;
-	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
-		ioctl(to, TIOCSWINSZ, &ws);
+	static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCONT, SIGALRM,
+				    SIGVTALRM, SIGPROF, SIGPWR };
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
 }
 
-/* Move what is readable from `from` to `to`; 0 at end of input. */
-static int pump(int from, int to)
+static int reap(int pidfd, int *status, struct sk_err *err)
 {
-	char buf[16384];
-	ssize_t n = read(from, buf, sizeof(buf));
-	if (n <= 0)
-		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 1 : 0;
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = write(to, buf + off, (size_t)(n - off));
-		if (w < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return 0;
-		}
-		off += w;
-	}
-	return 1;
+	siginfo_t si = { 0 };
+	int r;
+	do
+		r = waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return sk_error(err, errno, "wait for the container init");
+	*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+	return 0;
 }
 
 int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *err)
 {
-	sigset_t set, old;
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, &old);
+	sigset_t set;
+	sk_container_forwarded(&set);
+	int r;
+	if (c->pty_master >= 0) {
+		/* The proxy copies the terminal until the process exits and
+		 * forwards the signals meanwhile. */
+		r = sk_console_proxy(c->pty_master, c->pidfd, &set, err);
+		close(c->pty_master);
+		if (r == 0)
+			r = reap(c->pidfd, status, err);
+		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+		return r;
+	}
+	/* Blocked already by create; signals that came since are pending. */
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return sk_error(err, errno, "signalfd");
+		r = sk_error(err, errno, "signalfd");
+		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+		return r;
 	}
-	int pty = c->pty_master;
-	struct termios saved;
-	bool raw = false;
-	bool in_open = pty >= 0;
-	if (pty >= 0 && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
-		struct termios t = saved;
-		cfmakeraw(&t);
-		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
-		copy_winsize(STDIN_FILENO, pty);
-	}
-	int r = 0;
-	bool done = false;
-	while (!done) {
-		struct pollfd p[4] = {
-			{ .fd = c->pidfd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = pty, .events = POLLIN },
-			{ .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN },
-		};
-		if (poll(p, 4, -1) < 0) {
+	r = 0;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c->pidfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			r = sk_error(err, errno, "poll");
@@ -360,41 +356,15 @@ int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *er
 		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGWINCH && pty >= 0)
-					copy_winsize(STDIN_FILENO, pty);
-				else
-					pidfd_signal(c->pidfd, (int)si.ssi_signo);
-			}
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				pidfd_signal(c->pidfd, (int)si.ssi_signo);
 		}
-		if (pty >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)) && !pump(pty, STDOUT_FILENO)) {
-			close(pty);
-			pty = -1;
-		}
-		if (in_open && (p[3].revents & (POLLIN | POLLHUP | POLLERR)) && (pty < 0 || !pump(STDIN_FILENO, pty)))
-			in_open = false;
 		if (p[0].revents & POLLIN) {
-			siginfo_t si = { 0 };
-			if (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0) {
-				r = sk_error(err, errno, "wait for the container init");
-				break;
-			}
-			*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-			done = true;
+			r = reap(c->pidfd, status, err);
+			break;
 		}
 	}
-	/* Output the process wrote just before it exited. */
-	if (pty >= 0) {
-		fcntl(pty, F_SETFL, O_NONBLOCK);
-		while (pump(pty, STDOUT_FILENO) > 0) {
-			struct pollfd p = { .fd = pty, .events = POLLIN };
-			if (poll(&p, 1, 0) <= 0)
-				break;
-		}
-	}
-	if (raw)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 	return r;
 }

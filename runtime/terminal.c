@@ -298,53 +298,60 @@ static int proxy_loop(int master, int pidfd, int sfd, int tty, struct sk_err *er
 			tail_end = now_ms() + PROXY_TAIL_MS;
 		if (pf[3].revents) {
 			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) > 0)
-				;
-			copy_winsize(tty, master);
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGWINCH && tty >= 0)
+					copy_winsize(tty, master);
+				else if (si.ssi_signo != SIGWINCH && pidfd >= 0)
+					syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+			}
 		}
 	}
 }
 
-int sk_console_proxy(int master, int pidfd, struct sk_err *err)
+int sk_console_proxy(int master, int pidfd, const sigset_t *forward, struct sk_err *err)
 {
 	int tty = -1;
 	for (int fd = 0; fd < 3 && tty < 0; fd++)
 		if (isatty(fd))
 			tty = fd;
 	struct termios saved;
-	sigset_t winch, old_mask;
-	int sfd = -1;
+	sigset_t set, old_mask;
+	if (forward)
+		set = *forward;
+	else
+		sigemptyset(&set);
+	if (tty >= 0)
+		sigaddset(&set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &set, &old_mask);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		return sk_error(err, errno, "terminal: signalfd");
+	}
+	int r;
 	if (tty >= 0) {
-		if (tcgetattr(tty, &saved) < 0)
-			return sk_error(err, errno, "terminal: tcgetattr fd %d", tty);
-		sigemptyset(&winch);
-		sigaddset(&winch, SIGWINCH);
-		sigprocmask(SIG_BLOCK, &winch, &old_mask);
-		sfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
-		struct termios raw = saved;
+		struct termios raw;
+		if (tcgetattr(tty, &saved) < 0) {
+			r = sk_error(err, errno, "terminal: tcgetattr fd %d", tty);
+			goto out;
+		}
+		raw = saved;
 		cfmakeraw(&raw);
-		if (sfd < 0 || tcsetattr(tty, TCSANOW, &raw) < 0) {
-			if (sfd < 0) {
-				sk_error(err, errno, "terminal: signalfd");
-			} else {
-				sk_error(err, errno, "terminal: raw mode on fd %d", tty);
-				close(sfd);
-			}
-			sigprocmask(SIG_SETMASK, &old_mask, NULL);
-			return -1;
+		if (tcsetattr(tty, TCSANOW, &raw) < 0) {
+			r = sk_error(err, errno, "terminal: raw mode on fd %d", tty);
+			goto out;
 		}
 		copy_winsize(tty, master);
 	}
 	int fl = fcntl(master, F_GETFL);
-	int r;
 	if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0)
 		r = sk_error(err, errno, "terminal: set the pty non-blocking");
 	else
 		r = proxy_loop(master, pidfd, sfd, tty, err);
-	if (tty >= 0) {
+	if (tty >= 0)
 		tcsetattr(tty, TCSANOW, &saved);
-		close(sfd);
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	}
+out:
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	return r;
 }

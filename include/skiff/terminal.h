@@ -14,6 +14,8 @@
 #ifndef SKIFF_TERMINAL_H
 #define SKIFF_TERMINAL_H
 
+#include <signal.h>
+
 #include "skiff/error.h"
 #include "skiff/spec.h"
 
@@ -41,8 +43,9 @@ int sk_fd_recv(int sock, int *fd, struct sk_err *err);
  * (output already in the pty is copied first).  When one of fds 0, 1, 2 is
  * a terminal (the first one), it is put in raw mode for the duration and
  * its window size is given to the pty at once and on every SIGWINCH
- * (blocked meanwhile, read through a signalfd).  Signals the caller handles
- * interrupt nothing.  Sets O_NONBLOCK on master; does not close it. */
-int sk_console_proxy(int master, int pidfd, struct sk_err *err);
+ * (blocked meanwhile, read through a signalfd).  The signals in forward
+ * (may be NULL) are blocked too and sent on to pidfd.  Sets O_NONBLOCK on
+ * master; does not close it. */
+int sk_console_proxy(int master, int pidfd, const sigset_t *forward, struct sk_err *err);
 
 #endif

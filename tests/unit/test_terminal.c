@@ -276,7 +276,7 @@ static pid_t start_proxy(int in, int out, int master, int pidfd, int *close_in_c
 		dup2(in, 0);
 		dup2(out, 1);
 		struct sk_err err = { 0 };
-		int r = sk_console_proxy(master, pidfd, &err);
+		int r = sk_console_proxy(master, pidfd, NULL, &err);
 		if (r < 0)
 			dprintf(2, "proxy: %s\n", err.msg);
 		_exit(r < 0 ? 1 : 0);
