@@ -77,10 +77,15 @@ struct sk_command {
 	X(run, 0, "create and start a container, wait for it, delete it") \
 	X(kill, SK_CMD_NO_CGROUP, "send a signal to a container's process") \
 	X(delete, 0, "delete a stopped container (--force: any)") \
+	X(events, 0, "print a container's resource statistics and OOM events (JSON lines)") \
 	X(features, SK_CMD_NO_CGROUP, "print the features this build of skiff implements (JSON)") \
 	X(list, SK_CMD_NO_CGROUP, "list the containers under --root") \
+	X(pause, 0, "suspend every process of a container (cgroup freezer)") \
+	X(ps, 0, "list the processes of a container") \
+	X(resume, 0, "resume the processes of a paused container") \
 	X(spec, SK_CMD_NO_CGROUP, "write a default config.json into a bundle") \
 	X(state, SK_CMD_NO_CGROUP, "print the state of a container (JSON)") \
+	X(update, 0, "change the resource limits of a live container") \
 	X(validate, SK_CMD_NO_CGROUP, "check a bundle's config.json and rootfs")
 
 #define SK_DECLARE_CMD(name, flags, summary) sk_cmd_fn cmd_##name;

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "skiff/container.h"
@@ -36,21 +37,23 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	struct sk_created c;
 	if (sk_container_create(&o, &c, err) < 0)
 		return SK_EXIT_ERROR;
-	int status = SK_EXIT_ERROR;
+	int status = SK_EXIT_OK;
 	struct sk_err ignored;
 	if (sk_container_start(g->root, o.id, err) < 0) {
 		sk_container_delete(g->root, o.id, true, &ignored);
-		goto out;
-	}
-	if (detach) {
-		status = SK_EXIT_OK;
-		goto out;
-	}
-	if (sk_container_wait(&c, &status, err) < 0)
+		if (c.pty_master >= 0)
+			close(c.pty_master);
+		if (!detach)
+			sigprocmask(SIG_SETMASK, &c.saved_mask, NULL);
 		status = SK_EXIT_ERROR;
-	if (sk_container_delete(g->root, o.id, true, status == SK_EXIT_ERROR ? &ignored : err) < 0 && status != SK_EXIT_ERROR)
-		status = SK_EXIT_ERROR;
-out:
+	} else if (!detach) {
+		if (sk_container_wait(&c, &status, err) < 0) {
+			sk_container_delete(g->root, o.id, true, &ignored);
+			status = SK_EXIT_ERROR;
+		} else if (sk_container_delete(g->root, o.id, true, err) < 0) {
+			status = SK_EXIT_ERROR;
+		}
+	}
 	if (c.pidfd >= 0)
 		close(c.pidfd);
 	return status;

@@ -63,17 +63,36 @@ struct create {
 	int pidfd;
 	int pty_master;
 	struct sk_state st;
+	char created[48];
 	bool dir_made;
 };
 
+/* RFC 3339 in UTC with nanoseconds.  The civil date is computed here:
+ * gmtime_r() would load /etc/localtime on its first call. */
 static void now_rfc3339(char *buf, size_t cap)
 {
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, cap - n, ".%09ldZ", ts.tv_nsec);
+	long long secs = ts.tv_sec, days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	/* Days since 1970-01-01 to year/month/day, with years starting on
+	 * March 1st so that the leap day is the last one of a year. */
+	long long z = days + 719468;                          /* days since 0000-03-01 */
+	long long era = (z >= 0 ? z : z - 146096) / 146097;   /* 400-year cycles */
+	long long doe = z - era * 146097;                     /* day of the cycle */
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153;                   /* month, March = 0 */
+	long long day = doy - (153 * mp + 2) / 5 + 1;
+	long long month = mp < 10 ? mp + 3 : mp - 9;
+	long long year = yoe + era * 400 + (month <= 2);
+	/* Narrow types tell the compiler the width of each field. */
+	snprintf(buf, cap, "%04d-%02hhu-%02hhuT%02hhu:%02hhu:%02hhu.%09uZ", (int)year, (unsigned char)month,
+		 (unsigned char)day, (unsigned char)(sod / 3600), (unsigned char)(sod / 60 % 60),
+		 (unsigned char)(sod % 60), (unsigned)ts.tv_nsec);
 }
 
 static int load_bundle(struct create *c, struct sk_err *err)
@@ -173,12 +192,13 @@ static void reserve_keep_fds(int n)
 		}
 }
 
-/* --preserve-fds plus systemd's LISTEN_FDS, which pass through. */
+/* --preserve-fds plus systemd's socket activation: LISTEN_FDS fds from 3
+ * on, when LISTEN_PID says they are ours (sd_listen_fds(3)). */
 static int count_keep_fds(const struct sk_create_opts *o, long *listen, struct sk_err *err)
 {
 	*listen = 0;
-	const char *lf = getenv("LISTEN_FDS");
-	if (lf && *lf) {
+	const char *lf = getenv("LISTEN_FDS"), *lp = getenv("LISTEN_PID");
+	if (lf && *lf && lp && strtol(lp, NULL, 10) == (long)getpid()) {
 		char *end;
 		*listen = strtol(lf, &end, 10);
 		if (*end || *listen < 0 || *listen > 1024)
@@ -198,8 +218,14 @@ static int add_listen_env(struct sk_spec *s, long listen, struct sk_err *err)
 	s->process.env = env;
 	char buf[32];
 	snprintf(buf, sizeof(buf), "LISTEN_FDS=%ld", listen);
-	env[s->process.n_env++] = strdup(buf);
-	env[s->process.n_env++] = strdup("LISTEN_PID=1");
+	char *fds = strdup(buf), *pid = strdup("LISTEN_PID=1");
+	if (!fds || !pid) {
+		free(fds);
+		free(pid);
+		return sk_error(err, ENOMEM, "LISTEN_FDS");
+	}
+	env[s->process.n_env++] = fds;
+	env[s->process.n_env++] = pid;
 	env[s->process.n_env] = NULL;
 	return 0;
 }
@@ -256,7 +282,6 @@ static void create_free(struct create *c)
 		close(c->root_fd);
 	if (c->spec_loaded)
 		sk_spec_free(&c->spec);
-	free(c->st.created);
 	free(c->bundle);
 	free(c->rootfs);
 	free(c->config_buf);
@@ -430,6 +455,11 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (n_keep < 0)
 		return -1;
 	reserve_keep_fds(n_keep);
+	if (o->foreground) {
+		sigset_t fwd;
+		sk_container_forwarded(&fwd);
+		sigprocmask(SIG_BLOCK, &fwd, &out->saved_mask);
+	}
 	c.root_fd = sk_state_open_root(o->root, err);
 	if (c.root_fd < 0)
 		goto out;
@@ -458,10 +488,9 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto fail;
 	c.have_cg = true;
 
-	char created[64];
-	now_rfc3339(created, sizeof(created));
+	now_rfc3339(c.created, sizeof(c.created));
 	c.st = (struct sk_state){
-		.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs, .created = strdup(created),
+		.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs, .created = c.created,
 		.cgroup_path = c.cg.path, .owner = geteuid(),
 		.annotations = c.spec.annotations, .n_annotations = c.spec.n_annotations,
 	};
@@ -514,5 +543,7 @@ out:
 	if (c.pidfd >= 0)
 		close(c.pidfd);
 	create_free(&c);
+	if (r < 0 && o->foreground)
+		sigprocmask(SIG_SETMASK, &out->saved_mask, NULL);
 	return r;
 }

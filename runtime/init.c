@@ -78,6 +78,18 @@ static void set_namespaces(struct sk_init *c, struct sk_err *err)
 		    wait_parent(c, SK_SYNC_MAPS_DONE, NULL, err) < 0)
 			fail(c, err);
 	}
+	/* cgroup and time: the init sits in its cgroup already; the time
+	 * offsets must be written before any process enters the namespace (the
+	 * real init does at the second fork, the init at execve), and while we
+	 * are still the user namespace's creator: once our uid changes we are
+	 * not dumpable and our /proc files belong to the host's root. */
+	unsigned long late = ns->unshare_flags & (unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	if (late && unshare((int)late) < 0) {
+		sk_error(err, errno, "unshare %s namespace", late & CLONE_NEWCGROUP ? "cgroup" : "time");
+		fail(c, err);
+	}
+	if ((late & CLONE_NEWTIME) && sk_ns_write_time_offsets(ns, err) < 0)
+		fail(c, err);
 	if (ns->userns) {
 		/* Become root of the user namespace (needs 0 mapped, as runc). */
 		if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
@@ -87,13 +99,22 @@ static void set_namespaces(struct sk_init *c, struct sk_err *err)
 	}
 	if (ns->second_fork)
 		fork_real_init(c, err);
-	unsigned long late = ns->unshare_flags & (unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME);
-	if (late && unshare((int)late) < 0) {
-		sk_error(err, errno, "unshare %s namespace", late & CLONE_NEWCGROUP ? "cgroup" : "time");
-		fail(c, err);
-	}
-	if ((late & CLONE_NEWTIME) && sk_ns_write_time_offsets(ns, err) < 0)
-		fail(c, err);
+}
+
+/* The process must not depend on how skiff was started: a mask blocked by
+ * `run` (to hold signals until the process runs) or dispositions ignored by
+ * skiff's caller (a background job ignores SIGINT and SIGQUIT, nohup
+ * SIGHUP) would be inherited through execve.  Done first, before a seccomp
+ * filter could refuse these calls. */
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
 }
 
 static void run_child_hooks(struct sk_init *c, enum sk_hook_kind kind, const char *state, struct sk_err *err)
@@ -145,6 +166,8 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	struct sk_err err = { 0 };
 	const struct sk_spec *s = c->spec;
 	const struct sk_process *p = &s->process;
+	/* The parent's payload: the state for createContainer ("creating"),
+	 * a NUL, the state for startContainer ("created"). */
 	char *state_json = NULL;
 
 	/* No PR_SET_PDEATHSIG: clearing it at the end would race with a parent
@@ -153,6 +176,7 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	for (size_t i = 0; i < sizeof(c->parent_fds) / sizeof(c->parent_fds[0]); i++)
 		if (c->parent_fds[i] >= 0)
 			close(c->parent_fds[i]);
+	reset_signals();
 	set_namespaces(c, &err);
 
 	if (!c->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
@@ -163,7 +187,9 @@ _Noreturn void sk_init_main(struct sk_init *c)
 
 	struct sk_rootfs_ctx rc = {
 		.spec = s, .plan = c->mounts, .rootfs = c->rootfs, .userns = c->ns->userns,
-		.new_netns = c->ns->netns_new || c->ns->join_fd[SK_NS_NET] >= 0,
+		/* A joined network namespace may belong to another user
+		 * namespace, where sysfs cannot be mounted. */
+		.new_netns = c->ns->netns_new,
 		.new_cgroupns = c->ns->cgroupns_new || c->ns->join_fd[SK_NS_CGROUP] >= 0,
 	};
 	if (sk_rootfs_setup(&rc, &err) < 0)

@@ -23,6 +23,14 @@ int sk_ns_flag(enum sk_ns_type t)
 	return flags[t];
 }
 
+static const char *type_name_of_flag(int flag)
+{
+	for (int t = 0; t < SK_NS_NTYPES; t++)
+		if (sk_ns_flag(t) == flag)
+			return sk_ns_type_name(t);
+	return "unknown";
+}
+
 static int format_map(char *out, size_t cap, const struct sk_idmap *m, size_t n, const char *what, struct sk_err *err)
 {
 	size_t o = 0;
@@ -65,10 +73,16 @@ int sk_ns_plan_build(const struct sk_spec *spec, struct sk_ns_plan *p, struct sk
 			goto fail;
 		}
 		int type = ioctl(fd, NS_GET_NSTYPE);
-		if (type < 0 || type != sk_ns_flag(ns->type)) {
+		if (type != sk_ns_flag(ns->type)) {
+			int e = errno;
 			close(fd);
-			sk_error(err, type < 0 ? errno : 0, "linux.namespaces[%zu].path: \"%s\" is not a %s namespace",
-				 i, ns->path, sk_ns_type_name(ns->type));
+			if (type < 0 && e == ENOTTY)
+				sk_error(err, 0, "linux.namespaces[%zu].path: \"%s\" is not a namespace", i, ns->path);
+			else if (type < 0)
+				sk_error(err, e, "linux.namespaces[%zu].path: \"%s\": NS_GET_NSTYPE", i, ns->path);
+			else
+				sk_error(err, 0, "linux.namespaces[%zu].path: \"%s\" is a %s namespace, not %s", i,
+					 ns->path, type_name_of_flag(type), sk_ns_type_name(ns->type));
 			goto fail;
 		}
 		p->join_fd[ns->type] = fd;

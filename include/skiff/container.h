@@ -15,6 +15,7 @@
 #ifndef SKIFF_CONTAINER_H
 #define SKIFF_CONTAINER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -31,22 +32,31 @@ struct sk_create_opts {
 	int preserve_fds;
 	bool foreground;               /* `run`: the init stays our child; with a
 					* terminal and no console socket, the pty
-					* master comes back to us */
+					* master comes back to us; the signals
+					* to forward are blocked from the start,
+					* so that none is lost before the wait */
 };
 
 struct sk_created {
 	pid_t pid;
 	int pidfd;
 	int pty_master;                /* -1 unless foreground with a terminal */
+	sigset_t saved_mask;           /* foreground: the mask before create */
 };
 
 int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, struct sk_err *err);
 int sk_container_start(const char *root, const char *id, struct sk_err *err);
 int sk_container_kill(const char *root, const char *id, int sig, bool all, struct sk_err *err);
 int sk_container_delete(const char *root, const char *id, bool force, struct sk_err *err);
-/* Wait for the init of a foreground container; *status gets the exit code
- * or 128+signal. */
+/* Wait for the init of a foreground container, forwarding the signals we
+ * get to it (and proxying the terminal when pty_master >= 0, which is
+ * closed); *status gets the exit code or 128+signal.  Restores the signal
+ * mask saved by create. */
 int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *err);
+/* The signals `run` forwards: those a process may get from outside, not
+ * the ones about skiff itself (SIGCHLD, job control, faults, SIGPIPE,
+ * SIGWINCH which the terminal proxy handles). */
+void sk_container_forwarded(sigset_t *set);
 
 /* "TERM", "SIGTERM", "15" -> 15; -1 when unknown. */
 int sk_signal_parse(const char *s);

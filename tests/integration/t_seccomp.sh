@@ -87,11 +87,11 @@ test_seccomp_podman_profile_ordinary_programs() {
 	# What a shell script does goes through; sethostname is refused for
 	# want of CAP_SYS_ADMIN, with the profile's EPERM.
 	mk_bundle "$T/b" sh -c 'echo hello; ls /bin/busybox; cat /etc/passwd; sleep 0.1; echo a b c | wc -w
-		ps -o pid,comm | grep -c sh; date +%Y | grep -cE "^[0-9]{4}$"; mkdir -p /dev/shm/d && echo dir-made
+		ps -o pid,comm | grep -E "^ *1 " | tr -s " "; date +%Y | grep -cE "^[0-9]{4}$"; mkdir -p /dev/shm/d && echo dir-made
 		grep "^Seccomp:" /proc/self/status | tr -d "\t"; hostname x; echo "hostname=$?"'
 	podman_config "$T/b"
 	expect_ok sk run --bundle "$T/b" ord
-	assert_eq "$out" $'hello\n/bin/busybox\nroot:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n3\n1\n1\ndir-made\nSeccomp:2\nhostname=1'
+	assert_eq "$out" $'hello\n/bin/busybox\nroot:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n3\n 1 sh\n1\ndir-made\nSeccomp:2\nhostname=1'
 	assert_eq "$err" "hostname: sethostname: Operation not permitted"
 }
 
@@ -172,9 +172,10 @@ test_seccomp_podman_profile_non_root_user() {
 	assert_eq "$out" $'1000\nCapEff:0000000000000000\nSeccomp:2\nvmsplice:-1:0:0:0=EPERM\nbpf:0:0:0=EPERM'
 }
 
-# The syscalls the init makes after loading the filter (docs/seccomp.md),
-# and those of the probe's static glibc start-up and output.
-INIT_CALLS='"close_range", "sendmsg", "recvmsg", "close", "poll", "read", "execve"'
+# The syscalls the init makes after loading the filter (docs/seccomp.md;
+# sendto for its error reports), and those of the probe's static glibc
+# start-up and output.
+INIT_CALLS='"close_range", "sendmsg", "sendto", "recvmsg", "close", "poll", "read", "execve"'
 PROBE_CALLS='"brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "readlink",
 	"getrandom", "mprotect", "newfstatat", "lseek", "write", "exit_group"'
 
@@ -263,10 +264,10 @@ test_seccomp_log() {
 		{names: ["getpgid"], action: "SCMP_ACT_LOG"},
 		{names: ["getsid"], action: "SCMP_ACT_ERRNO", errnoRet: 5}]}'
 	expect_ok sk run --bundle "$T/b" log
-	assert_eq "$out" $'getpgid:0=1\ngetsid:0=EIO'
+	assert_match "$out" $'^getpgid:0=[0-9]+\ngetsid:0=EIO$'
 	cfg_edit "$T/b" '.linux.seccomp.flags = ["SECCOMP_FILTER_FLAG_LOG"] | .process.args[0] = $e' --arg e "$exe2"
 	expect_ok sk run --bundle "$T/b" logflag
-	assert_eq "$out" $'getpgid:0=1\ngetsid:0=EIO'
+	assert_match "$out" $'^getpgid:0=[0-9]+\ngetsid:0=EIO$'
 	local r1 r2
 	r1=$(audit_records "$exe1")
 	r2=$(audit_records "$exe2")
@@ -298,7 +299,7 @@ test_seccomp_unknown_syscall_name_skipped() {
 	set_seccomp "$T/b" '{defaultAction: "SCMP_ACT_ALLOW",
 		syscalls: [{names: ["skiff_no_such_syscall", "getpgid"], action: "SCMP_ACT_ERRNO", errnoRet: 33}]}'
 	expect_ok sk --debug run --bundle "$T/b" unknown
-	assert_eq "$out" $'getpgid:0=EDOM\ngetsid:0=1'
+	assert_match "$out" $'^getpgid:0=EDOM\ngetsid:0=[0-9]+$'
 	assert_match "$err" 'linux\.seccomp\.syscalls\[0\]\.names\[0\]: unknown syscall \\?"skiff_no_such_syscall\\?" ignored'
 }
 
@@ -425,6 +426,6 @@ test_seccomp_profile_denies_exec() {
 	set_seccomp "$T/b" '{defaultAction: "SCMP_ACT_ALLOW", syscalls: [{names: ["execve"], action: "SCMP_ACT_ERRNO"}]}'
 	run sk run --bundle "$T/b" noexec
 	((status != 0)) || fail "run succeeded without execve"
-	assert_match "$err" 'exec: \\?"true\\?": EPERM'
+	assert_match "$err" 'exec: .*true.*: EPERM'
 	[[ ! -e $ROOT/noexec ]] || fail "state left for noexec"
 }

@@ -693,6 +693,12 @@ Test(seccomp, cache_hits_misses_and_damage)
 	struct sk_seccomp_prog fresh, a, b;
 	compile_ok(&sc, &fresh);
 
+	/* A profile that does not compile leaves the root as it was. */
+	struct sk_seccomp bad = { .present = true, .default_action = "SCMP_ACT_NOPE" };
+	cr_assert_eq(sk_seccomp_compile_cached(&bad, root_fd, &a, &e), -1);
+	cr_assert_eq(faccessat(root_fd, ".seccomp", F_OK, 0), -1);
+	cr_assert_eq(errno, ENOENT);
+
 	cached(&sc, root_fd, &a);                 /* miss: compiled and stored */
 	same_prog(&a, &fresh);
 	cr_assert_eq(cache_entries(root_fd, entry), 1);

@@ -44,22 +44,26 @@ static int receive(int conn, const char *state_file)
 		ssize_t n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return die("recvmsg");
+		if (n < 0) {
+			die("recvmsg");
+			return -1;
+		}
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 				memcpy(&fd, CMSG_DATA(c), sizeof(int));
-		if (n == 0 || len + (size_t)n >= sizeof(buf) - 1)
-			break;
 		len += (size_t)n;
+		if (n == 0 || len == sizeof(buf) - 1)
+			break;
 	}
 	if (fd < 0) {
 		fprintf(stderr, "seccomp-agent: no fd received\n");
 		return -1;
 	}
 	FILE *f = fopen(state_file, "w");
-	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0)
-		return die(state_file);
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		die(state_file);
+		return -1;
+	}
 	return fd;
 }
 

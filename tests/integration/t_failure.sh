@@ -1,0 +1,192 @@
+# shellcheck shell=bash
+# $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
+# shellcheck disable=SC2154,SC2016
+# Failures of create at each of its steps (docs/lifecycle.md): one line
+# naming the cause, and nothing left behind (state directory, cgroup,
+# processes; mounts live in the container's own mount namespace).  A
+# runtime killed in the middle leaves what `delete` cleans up.
+
+# fails_cleanly DIR ID MESSAGE [skiff command]: `create` (or the command
+# given) of bundle DIR fails with exactly MESSAGE on one line, and leaves
+# no state and no cgroup.
+fails_cleanly() {
+	local dir=$1 id=$2 msg=$3 cmd=${4:-create}
+	expect_fail 1 sk "$cmd" --bundle "$dir" "$id"
+	assert_eq "$err" "skiff $cmd: $msg"
+	assert_eq "$out" "" "stdout"
+	assert_empty_dir "$ROOT"
+	no_cgroup "$dir"
+}
+
+# no_cgroup DIR: the cgroup of bundle DIR (mk_bundle's cgroupsPath) is gone.
+no_cgroup() {
+	local cg2
+	cg2=$(cg2_mount)
+	[[ -z $cg2 || ! -e $cg2$SKIFF_TEST_CGROUP/${1##*/} ]] || fail "cgroup left: $SKIFF_TEST_CGROUP/${1##*/}"
+}
+
+# gone PID WHAT: PID has exited (or is a zombie awaiting its new parent),
+# within 10 s.
+gone() {
+	local i st
+	for ((i = 0; i < 200; i++)); do
+		st=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) || true
+		[[ -z $st || $st == Z ]] && return 0
+		sleep 0.05
+	done
+	fail "$2 (pid $1) is still there"
+}
+
+# wait_file FILE: until FILE is not empty (10 s at most).
+wait_file() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -s $1 ]] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not appear"
+}
+
+test_failure_bad_config() {
+	mk_bundle "$T/b" true
+	echo '{bad' >"$T/b/config.json"
+	fails_cleanly "$T/b" bad 'config.json: line 1, column 2: lexical error: invalid char in json text'
+	mk_bundle "$T/c" true
+	cfg_edit "$T/c" '.root.path = "nosuch"'
+	fails_cleanly "$T/c" bad "rootfs \"$T/c/nosuch\": ENOENT"
+	rm "$T/c/config.json"
+	fails_cleanly "$T/c" bad "open \"$T/c/config.json\": ENOENT"
+	fails_cleanly "$T/nosuch" bad "bundle \"$T/nosuch\": ENOENT"
+}
+
+test_failure_bad_mount() {
+	# Fails in the init, after the cgroup, state and clone were made.
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.mounts += [{destination: "/x", type: "bind", source: "/nosuch", options: ["bind"]}]'
+	local n
+	n=$(cfg_get "$T/b" '.mounts | length - 1')
+	fails_cleanly "$T/b" badmount "mounts[$n]: source \"/nosuch\": ENOENT"
+	fails_cleanly "$T/b" badmount "mounts[$n]: source \"/nosuch\": ENOENT" run
+	# The same with a user namespace (maps written, then the failure).
+	cfg_edit "$T/b" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	fails_cleanly "$T/b" badmount "mounts[$n]: source \"/nosuch\": ENOENT"
+}
+
+test_failure_missing_binary() {
+	mk_bundle "$T/b" nosuchbinary
+	fails_cleanly "$T/b" nobin 'exec: "nosuchbinary": executable file not found in $PATH'
+	fails_cleanly "$T/b" nobin 'exec: "nosuchbinary": executable file not found in $PATH' run
+	# On the slow path too (the init forked a second time).
+	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "uts" then .path = "/proc/self/ns/uts" else . end)
+		| del(.hostname)'
+	fails_cleanly "$T/b" nobin 'exec: "nosuchbinary": executable file not found in $PATH'
+}
+
+test_failure_failing_hooks() {
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks = {prestart: [{path: "/bin/false"}]}'
+	fails_cleanly "$T/b" hk 'prestart hook "/bin/false": exited with status 1'
+	cfg_edit "$T/b" '.hooks = {createRuntime: [{path: "/nosuch"}]}'
+	fails_cleanly "$T/b" hk 'createRuntime hook "/nosuch": ENOENT' run
+	# createContainer runs in the init, which reports the failure.
+	cfg_edit "$T/b" '.hooks = {createContainer: [{path: "/bin/sh", args: ["sh", "-c", "exit 4"]}]}'
+	fails_cleanly "$T/b" hk 'createContainer hook "/bin/sh": exited with status 4'
+	cfg_edit "$T/b" '.hooks = {createRuntime: [{path: "/bin/sleep", args: ["sleep", "10"], timeout: 1}]}'
+	fails_cleanly "$T/b" hk 'createRuntime hook "/bin/sleep" timed out after 1s'
+}
+
+test_failure_after_the_init_is_ready() {
+	# The last step of create: the pid file.  The init is set up and waits
+	# on exec.fifo; it must go with the rest.
+	mk_bundle "$T/b" sleep 1000
+	local cg2
+	cg2=$(cg2_mount)
+	expect_fail 1 sk create --bundle "$T/b" --pid-file "$T/nosuch/pid" late
+	assert_eq "$err" "skiff create: --pid-file: open \"$T/nosuch\": ENOENT"
+	assert_empty_dir "$ROOT"
+	no_cgroup "$T/b"
+}
+
+test_failure_init_killed_during_create() {
+	require_cgroup2
+	# The init dies (killed from outside) while a createContainer hook of
+	# its runs: create reports it and removes the rest.
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", "echo x >\($f); exec /bin/sleep 1000"]}]' \
+		--arg f "$T/hook-started"
+	sk create --bundle "$T/b" ik >"$T/out" 2>"$T/err" &
+	local create=$!
+	wait_file "$T/hook-started"
+	echo 1 >"$(cg2_mount)$SKIFF_TEST_CGROUP/b/cgroup.kill"
+	local st=0
+	wait "$create" || st=$?
+	assert_eq "$st" 1 "create's status"
+	assert_eq "$(<"$T/err")" 'skiff create: container init exited before completing set-up'
+	assert_empty_dir "$ROOT"
+	no_cgroup "$T/b"
+}
+
+# killed_create DIR ID: start `skiff create` of bundle DIR, whose
+# createRuntime hook writes its pid to $T/hookpid then sleeps; SIGKILL the
+# runtime once the hook runs.  Sets INIT_PIDS to the container's processes
+# (from its cgroup) and HOOK_PID.
+killed_create() {
+	local dir=$1 id=$2
+	cfg_edit "$dir" '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "echo $$ >\($f); exec /bin/sleep 1000"]}]' \
+		--arg f "$T/hookpid"
+	rm -f "$T/hookpid"
+	"$SKIFF" --root "$ROOT" create --bundle "$dir" "$id" >"$T/out" 2>"$T/err" &
+	local create=$!
+	wait_file "$T/hookpid"
+	HOOK_PID=$(<"$T/hookpid")
+	INIT_PIDS=$(<"$(cg2_mount)$SKIFF_TEST_CGROUP/${dir##*/}/cgroup.procs")
+	[[ -n $INIT_PIDS ]] || fail "no process in the container's cgroup"
+	kill -KILL "$create"
+	wait "$create" || true
+}
+
+# after_kill ID DIR: state says stopped, delete (no --force) cleans all.
+after_kill() {
+	local id=$1 dir=$2 pid
+	# The init sees its runtime gone and exits: stopped.
+	for pid in $INIT_PIDS; do
+		gone "$pid" "the container's process"
+	done
+	expect_ok sk state "$id"
+	assert_eq "$(jq -c '[.id, .status, .pid, .bundle]' <<<"$out")" "[\"$id\",\"stopped\",0,\"$dir\"]"
+	expect_ok sk delete "$id"
+	assert_empty_dir "$ROOT"
+	no_cgroup "$dir"
+}
+
+test_failure_killed_runtime() {
+	require_cgroup2
+	mk_bundle "$T/b" sleep 1000
+	killed_create "$T/b" kr
+	after_kill kr "$T/b"
+	# The hook outlives its runtime: see test_failure_killed_runtime_takes_its_hooks.
+	kill -9 "$HOOK_PID" 2>/dev/null || true
+
+	# The slow path with a user namespace: the init was forked twice.
+	mk_bundle "$T/c" sleep 1000
+	cfg_edit "$T/c" '.linux.namespaces |= map(if .type == "uts" then .path = "/proc/self/ns/uts" else . end)
+		| del(.hostname)
+		| .linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	killed_create "$T/c" kr2
+	after_kill kr2 "$T/c"
+	kill -9 "$HOOK_PID" 2>/dev/null || true
+}
+
+test_failure_killed_runtime_takes_its_hooks() {
+	require_cgroup2
+	# A hook is the runtime's child: it must not outlive a killed runtime,
+	# which cannot wait for it any more and nobody else knows of.
+	mk_bundle "$T/b" sleep 1000
+	killed_create "$T/b" kh
+	gone "$HOOK_PID" "the createRuntime hook of a killed create"
+	expect_ok sk delete kh
+}

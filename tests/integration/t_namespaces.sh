@@ -1,0 +1,306 @@
+# shellcheck shell=bash
+# $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
+# shellcheck disable=SC2154,SC2016
+# Namespaces (docs/lifecycle.md "How create works", include/skiff/ns.h):
+# each kind created, or joined by path with its type checked; the slow
+# path (a namespace joined by path plus a new pid namespace: the init is
+# forked again); user namespaces with the maps written by the parent; time
+# namespace offsets.
+
+# ns_of PID KIND: the namespace link of a process, "net:[4026531840]".
+ns_of() { readlink "/proc/$1/ns/$2"; }
+
+# ns_file PATH: the link text a process in the namespace at PATH shows.
+ns_file() { printf '%s:[%s]' "$2" "$(stat -L -c %i "$1")"; }
+
+# The link text of each kind inside the container, "kind link" per line.
+NS_SCRIPT='for k in pid net mnt ipc uts user cgroup time; do [ -e /proc/self/ns/$k ] && echo "$k $(readlink /proc/self/ns/$k)"; done; echo "pid1 $$"'
+
+# in_ns OUT KIND: the link the container printed for KIND.
+in_ns() { sed -n "s/^$2 //p" <<<"$1"; }
+
+require_userns() { [[ -e /proc/self/ns/user ]] || skip "no user namespaces"; }
+require_timens() { [[ -e /proc/self/ns/time ]] || skip "the kernel has no time namespaces"; }
+
+# netns_add: a named network namespace, removed when the test ends.
+netns_add() {
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	NETNS=skiff-it-$$
+	ip netns add "$NETNS" || fail "ip netns add $NETNS"
+	trap 'ip netns del "$NETNS" 2>/dev/null' EXIT
+	NETNS_PATH=/run/netns/$NETNS
+}
+
+# A process holding new namespaces of the kinds given (unshare flags),
+# killed when the test ends; its pid in $HOLDER.
+holder() {
+	unshare "$@" sleep 1000 &
+	HOLDER=$!
+	trap 'kill -9 "$HOLDER" 2>/dev/null' EXIT
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ $(ns_of "$HOLDER" net) != "$(ns_of $$ net)" || $(ns_of "$HOLDER" uts) != "$(ns_of $$ uts)" ]] && return 0
+		sleep 0.05
+	done
+	fail "unshare $* did not start"
+}
+
+test_ns_created() {
+	# The default config: new pid, network, ipc, uts, mount and cgroup
+	# namespaces; the user and time ones are the host's.
+	mk_bundle "$T/b" sh -c "$NS_SCRIPT"
+	expect_ok sk run --bundle "$T/b" nsnew
+	local k
+	for k in pid net mnt ipc uts cgroup; do
+		[[ $(in_ns "$out" $k) != "$(ns_of $$ $k)" ]] || fail "$k namespace is the host's"
+	done
+	assert_eq "$(in_ns "$out" user)" "$(ns_of $$ user)" "user namespace"
+	[[ ! -e /proc/self/ns/time ]] || assert_eq "$(in_ns "$out" time)" "$(ns_of $$ time)" "time namespace"
+	assert_eq "$(in_ns "$out" pid1)" 1 "pid of the process"
+	# Without a pid namespace: the host's, and not pid 1.
+	cfg_edit "$T/b" 'del(.linux.namespaces[] | select(.type == "pid"))'
+	expect_ok sk run --bundle "$T/b" nsnopid
+	assert_eq "$(in_ns "$out" pid)" "$(ns_of $$ pid)" "pid namespace"
+	[[ $(in_ns "$out" pid1) != 1 ]] || fail "pid 1 without a pid namespace"
+}
+
+test_ns_join_netns_by_path_slow_path() {
+	netns_add
+	# A joined network namespace and a new pid namespace: the init is
+	# forked a second time, and is still what run waits for.
+	mk_bundle "$T/b" sh -c "$NS_SCRIPT; ip -o link show | cut -d: -f2; exit 3"
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "network")) |= {type: "network", path: $p}' --arg p "$NETNS_PATH"
+	expect_fail 3 sk run --bundle "$T/b" slow
+	assert_eq "$(in_ns "$out" net)" "$(ns_file "$NETNS_PATH" net)" "network namespace"
+	assert_eq "$(in_ns "$out" pid1)" 1 "pid in the new pid namespace"
+	[[ $(in_ns "$out" pid) != "$(ns_of $$ pid)" ]] || fail "pid namespace is the host's"
+	assert_contains "$out" " lo" "the joined namespace's links"
+
+	# The same through create/start: the state's pid is the real init.
+	cfg_edit "$T/b" '.process.args = ["sleep", "1000"]'
+	expect_ok sk create --bundle "$T/b" --pid-file "$T/pid" slow2
+	local pid
+	pid=$(<"$T/pid")
+	expect_ok sk state slow2
+	assert_eq "$(jq -c '[.status, .pid]' <<<"$out")" "[\"created\",$pid]"
+	assert_eq "$(ns_of "$pid" net)" "$(ns_file "$NETNS_PATH" net)" "the init's network namespace"
+	assert_eq "$(sed -n 's/^NSpid:\t//p' "/proc/$pid/status")" "$pid	1" "the init's pids"
+	expect_ok sk start slow2
+	assert_eq "$(status_of_ns slow2)" running
+	expect_ok sk kill slow2 KILL
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ $(status_of_ns slow2) == stopped ]] && break
+		sleep 0.05
+	done
+	assert_eq "$(status_of_ns slow2)" stopped
+	expect_ok sk delete slow2
+	assert_empty_dir "$ROOT"
+}
+
+# status_of_ns ID: the container's status.
+status_of_ns() { "$SKIFF" --root "$ROOT" state "$1" | jq -r .status; }
+
+test_ns_join_by_proc_path() {
+	# The namespaces of another process, by /proc/PID/ns/KIND.
+	holder --net --ipc --uts
+	mk_bundle "$T/b" sh -c "$NS_SCRIPT"
+	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "network" then .path = "/proc/\($p)/ns/net"
+		elif .type == "ipc" then .path = "/proc/\($p)/ns/ipc"
+		elif .type == "uts" then .path = "/proc/\($p)/ns/uts" else . end)' --arg p "$HOLDER"
+	expect_ok sk run --bundle "$T/b" joinproc
+	local k
+	for k in net ipc uts; do
+		assert_eq "$(in_ns "$out" $k)" "$(ns_of "$HOLDER" $k)" "$k namespace"
+	done
+	assert_eq "$(in_ns "$out" pid1)" 1 "pid in the new pid namespace"
+	# Without a new pid namespace: no second fork; run still gets the status.
+	cfg_edit "$T/b" 'del(.linux.namespaces[] | select(.type == "pid")) | .process.args = ["sh", "-c", "exit 4"]'
+	expect_fail 4 sk run --bundle "$T/b" joinproc2
+}
+
+test_ns_join_pid_namespace_of_a_container() {
+	mk_bundle "$T/a" sleep 1000
+	expect_ok sk create --bundle "$T/a" --pid-file "$T/apid" a
+	local apid
+	apid=$(<"$T/apid")
+	mk_bundle "$T/b" sh -c 'echo "$$"; cat /proc/1/cmdline | tr "\0" " "; echo'
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "pid")) |= {type: "pid", path: $p}' \
+		--arg p "/proc/$apid/ns/pid"
+	expect_ok sk run --bundle "$T/b" b
+	local lines
+	mapfile -t lines <<<"$out"
+	[[ ${lines[0]} != 1 ]] || fail "the second container's process is pid 1 of the first's namespace"
+	assert_contains "${lines[1]}" "create --bundle $T/a" "pid 1 of the joined namespace"
+	expect_ok sk delete -f a
+}
+
+test_ns_join_checks_the_type() {
+	netns_add
+	mk_bundle "$T/b" true
+	local i
+	i=$(cfg_get "$T/b" '.linux.namespaces | map(.type) | index("ipc")')
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "ipc")) |= {type: "ipc", path: $p}' --arg p "$NETNS_PATH"
+	expect_fail 1 sk create --bundle "$T/b" badtype
+	assert_eq "$err" "skiff create: config.json: linux.namespaces[$i].path: \"$NETNS_PATH\" is a network namespace, not ipc"
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "ipc")) |= {type: "ipc", path: $p}' --arg p "$T/b/config.json"
+	expect_fail 1 sk create --bundle "$T/b" badtype
+	assert_eq "$err" "skiff create: config.json: linux.namespaces[$i].path: \"$T/b/config.json\" is not a namespace"
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "ipc")) |= {type: "ipc", path: "/nosuch/ns"}'
+	expect_fail 1 sk create --bundle "$T/b" badtype
+	assert_eq "$err" "skiff create: config.json: linux.namespaces[$i].path: open \"/nosuch/ns\": ENOENT"
+	# A pid namespace path is checked too (the parent enters it itself).
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "ipc")) |= {type: "ipc"}
+		| (.linux.namespaces[] | select(.type == "pid")) |= {type: "pid", path: "/proc/self/ns/net"}'
+	i=$(cfg_get "$T/b" '.linux.namespaces | map(.type) | index("pid")')
+	expect_fail 1 sk create --bundle "$T/b" badtype
+	assert_eq "$err" "skiff create: config.json: linux.namespaces[$i].path: \"/proc/self/ns/net\" is a network namespace, not pid"
+	assert_empty_dir "$ROOT"
+}
+
+# user_bundle DIR CMD...: a bundle with a new user namespace mapping 0..65535
+# to 100000..165535.
+user_bundle() {
+	local dir=$1
+	shift
+	mk_bundle "$dir" "$@"
+	cfg_edit "$dir" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+}
+
+test_ns_user_mappings() {
+	require_userns
+	# The rootfs is owned by host root but world-readable: enough to run.
+	user_bundle "$T/b" sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map | tr -s " "; cat /etc/passwd | head -n1'
+	expect_ok sk run --bundle "$T/b" user
+	assert_eq "$out" $'0\n0\n 0 100000 65536\n 0 100000 65536\nroot:x:0:0:root:/root:/bin/sh'
+	# Seen from the host, the init is uid 100000; the maps were written
+	# before create returned.
+	cfg_edit "$T/b" '.process.args = ["sleep", "1000"]'
+	expect_ok sk create --bundle "$T/b" --pid-file "$T/pid" user2
+	local pid
+	pid=$(<"$T/pid")
+	assert_eq "$(sed -n 's/^Uid:\t\([0-9]*\).*/\1/p' "/proc/$pid/status")" 100000 "the init's host uid"
+	assert_eq "$(tr -s ' ' <"/proc/$pid/uid_map")" " 0 100000 65536" "uid_map"
+	expect_ok sk start user2
+	assert_eq "$(sed -n 's/^Uid:\t\([0-9]*\).*/\1/p' "/proc/$pid/status")" 100000 "the process's host uid"
+	expect_ok sk delete -f user2
+	# A uid the process runs as, inside.
+	cfg_edit "$T/b" '.process.args = ["id", "-u"] | .process.user = {uid: 1000, gid: 1000}'
+	expect_ok sk run --bundle "$T/b" user3
+	assert_eq "$out" 1000
+}
+
+test_ns_user_bad_mappings() {
+	require_userns
+	user_bundle "$T/b" true
+	# Overlapping ranges: the kernel refuses the map the parent writes.
+	cfg_edit "$T/b" '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 10}, {containerID: 5, hostID: 200000, size: 10}]'
+	expect_fail 1 sk create --bundle "$T/b" badmap
+	assert_match "$err" '^skiff create: user namespace uid mappings: write "/proc/[0-9]+/uid_map": EINVAL$'
+	# No root inside: the init cannot become root of its namespace.
+	cfg_edit "$T/b" '.linux.uidMappings = [{containerID: 1, hostID: 100000, size: 10}]'
+	expect_fail 1 sk create --bundle "$T/b" noroot
+	assert_eq "$err" 'skiff create: become root in the user namespace (is id 0 mapped?): EINVAL'
+	assert_empty_dir "$ROOT"
+}
+
+test_ns_user_with_joined_netns_slow_path() {
+	require_userns
+	netns_add
+	# A new user namespace, a network namespace of the host joined before
+	# it (sysfs cannot be mounted for it then: /sys is the host's, bound),
+	# and a new pid namespace: the slow path with its second fork.
+	user_bundle "$T/b" sh -c "$NS_SCRIPT; cat /proc/self/uid_map | tr -s ' '; ls /sys/class/net | head -n1"
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "network")) |= {type: "network", path: $p}' --arg p "$NETNS_PATH"
+	expect_ok sk run --bundle "$T/b" usernet
+	assert_eq "$(in_ns "$out" net)" "$(ns_file "$NETNS_PATH" net)" "network namespace"
+	assert_eq "$(in_ns "$out" pid1)" 1 "pid in the new pid namespace"
+	[[ $(in_ns "$out" user) != "$(ns_of $$ user)" ]] || fail "user namespace is the host's"
+	assert_contains "$out" " 0 100000 65536" "uid_map"
+}
+
+test_ns_join_user_namespace_of_a_container() {
+	require_userns
+	# Container a makes a user and a network namespace; b joins both by
+	# path, with a pid namespace of its own.
+	user_bundle "$T/a" sleep 1000
+	expect_ok sk create --bundle "$T/a" --pid-file "$T/apid" a
+	local apid
+	apid=$(<"$T/apid")
+	mk_bundle "$T/b" sh -c "$NS_SCRIPT; cat /proc/self/uid_map | tr -s ' '; id -u"
+	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "network" then .path = "/proc/\($p)/ns/net" else . end)
+		| .linux.namespaces += [{type: "user", path: "/proc/\($p)/ns/user"}]' --arg p "$apid"
+	expect_ok sk run --bundle "$T/b" b
+	assert_eq "$(in_ns "$out" user)" "$(ns_of "$apid" user)" "user namespace"
+	assert_eq "$(in_ns "$out" net)" "$(ns_of "$apid" net)" "network namespace"
+	assert_eq "$(in_ns "$out" pid1)" 1 "pid in the new pid namespace"
+	assert_contains "$out" $' 0 100000 65536\n0' "uid_map and uid"
+	expect_ok sk delete -f a
+}
+
+# time_bundle DIR CMD...: a bundle with a time namespace, monotonic +1 day
+# and boottime +2 days (and 5 ns).
+time_bundle() {
+	local dir=$1
+	shift
+	mk_bundle "$dir" "$@"
+	cfg_edit "$dir" '.linux.namespaces += [{type: "time"}]
+		| .linux.timeOffsets = {monotonic: {secs: 86400, nanosecs: 0}, boottime: {secs: 172800, nanosecs: 5}}'
+}
+
+# uptime_s: whole seconds of the host's /proc/uptime.
+uptime_s() {
+	local u _
+	read -r u _ </proc/uptime
+	printf '%s' "${u%.*}"
+}
+
+test_ns_time_offsets() {
+	require_timens
+	time_bundle "$T/b" sh -c 'cat /proc/self/timens_offsets | tr -s " "; cut -d. -f1 /proc/uptime'
+	local before after lines
+	before=$(uptime_s)
+	expect_ok sk run --bundle "$T/b" time
+	after=$(uptime_s)
+	mapfile -t lines <<<"$out"
+	assert_eq "${lines[0]}" "monotonic 86400 0"
+	assert_eq "${lines[1]}" "boottime 172800 5"
+	# /proc/uptime is boottime: the host's plus 2 days.
+	((lines[2] >= before + 172800 && lines[2] <= after + 172800)) ||
+		fail "uptime in the container ${lines[2]}, host's $before..$after, expected +172800"
+	# With a user namespace, through the slow path.
+	netns_add
+	time_bundle "$T/c" sh -c 'cut -d. -f1 /proc/uptime; echo $$'
+	cfg_edit "$T/c" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| (.linux.namespaces[] | select(.type == "network")) |= {type: "network", path: $p}' --arg p "$NETNS_PATH"
+	before=$(uptime_s)
+	expect_ok sk run --bundle "$T/c" time2
+	after=$(uptime_s)
+	mapfile -t lines <<<"$out"
+	((lines[0] >= before + 172800 && lines[0] <= after + 172800)) ||
+		fail "uptime in the container ${lines[0]}, host's $before..$after, expected +172800"
+	assert_eq "${lines[1]}" 1 "pid in the new pid namespace"
+	# With a user namespace, on the fast path (nothing joined).
+	cfg_edit "$T/c" '(.linux.namespaces[] | select(.type == "network")) |= {type: "network"}'
+	before=$(uptime_s)
+	expect_ok sk run --bundle "$T/c" time3
+	after=$(uptime_s)
+	mapfile -t lines <<<"$out"
+	((lines[0] >= before + 172800 && lines[0] <= after + 172800)) ||
+		fail "uptime in the container ${lines[0]}, host's $before..$after, expected +172800"
+}
+
+test_ns_time_namespace_without_offsets() {
+	require_timens
+	mk_bundle "$T/b" sh -c 'readlink /proc/self/ns/time; cat /proc/self/timens_offsets | tr -s " "'
+	cfg_edit "$T/b" '.linux.namespaces += [{type: "time"}]'
+	expect_ok sk run --bundle "$T/b" time0
+	local lines
+	mapfile -t lines <<<"$out"
+	[[ ${lines[0]} != "$(ns_of $$ time)" ]] || fail "time namespace is the host's"
+	assert_eq "${lines[1]} ${lines[2]}" "monotonic 0 0 boottime 0 0"
+}
