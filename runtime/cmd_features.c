@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "skiff/features.h"
+#include "skiff/seccomp.h"
 #include "skiff/json_gen.h"
 #include "skiff/spec.h"
 
@@ -31,15 +32,6 @@ static const struct { const char *spec, *scmp; } archs[] = {
 	{ "SCMP_ARCH_RISCV64", "riscv64" }, { "SCMP_ARCH_S390", "s390" }, { "SCMP_ARCH_S390X", "s390x" },
 	{ "SCMP_ARCH_SH", "sh" }, { "SCMP_ARCH_SHEB", "sheb" },
 	{ "SCMP_ARCH_X32", "x32" }, { "SCMP_ARCH_X86", "x86" }, { "SCMP_ARCH_X86_64", "x86_64" },
-};
-
-/* The libseccomp API level (seccomp_api_get) from which each filter flag
- * works: it reflects what the running kernel supports. */
-static const struct { const char *name; unsigned level; } flag_levels[] = {
-	{ "SECCOMP_FILTER_FLAG_TSYNC", 2 },
-	{ "SECCOMP_FILTER_FLAG_LOG", 3 },
-	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", 4 },
-	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 7 },
 };
 
 static void gen_enabled(struct sk_json *j, const char *key, bool on)
@@ -71,13 +63,11 @@ static void gen_seccomp(struct sk_json *j)
 		sk_json_strv(j, seccomp_flags, SIZE_MAX);
 		sk_json_str(j, "supportedFlags");
 		sk_json_array_open(j);
-		unsigned api = seccomp_api_get();
-		for (const char *const *f = seccomp_flags; *f; f++) {
-			for (size_t i = 0; i < sizeof(flag_levels) / sizeof(flag_levels[0]); i++) {
-				if (strcmp(*f, flag_levels[i].name) == 0 && api >= flag_levels[i].level)
-					sk_json_str(j, *f);
-			}
-		}
+		/* Asked of the kernel: libseccomp's API level stops short of
+		 * the newest flags. */
+		for (const char *const *f = seccomp_flags; *f; f++)
+			if (sk_seccomp_flag_supported(*f))
+				sk_json_str(j, *f);
 		sk_json_array_close(j);
 	}
 	sk_json_map_close(j);

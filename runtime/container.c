@@ -53,15 +53,7 @@ int sk_signal_parse(const char *s)
 	return -1;
 }
 
-/* The container directory, locked, with its state. */
-struct held {
-	int root_fd, dir_fd;
-	struct sk_state st;
-	bool have_state;
-	enum sk_status status;
-};
-
-static void release(struct held *h)
+void sk_container_release(struct sk_held *h)
 {
 	if (h->have_state)
 		sk_state_free(&h->st);
@@ -69,11 +61,13 @@ static void release(struct held *h)
 		close(h->dir_fd);
 	if (h->root_fd >= 0)
 		close(h->root_fd);
+	h->have_state = false;
+	h->dir_fd = h->root_fd = -1;
 }
 
-static int hold(const char *root, const char *id, struct held *h, bool need_state, struct sk_err *err)
+int sk_container_hold(const char *root, const char *id, bool need_state, struct sk_held *h, struct sk_err *err)
 {
-	*h = (struct held){ .root_fd = -1, .dir_fd = -1 };
+	*h = (struct sk_held){ .root_fd = -1, .dir_fd = -1 };
 	if (sk_state_validate_id(id, err) < 0)
 		return -1;
 	h->root_fd = sk_state_open_root(root, err);
@@ -92,7 +86,7 @@ static int hold(const char *root, const char *id, struct held *h, bool need_stat
 	h->status = sk_state_status(h->dir_fd, &h->st);
 	return 0;
 fail:
-	release(h);
+	sk_container_release(h);
 	return -1;
 }
 
@@ -132,7 +126,7 @@ static int saved_hooks(int dir_fd, enum sk_hook_kind kind, struct sk_spec *spec,
 	return 0;
 }
 
-static void run_warn_hooks(struct held *h, enum sk_hook_kind kind, enum sk_status status)
+static void run_warn_hooks(struct sk_held *h, enum sk_hook_kind kind, enum sk_status status)
 {
 	struct sk_err err = { 0 };
 	struct sk_spec spec;
@@ -153,8 +147,8 @@ static void run_warn_hooks(struct held *h, enum sk_hook_kind kind, enum sk_statu
 
 int sk_container_start(const char *root, const char *id, struct sk_err *err)
 {
-	struct held h;
-	if (hold(root, id, &h, true, err) < 0)
+	struct sk_held h;
+	if (sk_container_hold(root, id, true, &h, err) < 0)
 		return -1;
 	int r = -1;
 	if (h.status != SK_STATUS_CREATED) {
@@ -178,11 +172,11 @@ int sk_container_start(const char *root, const char *id, struct sk_err *err)
 	run_warn_hooks(&h, SK_HOOK_POSTSTART, SK_STATUS_RUNNING);
 	r = 0;
 out:
-	release(&h);
+	sk_container_release(&h);
 	return r;
 }
 
-static int signal_all(struct held *h, int sig, struct sk_err *err)
+static int signal_all(struct sk_held *h, int sig, struct sk_err *err)
 {
 	struct sk_cgroup cg;
 	if (sk_cgroup_open(h->st.cgroup_path, &cg, err) < 0)
@@ -205,8 +199,8 @@ static int signal_all(struct held *h, int sig, struct sk_err *err)
 
 int sk_container_kill(const char *root, const char *id, int sig, bool all, struct sk_err *err)
 {
-	struct held h;
-	if (hold(root, id, &h, true, err) < 0)
+	struct sk_held h;
+	if (sk_container_hold(root, id, true, &h, err) < 0)
 		return -1;
 	int r = -1;
 	if (h.status == SK_STATUS_STOPPED) {
@@ -223,7 +217,7 @@ int sk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	r = pidfd_signal(fd, sig) < 0 ? sk_error(err, errno, "kill container \"%s\" with signal %d", id, sig) : 0;
 	close(fd);
 out:
-	release(&h);
+	sk_container_release(&h);
 	return r;
 }
 
@@ -242,8 +236,8 @@ static int wait_gone(int pidfd, int timeout_ms, struct sk_err *err)
 
 int sk_container_delete(const char *root, const char *id, bool force, struct sk_err *err)
 {
-	struct held h;
-	if (hold(root, id, &h, false, err) < 0)
+	struct sk_held h;
+	if (sk_container_hold(root, id, false, &h, err) < 0)
 		return -1;
 	int r = -1;
 	if (h.status != SK_STATUS_STOPPED) {
@@ -292,7 +286,7 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 		run_warn_hooks(&h, SK_HOOK_POSTSTOP, SK_STATUS_STOPPED);
 	r = sk_state_remove(h.root_fd, id, err);
 out:
-	release(&h);
+	sk_container_release(&h);
 	return r;
 }
 

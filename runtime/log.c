@@ -74,14 +74,14 @@ void sk_log(enum sk_log_level level, const char *fmt, ...)
 	snprintf(ts + n, sizeof(ts) - n, ".%09ldZ", now.tv_nsec);
 
 	int len;
-	if (log_json) {
-		char esc[2048];
-		json_escape(esc, sizeof(esc), msg);
+	/* Both formats quote msg the same way (logrus' text format too). */
+	char esc[2048];
+	json_escape(esc, sizeof(esc), msg);
+	if (log_json)
 		len = snprintf(line, sizeof(line), "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n",
 			       level_name(level), esc, ts);
-	} else {
-		len = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, level_name(level), msg);
-	}
+	else
+		len = snprintf(line, sizeof(line), "time=\"%s\" level=%s msg=\"%s\"\n", ts, level_name(level), esc);
 	if (len > (int)sizeof(line) - 1)
 		len = (int)sizeof(line) - 1;
 	/* One write() per line keeps lines whole when several processes share the file. */

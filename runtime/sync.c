@@ -8,6 +8,15 @@
 
 #define SYNC_PAYLOAD_MAX (16u << 20)
 
+/* Only sendmsg and recvmsg: after the container's seccomp filter is in,
+ * the init should need as few distinct calls as possible. */
+static ssize_t send_buf(int sock, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
 int sk_sync_send(int sock, uint32_t type, int32_t value, int fd, const void *payload, uint32_t len, struct sk_err *err)
 {
 	struct sk_sync_msg m = { .type = type, .value = value, .len = len };
@@ -26,7 +35,7 @@ int sk_sync_send(int sock, uint32_t type, int32_t value, int fd, const void *pay
 	}
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
 		return sk_error(err, errno, "sync: send message %u", type);
-	if (len && send(sock, payload, len, MSG_NOSIGNAL) < 0)
+	if (len && send_buf(sock, payload, len) < 0)
 		return sk_error(err, errno, "sync: send payload of message %u", type);
 	return 0;
 }
@@ -36,7 +45,7 @@ int sk_sync_send_error(int sock, const struct sk_err *e)
 	struct sk_sync_msg m = { .type = SK_SYNC_ERROR, .errnum = e->errnum };
 	memcpy(m.msg, e->msg, sizeof(m.msg));
 	m.msg[sizeof(m.msg) - 1] = '\0';
-	return send(sock, &m, sizeof(m), MSG_NOSIGNAL) < 0 ? -1 : 0;
+	return send_buf(sock, &m, sizeof(m)) < 0 ? -1 : 0;
 }
 
 int sk_sync_recv(int sock, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err)
@@ -78,8 +87,10 @@ int sk_sync_recv(int sock, struct sk_sync_msg *m, int *fd, char **payload, struc
 		char *p = malloc((size_t)m->len + 1);
 		if (!p)
 			return sk_error(err, ENOMEM, "sync: payload");
+		struct iovec piov = { .iov_base = p, .iov_len = m->len };
+		struct msghdr pmh = { .msg_iov = &piov, .msg_iovlen = 1 };
 		do
-			n = recv(sock, p, m->len, 0);
+			n = recvmsg(sock, &pmh, 0);
 		while (n < 0 && errno == EINTR);
 		if (n != (ssize_t)m->len) {
 			free(p);

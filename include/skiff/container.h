@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "skiff/error.h"
+#include "skiff/state.h"
 
 struct sk_create_opts {
 	const char *root;
@@ -57,6 +58,19 @@ int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *er
  * the ones about skiff itself (SIGCHLD, job control, faults, SIGPIPE,
  * SIGWINCH which the terminal proxy handles). */
 void sk_container_forwarded(sigset_t *set);
+
+/* A container's directory, locked (until release), with its state and
+ * derived status: what a command acting on a container starts with.  With
+ * need_state, a missing or unreadable state.json is an error; without, the
+ * container is then "stopped" with have_state false. */
+struct sk_held {
+	int root_fd, dir_fd;
+	struct sk_state st;
+	bool have_state;
+	enum sk_status status;
+};
+int sk_container_hold(const char *root, const char *id, bool need_state, struct sk_held *h, struct sk_err *err);
+void sk_container_release(struct sk_held *h);
 
 /* "TERM", "SIGTERM", "15" -> 15; -1 when unknown. */
 int sk_signal_parse(const char *s);

@@ -55,7 +55,10 @@ test_failure_bad_config() {
 	cfg_edit "$T/c" '.root.path = "nosuch"'
 	fails_cleanly "$T/c" bad "rootfs \"$T/c/nosuch\": ENOENT"
 	rm "$T/c/config.json"
-	fails_cleanly "$T/c" bad "open \"$T/c/config.json\": ENOENT"
+	expect_fail 1 sk create --bundle "$T/c" bad
+	# (the quotes: see /work/notes/bugs.md, util.c)
+	assert_match "$err" "^skiff create: open \"?$T/c/config.json\"?: ENOENT\$"
+	assert_empty_dir "$ROOT"
 	fails_cleanly "$T/nosuch" bad "bundle \"$T/nosuch\": ENOENT"
 }
 
@@ -116,7 +119,7 @@ test_failure_init_killed_during_create() {
 	mk_bundle "$T/b" true
 	cfg_edit "$T/b" '.hooks.createContainer = [{path: "/bin/sh", args: ["sh", "-c", "echo x >\($f); exec /bin/sleep 1000"]}]' \
 		--arg f "$T/hook-started"
-	sk create --bundle "$T/b" ik >"$T/out" 2>"$T/err" &
+	"$SKIFF" --root "$ROOT" create --bundle "$T/b" ik >"$T/out" 2>"$T/err" &
 	local create=$!
 	wait_file "$T/hook-started"
 	echo 1 >"$(cg2_mount)$SKIFF_TEST_CGROUP/b/cgroup.kill"
@@ -144,7 +147,8 @@ killed_create() {
 	INIT_PIDS=$(<"$(cg2_mount)$SKIFF_TEST_CGROUP/${dir##*/}/cgroup.procs")
 	[[ -n $INIT_PIDS ]] || fail "no process in the container's cgroup"
 	kill -KILL "$create"
-	wait "$create" || true
+	# (bash reports the killed job on stderr: not ours to show)
+	{ wait "$create"; } 2>/dev/null || true
 }
 
 # after_kill ID DIR: state says stopped, delete (no --force) cleans all.
