@@ -319,14 +319,37 @@ static int clone_init(struct create *c, struct sk_init *in, struct sk_err *err)
 	return 0;
 }
 
+/* The init hung up without a word: it died.  Say how, when it is known
+ * (the socket closes as it exits, it is a zombie a moment later). */
+static int init_died(struct create *c, struct sk_err *err)
+{
+	struct pollfd p = { .fd = c->pidfd, .events = POLLIN };
+	siginfo_t si = { 0 };
+	if (c->pidfd < 0 || poll(&p, 1, 1000) != 1 ||
+	    waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+		return -1;
+	if (si.si_code == CLD_EXITED)
+		return sk_error(err, 0, "container init exited with status %d before completing set-up", si.si_status);
+	if (si.si_status == SIGSYS)
+		return sk_error(err, 0, "container init killed by SIGSYS before completing set-up: the seccomp profile "
+				"refuses a system call the runtime makes after loading it");
+	const char *name = sigabbrev_np(si.si_status);
+	if (name)
+		return sk_error(err, 0, "container init killed by SIG%s before completing set-up", name);
+	return sk_error(err, 0, "container init killed by signal %d before completing set-up", si.si_status);
+}
+
 /* Serve the child's requests until it says READY. */
 static int parent_loop(struct create *c, struct sk_err *err)
 {
 	for (;;) {
 		struct sk_sync_msg m;
 		int fd = -1;
-		if (sk_sync_recv(c->sync[0], &m, &fd, NULL, err) < 0)
+		if (sk_sync_recv(c->sync[0], &m, &fd, NULL, err) < 0) {
+			if (err->errnum == 0)
+				init_died(c, err);
 			return -1;
+		}
 		switch (m.type) {
 		case SK_SYNC_ERROR:
 			err->errnum = m.errnum;

@@ -231,6 +231,9 @@ _Noreturn void sk_init_main(struct sk_init *c)
 		fail(c, &err);
 	if (sk_process_no_new_privs(c->proc, &err) < 0)
 		fail(c, &err);
+	/* Before the filter, which may not allow close_range; the listener
+	 * fd it gives is close-on-exec already. */
+	mark_fds(c, &err);
 	if (c->seccomp) {
 		int listener = -1;
 		if (sk_seccomp_load(c->seccomp, &listener, &err) < 0)
@@ -243,7 +246,6 @@ _Noreturn void sk_init_main(struct sk_init *c)
 		if (keep_admin && sk_caps_apply_final(&p->caps, &err) < 0)
 			fail(c, &err);
 	}
-	mark_fds(c, &err);
 
 	if (sk_sync_send(c->sync_fd, SK_SYNC_READY, 0, -1, NULL, 0, &err) < 0 ||
 	    wait_parent(c, SK_SYNC_GO, NULL, &err) < 0)

@@ -2,7 +2,8 @@
  * child over a SOCK_SEQPACKET socketpair.  Each message is one packet: a
  * fixed header (type, value, an error for SK_SYNC_ERROR) optionally carrying
  * one fd (SCM_RIGHTS) and followed, when len > 0, by one payload packet.
- * A peer that dies shows up as end-of-file, reported as an error. */
+ * A peer that dies shows up as end-of-file, reported as an error with
+ * errnum 0 (every other failure has an errno). */
 #ifndef SKIFF_SYNC_H
 #define SKIFF_SYNC_H
 

@@ -410,7 +410,7 @@ test_log_json() {
 
 test_log_text() {
 	expect_fail 1 "$SKIFF" --root "$ROOT" --log "$T/log" state nosuch
-	assert_match "$(<"$T/log")" '^time="[^"]+" level=error msg="container "nosuch" does not exist"$'
+	assert_match "$(<"$T/log")" '^time="[^"]+" level=error msg="container \\"nosuch\\" does not exist"$'
 	expect_fail 1 "$SKIFF" --log "$T/nosuch/log" list
 	assert_eq "$err" "skiff: open log file \"$T/nosuch/log\": ENOENT"
 }

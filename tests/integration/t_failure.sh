@@ -126,7 +126,7 @@ test_failure_init_killed_during_create() {
 	local st=0
 	wait "$create" || st=$?
 	assert_eq "$st" 1 "create's status"
-	assert_eq "$(<"$T/err")" 'skiff create: container init exited before completing set-up'
+	assert_eq "$(<"$T/err")" 'skiff create: container init killed by SIGKILL before completing set-up'
 	assert_empty_dir "$ROOT"
 	no_cgroup "$T/b"
 }
