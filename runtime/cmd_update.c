@@ -35,7 +35,8 @@ int cmd_update(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		return rc;
 	struct sk_resources res;
 	if (resources) {
-		/* runc ignores the other flags then; a refusal is less surprising. */
+		/* runc ignores the other flags then; a refusal is less surprising.
+		 * opts + 1: every flag after --resources. */
 		for (const struct sk_opt *o = opts + 1; o->name; o++) {
 			if (*(const char **)o->dest) {
 				sk_error(err, 0, "--resources cannot be combined with --%s", o->name);

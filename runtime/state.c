@@ -367,10 +367,12 @@ enum sk_status sk_state_status(int dir_fd, const struct sk_state *st)
 	 * given, and a process we cannot see is not one we can manage. */
 	if (sk_proc_start_time(st->pid, &start, &ignored) < 0 || start != st->start_time)
 		return SK_STATUS_STOPPED;
-	if (faccessat(dir_fd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		return SK_STATUS_CREATED;
+	/* Frozen first, as runc: a paused container that was never started
+	 * is paused, and start must refuse it. */
 	if (st->cgroup_path && cgroup_frozen(st->cgroup_path))
 		return SK_STATUS_PAUSED;
+	if (faccessat(dir_fd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return SK_STATUS_CREATED;
 	return SK_STATUS_RUNNING;
 }
 

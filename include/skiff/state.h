@@ -7,8 +7,8 @@
  * id (a lock on the directory fd, so closing that one fd releases it).
  * Status is derived, never stored: the init's pid together with its start
  * time (field 22 of /proc/<pid>/stat) tells a live init from a recycled pid;
- * a zombie or dead init is "stopped"; a live init with exec.fifo present is
- * "created"; a frozen cgroup is "paused"; otherwise "running". */
+ * a zombie or dead init is "stopped"; a frozen cgroup is "paused"; a live
+ * init with exec.fifo present is "created"; otherwise "running". */
 #ifndef SKIFF_STATE_H
 #define SKIFF_STATE_H
 
