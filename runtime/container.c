@@ -238,7 +238,8 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 {
 	struct sk_held h;
 	if (sk_container_hold(root, id, false, &h, err) < 0)
-		return -1;
+		/* runc: forcing the delete of a container that is gone is no error. */
+		return force && err->errnum == ENOENT ? 0 : -1;
 	int r = -1;
 	if (h.status != SK_STATUS_STOPPED) {
 		if (!force) {

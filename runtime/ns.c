@@ -98,13 +98,15 @@ int sk_ns_plan_build(const struct sk_spec *spec, struct sk_ns_plan *p, struct sk
 	p->ipcns = (new_flags & CLONE_NEWIPC) || p->join_fd[SK_NS_IPC] >= 0;
 	/* cgroup: after the child is in its cgroup; time: offsets first. */
 	unsigned long late = new_flags & (CLONE_NEWCGROUP | CLONE_NEWTIME);
-	if (!joins_other) {
+	/* A process enters a new time namespace when it forks, and when it
+	 * execs only since Linux 6.2: the init must be forked after it. */
+	if (!joins_other && !(new_flags & CLONE_NEWTIME)) {
 		p->clone_flags = new_flags & ~late;
 		p->unshare_flags = late;
 	} else {
 		p->child_joins = true;
 		p->unshare_flags = new_flags;
-		p->second_fork = new_flags & CLONE_NEWPID;
+		p->second_fork = new_flags & (CLONE_NEWPID | CLONE_NEWTIME);
 	}
 	if (p->userns_new) {
 		if (format_map(p->uid_map, sizeof(p->uid_map), l->uid_mappings, l->n_uid_mappings, "uidMappings", err) < 0 ||

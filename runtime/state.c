@@ -55,6 +55,14 @@ int sk_state_open_root(const char *root, struct sk_err *err)
 	return fd;
 }
 
+/* errnum ENOENT lets callers tell "no such container" apart (delete
+ * --force succeeds on it, as runc) without it showing in the message. */
+static void not_found(struct sk_err *err, const char *id)
+{
+	sk_error(err, 0, "container \"%s\" does not exist", id);
+	err->errnum = ENOENT;
+}
+
 int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 {
 	if (sk_state_validate_id(id, err) < 0)
@@ -67,7 +75,7 @@ int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 	int fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			sk_error(err, 0, "container \"%s\" does not exist", id);
+			not_found(err, id);
 		else
 			sk_error(err, errno, "open state directory of \"%s\"", id);
 		goto fail;
@@ -86,7 +94,7 @@ int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 		goto fail;
 	}
 	if (sb.st_nlink == 0) {
-		sk_error(err, 0, "container \"%s\" does not exist", id);
+		not_found(err, id);
 		goto fail;
 	}
 	return fd;

@@ -1,15 +1,18 @@
 /* ns: how the init gets its namespaces.  sk_ns_plan_build() (parent) opens
  * every linux.namespaces[].path, checks it is a namespace of the stated type
  * (NS_GET_NSTYPE), and decides the mechanism:
- *  - fast path, no namespace joined by path except pid: every new namespace
- *    but cgroup and time is created by clone3() itself; a pid namespace path
- *    is entered by the parent around the clone (it only affects children);
- *  - otherwise the child joins the paths (user first) while still
- *    privileged, unshare()s the new ones, and if that made a pid namespace,
- *    forks the real init with CLONE_PARENT.
- * cgroup and time namespaces are always unshared by the child: the cgroup one
- * once it sits in its cgroup, the time one so that its offsets can be written
- * before the process that execs enters it. */
+ *  - fast path, no namespace joined by path except pid and no new time
+ *    namespace: every new namespace but cgroup is created by clone3()
+ *    itself; a pid namespace path is entered by the parent around the clone
+ *    (it only affects children);
+ *  - otherwise (slow path) the child joins the paths (user first) while
+ *    still privileged, unshare()s the new ones, and if that made a pid or a
+ *    time namespace, forks the real init with CLONE_PARENT: a process
+ *    enters those when it forks (a time namespace at execve too, but only
+ *    since Linux 6.2).
+ * cgroup and time namespaces are unshared by the child after the others and
+ * before it changes uid: the cgroup one once it sits in its cgroup, the time
+ * one so that its offsets are written before any process enters it. */
 #ifndef SKIFF_NS_H
 #define SKIFF_NS_H
 
@@ -24,7 +27,7 @@ struct sk_ns_plan {
 	unsigned long unshare_flags;    /* CLONE_NEW* the child unshares */
 	int join_fd[SK_NS_NTYPES];      /* fds of namespaces to join, -1 if none */
 	bool child_joins;               /* slow path: the child joins and unshares */
-	bool second_fork;               /* slow path made a pid namespace */
+	bool second_fork;               /* slow path made a pid or time namespace */
 	bool userns_new;
 	bool userns;                    /* the init ends up in a non-initial user ns */
 	bool netns_new, cgroupns_new, mntns_new, utsns, ipcns;

@@ -49,7 +49,8 @@ int sk_state_open_root(const char *root, struct sk_err *err);
 
 /* Lock the container directory <root>/<id>.  With create=true the directory
  * must not exist and is made ("container \"x\" already exists" otherwise);
- * with create=false it must exist ("container \"x\" does not exist").
+ * with create=false it must exist ("container \"x\" does not exist", with
+ * errnum ENOENT).
  * Returns the directory fd (O_DIRECTORY) with an exclusive flock held until
  * it is closed, or -1. */
 int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err);

@@ -1,0 +1,816 @@
+#include "skiff/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "skiff/caps.h"
+#include "skiff/cgroup.h"
+#include "skiff/container.h"
+#include "skiff/features.h"
+#include "skiff/log.h"
+#include "skiff/process.h"
+#include "skiff/seccomp.h"
+#include "skiff/spec.h"
+#include "skiff/state.h"
+#include "skiff/sync.h"
+#include "skiff/terminal.h"
+#include "skiff/util.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Everything exec holds, so that one cleanup path undoes it all. */
+struct exec {
+	const struct sk_exec_opts *o;
+	int root_fd, init_pidfd;
+	struct sk_state st;
+	bool have_state;
+	enum sk_status status;
+	struct sk_spec spec;           /* the config saved by create */
+	bool have_spec;
+	struct sk_spec pspec;          /* --process, parsed */
+	bool have_pspec;
+	struct sk_process proc;        /* the process: a shallow copy of
+					* spec.process or pspec.process with
+					* the flags' overrides, which point
+					* into opts or the two arrays below */
+	char **env;
+	uint32_t *gids;
+	struct sk_process_plan pp;
+	bool have_pp;
+	struct sk_seccomp_prog seccomp;
+	bool have_seccomp;
+	struct sk_cgroup cg;
+	bool have_cg;
+	unsigned long ns_flags;        /* joined through init_pidfd */
+	bool userns;
+	int time_fd;                   /* the init's time_for_children, or -1 */
+	int own_pidns;                 /* ours, to come back after the clone, or -1 */
+	int sync[2];
+	int console_fd;                /* where the child sends the pty master */
+	int console_peer;              /* our end of it without --console-socket */
+	int n_keep_fds;
+	pid_t pid;
+	int pidfd;
+};
+
+/* ---- parent: the container ---- */
+
+static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+/* Whether the process behind pidfd is still there: a pidfd polls readable
+ * once it has exited.  While it has not, its pid names it alone. */
+static bool alive(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	return poll(&p, 1, 0) == 0;
+}
+
+/* The state, the init (a pidfd, its start time checked) and the saved
+ * config, under the container's lock, which is released before anything
+ * is started: a `resume` must be able to run while an exec into a paused
+ * container waits for it. */
+static int load_container(struct exec *c, struct sk_err *err)
+{
+	const struct sk_exec_opts *o = c->o;
+	if (sk_state_validate_id(o->id, err) < 0)
+		return -1;
+	c->root_fd = sk_state_open_root(o->root, err);
+	if (c->root_fd < 0)
+		return -1;
+	int dir_fd = sk_state_lock(c->root_fd, o->id, false, err);
+	if (dir_fd < 0)
+		return -1;
+	int r = -1;
+	if (sk_state_read(dir_fd, &c->st, err) < 0)
+		goto out;
+	c->have_state = true;
+	/* The pidfd first: the status, which checks the start time, then
+	 * proves that it names the init (a pid is not reused before the
+	 * status could see the init alive). */
+	c->init_pidfd = c->st.pid > 0 ? pidfd_open_(c->st.pid) : -1;
+	if (c->init_pidfd < 0 && c->st.pid > 0 && errno != ESRCH) {
+		sk_error(err, errno, "pidfd_open %d (the init of \"%s\")", (int)c->st.pid, o->id);
+		goto out;
+	}
+	c->status = c->init_pidfd < 0 ? SK_STATUS_STOPPED : sk_state_status(dir_fd, &c->st);
+	if (c->status == SK_STATUS_STOPPED) {
+		sk_error(err, 0, "cannot exec in a stopped container");
+		goto out;
+	}
+	if (c->status == SK_STATUS_PAUSED && !o->ignore_paused) {
+		sk_error(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+		goto out;
+	}
+	char *buf;
+	size_t len;
+	if (sk_read_file_at(dir_fd, "config.json", SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+		goto out;
+	r = sk_spec_parse("config.json", buf, len, &c->spec, err);
+	free(buf);
+	if (r == 0)
+		c->have_spec = true;
+	else
+		sk_error_wrap(err, "the config saved by create");
+out:
+	close(dir_fd);
+	return r;
+}
+
+/* ---- parent: the process ---- */
+
+/* --process must hold exactly one JSON value: yajl alone, before the text
+ * is spliced into a config below.  Strict as spec.c: UTF-8, no comments. */
+static int json_syntax(const char *name, const char *buf, size_t len, struct sk_err *err)
+{
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+	if (!h)
+		return sk_error(err, ENOMEM, "%s", name);
+	yajl_config(h, yajl_dont_validate_strings, 0);
+	yajl_config(h, yajl_allow_comments, 0);
+	const unsigned char *in = (const unsigned char *)buf;
+	yajl_status st = yajl_parse(h, in, len);
+	/* The offending character is the last one yajl took; what fails only
+	 * at completion (premature EOF) is at the end. */
+	size_t at = len;
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	else if ((at = yajl_get_bytes_consumed(h)) > 0)
+		at--;
+	if (st == yajl_status_ok) {
+		yajl_free(h);
+		return 0;
+	}
+	char problem[128] = "invalid JSON";
+	unsigned char *msg = yajl_get_error(h, 0, in, len);
+	if (msg) {
+		snprintf(problem, sizeof(problem), "%s", (const char *)msg);
+		problem[strcspn(problem, "\n")] = '\0';
+		size_t n = strlen(problem);
+		if (n && problem[n - 1] == '.')
+			problem[n - 1] = '\0';
+		yajl_free_error(h, msg);
+	}
+	yajl_free(h);
+	size_t line = 1, col_start = 0;
+	for (size_t i = 0; i < at; i++)
+		if (buf[i] == '\n')
+			line++, col_start = i + 1;
+	return sk_error(err, 0, "%s: line %zu, column %zu: %s", name, line, at - col_start + 1, problem);
+}
+
+/* spec.c parses a process object only inside a config: the file's text
+ * becomes the "process" of a minimal one (ociVersion and root.path are the
+ * fields a config requires), so that every check of config.json's process
+ * applies, with its JSON paths ("process.cwd"). */
+static int load_process_file(struct exec *c, struct sk_err *err)
+{
+	static const char head[] = "{\"ociVersion\":\"" SK_OCI_VERSION "\",\"root\":{\"path\":\"/\"},\"process\":";
+	const char *name = c->o->process_file;
+	char *buf;
+	size_t len;
+	if (sk_read_file_at(AT_FDCWD, name, SK_SPEC_MAX_BYTES - sizeof(head), &buf, &len, err) < 0)
+		return sk_error_wrap(err, "--process");
+	if (len == 0 || buf[strspn(buf, " \t\r\n")] == '\0') {
+		free(buf);
+		return sk_error(err, 0, "%s: file is empty", name);
+	}
+	if (json_syntax(name, buf, len, err) < 0) {
+		free(buf);
+		return -1;
+	}
+	size_t hl = sizeof(head) - 1, total = hl + len + 1;
+	char *doc = malloc(total);
+	if (!doc) {
+		free(buf);
+		return sk_error(err, ENOMEM, "%s", name);
+	}
+	memcpy(doc, head, hl);
+	memcpy(doc + hl, buf, len);
+	doc[total - 1] = '}';
+	free(buf);
+	int r = sk_spec_parse(name, doc, total, &c->pspec, err);
+	free(doc);
+	if (r < 0)
+		return -1;
+	c->have_pspec = true;
+	if (!c->pspec.has_process)
+		return sk_error(err, 0, "%s: process: must be an object", name);
+	c->proc = c->pspec.process;
+	/* runc writes the container's oomScoreAdj for every exec. */
+	if (!c->proc.has_oom_score_adj && c->spec.process.has_oom_score_adj) {
+		c->proc.has_oom_score_adj = true;
+		c->proc.oom_score_adj = c->spec.process.oom_score_adj;
+	}
+	return 0;
+}
+
+/* runc's getProcess: the container's process, args from the command line,
+ * the flags on top. */
+static int build_process(struct exec *c, struct sk_err *err)
+{
+	const struct sk_exec_opts *o = c->o;
+	struct sk_process *p = &c->proc;
+	*p = c->spec.process;
+	p->args = o->args;
+	p->n_args = o->n_args;
+	p->terminal = o->tty;
+	if (o->cwd)
+		p->cwd = (char *)o->cwd;
+	if (o->apparmor)
+		p->apparmor_profile = (char *)o->apparmor;
+	if (o->process_label)
+		p->selinux_label = (char *)o->process_label;
+	if (o->no_new_privs >= 0)
+		p->no_new_privileges = o->no_new_privs;
+	if (o->has_uid)
+		p->user.uid = o->uid;
+	if (o->has_gid)
+		p->user.gid = o->gid;
+	/* Without process.capabilities the sets are left as they are (all of
+	 * them for root): there is nothing to add to. */
+	if (o->add_caps && p->caps.present) {
+		p->caps.set[SK_CAP_BOUNDING] |= o->add_caps;
+		p->caps.set[SK_CAP_EFFECTIVE] |= o->add_caps;
+		p->caps.set[SK_CAP_PERMITTED] |= o->add_caps;
+		if (p->caps.has[SK_CAP_INHERITABLE])
+			p->caps.set[SK_CAP_AMBIENT] |= o->add_caps;
+	}
+	if (o->n_env) {
+		c->env = malloc((p->n_env + o->n_env + 1) * sizeof(char *));
+		if (!c->env)
+			return sk_error(err, ENOMEM, "--env");
+		memcpy(c->env, p->env, p->n_env * sizeof(char *));
+		memcpy(c->env + p->n_env, o->env, o->n_env * sizeof(char *));
+		p->n_env += o->n_env;
+		c->env[p->n_env] = NULL;
+		p->env = c->env;
+	}
+	if (o->n_add_gids) {
+		size_t n = p->user.n_additional_gids;
+		c->gids = malloc((n + o->n_add_gids) * sizeof(uint32_t));
+		if (!c->gids)
+			return sk_error(err, ENOMEM, "--additional-gids");
+		memcpy(c->gids, p->user.additional_gids, n * sizeof(uint32_t));
+		memcpy(c->gids + n, o->add_gids, o->n_add_gids * sizeof(uint32_t));
+		p->user.additional_gids = c->gids;
+		p->user.n_additional_gids = n + o->n_add_gids;
+	}
+	return 0;
+}
+
+/* runc's checkTerminal, on the final process. */
+static int check_terminal(struct exec *c, struct sk_err *err)
+{
+	const struct sk_exec_opts *o = c->o;
+	if (o->detach && c->proc.terminal && !o->console_socket)
+		return sk_error(err, 0, "cannot allocate a tty when detaching without --console-socket");
+	if ((!o->detach || !c->proc.terminal) && o->console_socket)
+		return sk_error(err, 0, "--console-socket needs --detach and a tty");
+	return 0;
+}
+
+/* --preserve-fds: each must be open (as runc checks), before we open any:
+ * then none of ours can land in that range either. */
+static int check_keep_fds(struct exec *c, struct sk_err *err)
+{
+	c->n_keep_fds = c->o->preserve_fds;
+	for (int fd = 3; fd < 3 + c->n_keep_fds; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			return sk_error(err, errno, "--preserve-fds %d: fd %d", c->n_keep_fds, fd);
+	return 0;
+}
+
+/* ---- parent: namespaces and cgroup ---- */
+
+static const struct { const char *name; unsigned long flag; } ns_kinds[] = {
+	{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "pid", CLONE_NEWPID }, { "net", CLONE_NEWNET },
+	{ "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "cgroup", CLONE_NEWCGROUP },
+};
+
+/* 1 when the two files name different namespaces, 0 when the same or
+ * when this kernel lacks the kind (absent for both), -1 on error. */
+static int ns_differs(int init_ns, const char *init_name, int own_ns, const char *own_name, struct sk_err *err)
+{
+	struct stat a, b;
+	int ea = fstatat(init_ns, init_name, &a, 0) < 0 ? errno : 0;
+	int eb = fstatat(own_ns, own_name, &b, 0) < 0 ? errno : 0;
+	if (ea == ENOENT && eb == ENOENT)
+		return 0;
+	if (ea || eb)
+		return sk_error(err, ea ? ea : eb, "stat %s namespace of %s", ea ? init_name : own_name,
+				ea ? "the container's init" : "skiff");
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+/* Which of the init's namespaces differ from ours.  The time namespace is
+ * its time_for_children: the one its process runs in, entered at execve,
+ * so before `start` the init itself is not in it yet. */
+static int plan_namespaces(struct exec *c, struct sk_err *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns", (int)c->st.pid);
+	int init_ns = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (init_ns < 0)
+		return sk_error(err, errno, "open %s", path);
+	int own_ns = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (own_ns < 0) {
+		close(init_ns);
+		return sk_error(err, errno, "open /proc/self/ns");
+	}
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < sizeof(ns_kinds) / sizeof(ns_kinds[0]); i++) {
+		int d = ns_differs(init_ns, ns_kinds[i].name, own_ns, ns_kinds[i].name, err);
+		if (d < 0)
+			r = -1;
+		else if (d)
+			c->ns_flags |= ns_kinds[i].flag;
+	}
+	int d = r < 0 ? 0 : ns_differs(init_ns, "time_for_children", own_ns, "time", err);
+	if (d < 0)
+		r = -1;
+	if (d > 0 && (c->time_fd = openat(init_ns, "time_for_children", O_RDONLY | O_CLOEXEC)) < 0)
+		r = sk_error(err, errno, "open %s/time_for_children", path);
+	if (r == 0 && (c->ns_flags & CLONE_NEWPID) &&
+	    (c->own_pidns = openat(own_ns, "pid", O_RDONLY | O_CLOEXEC)) < 0)
+		r = sk_error(err, errno, "open /proc/self/ns/pid");
+	close(own_ns);
+	close(init_ns);
+	if (r == 0 && !alive(c->init_pidfd))
+		r = sk_error(err, 0, "cannot exec in a stopped container");
+	c->userns = c->ns_flags & CLONE_NEWUSER;
+	return r;
+}
+
+/* The cgroup the init is in, for a container cgroup that takes no
+ * process: cgroup v2 refuses processes in a cgroup that hands controllers
+ * down to children, as a container that makes its own sub-cgroups does
+ * (runc falls back the same way). */
+static int open_init_cgroup(struct exec *c, struct sk_err *err)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)c->st.pid);
+	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), err) < 0)
+		return -1;
+	if (!alive(c->init_pidfd))
+		return sk_error(err, 0, "cannot exec in a stopped container");
+	const char *rel = strncmp(buf, "0::", 3) == 0 ? buf + 3 : strstr(buf, "\n0::");
+	if (!rel)
+		return sk_error(err, 0, "%s: no cgroup v2 entry", path);
+	if (rel != buf + 3)
+		rel += 4;
+	size_t rl = strcspn(rel, "\n");
+	char full[PATH_MAX];
+	if (snprintf(full, sizeof(full), "%s%.*s", c->cg.mount, (int)rl, rel) >= (int)sizeof(full))
+		return sk_error(err, ENAMETOOLONG, "%s", path);
+	struct sk_cgroup cg;
+	if (sk_cgroup_open(full, &cg, err) < 0)
+		return -1;
+	sk_cgroup_close(&c->cg);
+	c->cg = cg;
+	return 0;
+}
+
+/* ---- child ---- */
+
+static _Noreturn void child_fail(const struct exec *c, struct sk_err *err)
+{
+	sk_sync_send_error(c->sync[1], err);
+	_exit(1);
+}
+
+/* As the init: the process must not inherit the signal mask `exec` holds
+ * while it waits, nor dispositions its caller ignored. */
+static void reset_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+}
+
+/* From the host's procfs, before joining the user namespace: lowering the
+ * score needs CAP_SYS_RESOURCE of the host (runc writes it there too). */
+static int set_oom_score_adj(int value, struct sk_err *err)
+{
+	char v[16];
+	int n = snprintf(v, sizeof(v), "%d", value);
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sk_error(err, errno, "process.oomScoreAdj: open /proc/self/oom_score_adj");
+	int r = 0;
+	if (sk_write_all(fd, v, (size_t)n) < 0)
+		r = sk_error(err, errno, "process.oomScoreAdj: write \"%s\"", v);
+	close(fd);
+	return r;
+}
+
+/* A pty from the container's devpts as the process's controlling terminal
+ * and stdio, its master sent over c->console_fd: sk_terminal_setup()
+ * without the bind mount over /dev/console, which belongs to the init (an
+ * exec process must not change the container's mounts, and runc's does
+ * not). */
+static int exec_terminal(struct exec *c, struct sk_err *err)
+{
+	const struct sk_process *p = &c->proc;
+	int r = -1, slave = -1;
+	/* After the mount namespace switch every ordinary symlink stays in the
+	 * container; a /proc magic link could lead out. */
+	struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+	int master = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/ptmx", &how, sizeof(how));
+	if (master < 0) {
+		sk_error(err, errno, "open \"/dev/ptmx\"");
+		goto out;
+	}
+	unsigned int ptn;
+	int unlock = 0;
+	if (ioctl(master, TIOCGPTN, &ptn) < 0) {
+		sk_error(err, errno, "\"/dev/ptmx\" is not a pty multiplexer");
+		goto out;
+	}
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+		sk_error(err, errno, "unlock pty %u", ptn);
+		goto out;
+	}
+	if (p->has_console_size) {
+		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
+				      .ws_col = (unsigned short)p->console_width };
+		if (ioctl(master, TIOCSWINSZ, &ws) < 0) {
+			sk_error(err, errno, "set the size of pty %u", ptn);
+			goto out;
+		}
+	}
+	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0) {
+		sk_error(err, errno, "open \"/dev/pts/%u\"", ptn);
+		goto out;
+	}
+	if (fchown(slave, p->user.uid, (gid_t)-1) < 0) {
+		sk_error(err, errno, "chown \"/dev/pts/%u\" to %u", ptn, p->user.uid);
+		goto out;
+	}
+	if (setsid() < 0) {
+		sk_error(err, errno, "setsid");
+		goto out;
+	}
+	if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+		sk_error(err, errno, "make \"/dev/pts/%u\" the controlling terminal", ptn);
+		goto out;
+	}
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0) {
+			sk_error(err, errno, "dup \"/dev/pts/%u\" to fd %d", ptn, fd);
+			goto out;
+		}
+	if (sk_fd_send(c->console_fd, master, "/dev/ptmx", err) < 0)
+		goto out;
+	r = 0;
+out:
+	if (slave > 2)
+		close(slave);
+	if (master >= 0)
+		close(master);
+	close(c->console_fd);
+	c->console_fd = -1;
+	return r;
+}
+
+/* The fds the process keeps: 0-2 and the --preserve-fds ones.  Before the
+ * filter is loaded, which may refuse close_range. */
+static int mark_fds(const struct exec *c, struct sk_err *err)
+{
+	for (int fd = 3; fd < 3 + c->n_keep_fds; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0 && (fl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+			return sk_error(err, errno, "--preserve-fds: fd %d", fd);
+	}
+	if (syscall(SYS_close_range, 3 + c->n_keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return sk_error(err, errno, "mark fds close-on-exec");
+	return 0;
+}
+
+/* Born in the container's cgroup and pid namespace: join the rest, become
+ * the process, exec.  Allocates nothing. */
+static _Noreturn void child_main(struct exec *c)
+{
+	struct sk_err err = { 0 };
+	const struct sk_process *p = &c->proc;
+	const int parent_fds[] = { c->sync[0], c->console_peer, c->cg.dir_fd, c->own_pidns, c->root_fd };
+	for (size_t i = 0; i < sizeof(parent_fds) / sizeof(parent_fds[0]); i++)
+		if (parent_fds[i] >= 0)
+			close(parent_fds[i]);
+	reset_signals();
+	if (p->has_oom_score_adj && set_oom_score_adj(p->oom_score_adj, &err) < 0)
+		child_fail(c, &err);
+	/* One call, all or nothing; the kernel orders them (user first) and
+	 * CLONE_NEWNS puts us at the root of the container's mount tree. */
+	if (c->ns_flags && setns(c->init_pidfd, (int)c->ns_flags) < 0) {
+		sk_error(&err, errno, "join the namespaces of the container's init (0x%lx)", c->ns_flags);
+		child_fail(c, &err);
+	}
+	if (c->time_fd >= 0 && setns(c->time_fd, CLONE_NEWTIME) < 0) {
+		sk_error(&err, errno, "join the time namespace of the container");
+		child_fail(c, &err);
+	}
+	close(c->init_pidfd);
+	if (c->time_fd >= 0)
+		close(c->time_fd);
+	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+		sk_error(&err, errno, "become root in the user namespace (is id 0 mapped?)");
+		child_fail(c, &err);
+	}
+	if (p->terminal && exec_terminal(c, &err) < 0)
+		child_fail(c, &err);
+	if (sk_process_prepare(&c->pp, &err) < 0 || sk_process_set_user(&c->pp, c->userns, &err) < 0)
+		child_fail(c, &err);
+	/* Loading a filter without no_new_privs needs CAP_SYS_ADMIN, which the
+	 * final capability sets may lack: keep it until the filter is in. */
+	bool keep_admin = c->have_seccomp && !p->no_new_privileges;
+	if (sk_caps_apply(&p->caps, keep_admin, &err) < 0 || sk_process_resolve(&c->pp, &err) < 0 ||
+	    sk_process_no_new_privs(&c->pp, &err) < 0 || mark_fds(c, &err) < 0)
+		child_fail(c, &err);
+	if (c->have_seccomp) {
+		int listener = -1;
+		if (sk_seccomp_load(&c->seccomp, &listener, &err) < 0)
+			child_fail(c, &err);
+		if (listener >= 0) {
+			if (sk_sync_send(c->sync[1], SK_SYNC_FD, SK_SYNC_FD_SECCOMP, listener, NULL, 0, &err) < 0)
+				child_fail(c, &err);
+			close(listener);
+		}
+		if (keep_admin && sk_caps_apply_final(&p->caps, &err) < 0)
+			child_fail(c, &err);
+	}
+	sk_process_exec(&c->pp, &err);
+	child_fail(c, &err);
+}
+
+/* ---- parent: start and watch ---- */
+
+static long clone_child(struct exec *c, int *pidfd)
+{
+	struct clone_args args = {
+		.flags = CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
+		.exit_signal = SIGCHLD,
+	};
+	if (c->have_cg) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)c->cg.dir_fd;
+	}
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0)
+		child_main(c);
+	return pid;
+}
+
+/* clone3 into the container's cgroup, in its pid namespace: entering it
+ * ourselves (it only affects our children) spares the child a second
+ * fork.  execCPUAffinity.initial is ours meanwhile, for the child to
+ * inherit (runtime-spec: the runtime's affinity before the cgroup). */
+static int start_child(struct exec *c, struct sk_err *err)
+{
+	cpu_set_t saved_aff;
+	bool aff = c->pp.has_affinity_initial;
+	if (aff && (sched_getaffinity(0, sizeof(saved_aff), &saved_aff) < 0 ||
+		    sched_setaffinity(0, sizeof(c->pp.affinity_initial), &c->pp.affinity_initial) < 0))
+		return sk_error(err, errno, "process.execCPUAffinity.initial \"%s\": sched_setaffinity",
+				c->proc.exec_cpu_affinity_initial);
+	int r = 0;
+	if (c->own_pidns >= 0 && setns(c->init_pidfd, CLONE_NEWPID) < 0)
+		r = sk_error(err, errno, "enter the pid namespace of the container's init");
+	long pid = -1;
+	int e = 0;
+	if (r == 0) {
+		pid = clone_child(c, &c->pidfd);
+		if (pid < 0 && errno == EBUSY && c->have_cg) {
+			if (open_init_cgroup(c, err) < 0)
+				r = -1;
+			else
+				pid = clone_child(c, &c->pidfd);
+		}
+		e = errno;
+	}
+	if (pid > 0)
+		c->pid = (pid_t)pid;
+	if (r == 0 && pid < 0)
+		r = sk_error(err, e, "clone the exec process%s", c->have_cg ? " into the container's cgroup" : "");
+	/* Back to our own pid namespace for our children (we make no other,
+	 * but a library call must not leave its caller changed). */
+	if (c->own_pidns >= 0 && setns(c->own_pidns, CLONE_NEWPID) < 0 && r == 0)
+		r = sk_error(err, errno, "return to our pid namespace");
+	if (aff && sched_setaffinity(0, sizeof(saved_aff), &saved_aff) < 0 && r == 0)
+		r = sk_error(err, errno, "restore our CPU affinity");
+	return r;
+}
+
+/* Until the child execs (end-of-file: its end of the socket is
+ * close-on-exec) or reports an error, serving its seccomp listener. */
+static int wait_exec(struct exec *c, struct sk_err *err)
+{
+	for (;;) {
+		char b;
+		ssize_t n = recv(c->sync[0], &b, 1, MSG_PEEK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sk_error(err, errno, "sync: receive");
+		if (n == 0)
+			return 0;
+		struct sk_sync_msg m;
+		int fd = -1;
+		if (sk_sync_recv(c->sync[0], &m, &fd, NULL, err) < 0)
+			return -1;
+		if (m.type == SK_SYNC_ERROR) {
+			err->errnum = m.errnum;
+			memcpy(err->msg, m.msg, sizeof(err->msg));
+			return -1;
+		}
+		if (m.type != SK_SYNC_FD || m.value != SK_SYNC_FD_SECCOMP || fd < 0) {
+			if (fd >= 0)
+				close(fd);
+			return sk_error(err, EPROTO, "sync: unexpected message %u from the exec process", m.type);
+		}
+		const struct sk_seccomp *sc = &c->spec.linux_.seccomp;
+		char *json = sk_state_oci_json(&c->st, c->status, err);
+		int r = json ? sk_seccomp_send_listener(sc->listener_path, fd, c->pid, sc->listener_metadata, json, err)
+			     : -1;
+		free(json);
+		close(fd);
+		if (r < 0)
+			return -1;
+	}
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct sk_err *err)
+{
+	char buf[32], dir[PATH_MAX];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
+	size_t dl = slash == path ? 1 : (size_t)(slash - path);
+	if (dl >= sizeof(dir) || !slash[1])
+		return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
+	memcpy(dir, path, dl);
+	dir[dl] = '\0';
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return sk_error(err, errno, "--pid-file: open \"%s\"", dir);
+	int r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
+	close(dfd);
+	return r;
+}
+
+static void kill_child(struct exec *c)
+{
+	if (c->pidfd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+	siginfo_t si;
+	while (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
+		;
+}
+
+static void exec_free(struct exec *c)
+{
+	const int fds[] = { c->root_fd, c->init_pidfd, c->time_fd, c->own_pidns, c->sync[0], c->sync[1],
+			    c->console_fd, c->console_peer, c->pidfd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (c->have_cg)
+		sk_cgroup_close(&c->cg);
+	if (c->have_seccomp)
+		sk_seccomp_prog_free(&c->seccomp);
+	if (c->have_pp)
+		sk_process_plan_free(&c->pp);
+	free(c->env);
+	free(c->gids);
+	if (c->have_pspec)
+		sk_spec_free(&c->pspec);
+	if (c->have_spec)
+		sk_spec_free(&c->spec);
+	if (c->have_state)
+		sk_state_free(&c->st);
+}
+
+/* Everything the child needs, made before it exists. */
+static int prepare(struct exec *c, struct sk_err *err)
+{
+	const struct sk_exec_opts *o = c->o;
+	if (check_keep_fds(c, err) < 0 || load_container(c, err) < 0)
+		return -1;
+	if (o->process_file ? load_process_file(c, err) < 0 : build_process(c, err) < 0)
+		return -1;
+	if (check_terminal(c, err) < 0)
+		return -1;
+	if (sk_process_plan_build(&c->spec, &c->proc, true, &c->pp, err) < 0)
+		return o->process_file ? sk_error_wrap(err, "%s", o->process_file) : -1;
+	c->have_pp = true;
+	if (c->spec.linux_.seccomp.present) {
+		if (sk_seccomp_compile_cached(&c->spec.linux_.seccomp, c->root_fd, &c->seccomp, err) < 0)
+			return sk_error_wrap(err, "the config saved by create");
+		c->have_seccomp = true;
+	}
+	close(c->root_fd);
+	c->root_fd = -1;
+	if (c->st.cgroup_path) {
+		if (sk_cgroup_open(c->st.cgroup_path, &c->cg, err) < 0)
+			return -1;
+		c->have_cg = true;
+	}
+	if (plan_namespaces(c, err) < 0)
+		return -1;
+	if (c->proc.terminal) {
+		if (o->console_socket) {
+			c->console_fd = sk_console_socket_open(o->console_socket, err);
+			if (c->console_fd < 0)
+				return -1;
+		} else {
+			int sp[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+				return sk_error(err, errno, "socketpair");
+			c->console_peer = sp[0];
+			c->console_fd = sp[1];
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return sk_error(err, errno, "socketpair");
+	return 0;
+}
+
+int sk_exec(const struct sk_exec_opts *o, int *status, struct sk_err *err)
+{
+	struct exec c = { .o = o, .root_fd = -1, .init_pidfd = -1, .time_fd = -1, .own_pidns = -1,
+			  .sync = { -1, -1 }, .console_fd = -1, .console_peer = -1, .pidfd = -1 };
+	c.cg = (struct sk_cgroup)SK_CGROUP_INIT;
+	struct sk_created fg = { .pty_master = -1 };
+	*status = 0;
+	int r = -1;
+	if (prepare(&c, err) < 0)
+		goto out;
+	/* Held from before the clone: no signal to forward is lost. */
+	if (!o->detach) {
+		sigset_t fwd;
+		sk_container_forwarded(&fwd);
+		sigprocmask(SIG_BLOCK, &fwd, &fg.saved_mask);
+	}
+	if (start_child(&c, err) < 0)
+		goto fail;
+	close(c.sync[1]);
+	c.sync[1] = -1;
+	if (c.console_fd >= 0) {
+		close(c.console_fd);
+		c.console_fd = -1;
+	}
+	if (wait_exec(&c, err) < 0)
+		goto fail;
+	if (c.console_peer >= 0 && sk_fd_recv(c.console_peer, &fg.pty_master, err) < 0)
+		goto fail;
+	if (o->pid_file && write_pid_file(o->pid_file, c.pid, err) < 0)
+		goto fail;
+	if (o->detach) {
+		r = 0;
+		goto out;
+	}
+	fg.pid = c.pid;
+	fg.pidfd = c.pidfd;
+	r = sk_container_wait(&fg, status, err);
+	fg.pty_master = -1;
+	goto out;
+fail:
+	kill_child(&c);
+	if (fg.pty_master >= 0)
+		close(fg.pty_master);
+	if (!o->detach)
+		sigprocmask(SIG_SETMASK, &fg.saved_mask, NULL);
+out:
+	exec_free(&c);
+	return r;
+}
