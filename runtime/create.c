@@ -152,17 +152,21 @@ static int run_parent_hooks(struct create *c, struct sk_err *err)
 	if (state_json_for(c, SK_STATUS_CREATING, &json, err) < 0)
 		return -1;
 	int r = 0;
-	if (h->n[SK_HOOK_PRESTART])
-		r = sk_hooks_run(SK_HOOK_PRESTART, h, json, err);
+	bool child = h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER];
+	if (h->n[SK_HOOK_PRESTART] || child)
+		r = state_json_for(c, SK_STATUS_CREATED, &later, err);
+	/* prestart, the legacy hook, sees "created" as crun and the runtime-tools
+	 * suite expect; createRuntime sees "creating", as runc. */
+	if (r == 0 && h->n[SK_HOOK_PRESTART])
+		r = sk_hooks_run(SK_HOOK_PRESTART, h, later, err);
 	if (r == 0 && h->n[SK_HOOK_CREATE_RUNTIME])
 		r = sk_hooks_run(SK_HOOK_CREATE_RUNTIME, h, json, err);
 	/* The child's hooks get "<creating state>\0<created state>": the first
 	 * for createContainer, the second for startContainer. */
-	if (r == 0 && (h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER])) {
-		r = state_json_for(c, SK_STATUS_CREATED, &later, err);
-		size_t a = strlen(json), b = later ? strlen(later) : 0;
-		char *both = r == 0 ? malloc(a + b + 2) : NULL;
-		if (r == 0 && !both)
+	if (r == 0 && child) {
+		size_t a = strlen(json), b = strlen(later);
+		char *both = malloc(a + b + 2);
+		if (!both)
 			r = sk_error(err, ENOMEM, "hooks state");
 		if (r == 0) {
 			memcpy(both, json, a + 1);
@@ -178,18 +182,14 @@ static int run_parent_hooks(struct create *c, struct sk_err *err)
 	return r;
 }
 
-/* Fill holes in the range of fds passed to the process, so that none of
- * the fds create opens lands there and leaks into the container. */
-static void reserve_keep_fds(int n)
+/* Fill the holes in stdio and in the fds passed to the process with
+ * /dev/null, so that none of the fds create opens lands there and leaks
+ * into the container.  Lowest first: each open() lands on its hole. */
+static void reserve_fds(int n_keep)
 {
-	for (int fd = 3; fd < 3 + n; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-			int nul = open("/dev/null", O_RDWR);
-			if (nul >= 0 && nul != fd) {
-				dup2(nul, fd);
-				close(nul);
-			}
-		}
+	for (int fd = 0; fd < 3 + n_keep; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) < 0)
+			return;
 }
 
 /* --preserve-fds plus systemd's socket activation: LISTEN_FDS fds from 3
@@ -368,6 +368,8 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			if (c->pidfd < 0)
 				return sk_error(err, errno, "pidfd_open %d", m.value);
 			c->stage_pid = c->init_pid;
+			if (sk_sync_send(c->sync[0], SK_SYNC_PID_ACK, 0, -1, NULL, 0, err) < 0)
+				return -1;
 			break;
 		case SK_SYNC_HOOKS:
 			c->st.pid = c->init_pid;
@@ -440,6 +442,20 @@ static int compile(struct create *c, struct sk_err *err)
 	return 0;
 }
 
+/* The config as read, for the later commands (hooks, exec), whatever
+ * happens to the bundle.  Written in place: the directory is new and
+ * locked, and nobody replaces the file. */
+static int save_config(struct create *c, struct sk_err *err)
+{
+	int fd = openat(c->dir_fd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sk_error(err, errno, "create \"%s/%s/config.json\"", c->o->root, c->o->id);
+	int r = sk_write_all(fd, c->config_buf, c->config_len);
+	int e = errno;
+	close(fd);
+	return r < 0 ? sk_error(err, e, "write \"%s/%s/config.json\"", c->o->root, c->o->id) : 0;
+}
+
 /* The console: --console-socket, or for `run` without one a socketpair
  * over which the pty master comes back to us. */
 static int open_console(struct create *c, struct sk_err *err)
@@ -477,7 +493,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	int n_keep = count_keep_fds(o, &listen, err);
 	if (n_keep < 0)
 		return -1;
-	reserve_keep_fds(n_keep);
+	reserve_fds(n_keep);
 	if (o->foreground) {
 		sigset_t fwd;
 		sk_container_forwarded(&fwd);
@@ -494,7 +510,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto out;
 	c.dir_made = true;
 
-	if (sk_write_file_atomic_at(c.dir_fd, "config.json", c.config_buf, c.config_len, 0600, err) < 0)
+	if (save_config(&c, err) < 0)
 		goto fail;
 	if (mkfifoat(c.dir_fd, "exec.fifo", 0600) < 0) {
 		sk_error(err, errno, "mkfifo \"%s/%s/exec.fifo\"", o->root, o->id);

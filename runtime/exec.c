@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <yajl/yajl_parse.h>
@@ -25,7 +24,6 @@
 #include "skiff/cgroup.h"
 #include "skiff/container.h"
 #include "skiff/features.h"
-#include "skiff/log.h"
 #include "skiff/process.h"
 #include "skiff/seccomp.h"
 #include "skiff/spec.h"
@@ -72,6 +70,7 @@ struct exec {
 	int console_fd;                /* where the child sends the pty master */
 	int console_peer;              /* our end of it without --console-socket */
 	int n_keep_fds;
+	uint64_t sig_ign;              /* bit N-1: we ignore signal N */
 	pid_t pid;
 	int pidfd;
 };
@@ -303,6 +302,22 @@ static int check_keep_fds(struct exec *c, struct sk_err *err)
 	return 0;
 }
 
+/* The signals we ignore, which the child must reset: one read of SigIgn
+ * instead of a sigaction() per signal (skiff installs no handler). */
+static int ignored_signals(struct exec *c, struct sk_err *err)
+{
+	char buf[4096];
+	if (sk_read_small_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), err) < 0)
+		return -1;
+	const char *line = strstr(buf, "\nSigIgn:");
+	char *end;
+	errno = 0;
+	c->sig_ign = line ? strtoull(line + 8, &end, 16) : 0;
+	if (!line || errno || end == line + 8)
+		return sk_error(err, 0, "/proc/self/status: no SigIgn line");
+	return 0;
+}
+
 /* ---- parent: namespaces and cgroup ---- */
 
 static const struct { const char *name; unsigned long flag; } ns_kinds[] = {
@@ -402,15 +417,16 @@ static _Noreturn void child_fail(const struct exec *c, struct sk_err *err)
 }
 
 /* As the init: the process must not inherit the signal mask `exec` holds
- * while it waits, nor dispositions its caller ignored. */
-static void reset_signals(void)
+ * while it waits, nor dispositions its caller ignored (execve resets
+ * handlers, not SIG_IGN). */
+static void reset_signals(uint64_t ignored)
 {
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+	for (int sig = 1; sig <= 64; sig++)
+		if (ignored & (UINT64_C(1) << (sig - 1)))
 			sigaction(sig, &dfl, NULL);
 }
 
@@ -524,7 +540,7 @@ static _Noreturn void child_main(struct exec *c)
 	for (size_t i = 0; i < sizeof(parent_fds) / sizeof(parent_fds[0]); i++)
 		if (parent_fds[i] >= 0)
 			close(parent_fds[i]);
-	reset_signals();
+	reset_signals(c->sig_ign);
 	if (p->has_oom_score_adj && set_oom_score_adj(p->oom_score_adj, &err) < 0)
 		child_fail(c, &err);
 	/* One call, all or nothing; the kernel orders them (user first) and
@@ -745,7 +761,7 @@ static int prepare(struct exec *c, struct sk_err *err)
 			return -1;
 		c->have_cg = true;
 	}
-	if (plan_namespaces(c, err) < 0)
+	if (plan_namespaces(c, err) < 0 || ignored_signals(c, err) < 0)
 		return -1;
 	if (c->proc.terminal) {
 		if (o->console_socket) {

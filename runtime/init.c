@@ -61,6 +61,9 @@ static void fork_real_init(struct sk_init *c, struct sk_err *err)
 			fail(c, err);
 		_exit(0);
 	}
+	/* Say nothing on the shared socket before the parent knows our pid. */
+	if (wait_parent(c, SK_SYNC_PID_ACK, NULL, err) < 0)
+		fail(c, err);
 }
 
 static void set_namespaces(struct sk_init *c, struct sk_err *err)

@@ -16,6 +16,7 @@ enum sk_sync_type {
 	SK_SYNC_USERNS_READY = 1, /* child -> parent: write my uid/gid maps */
 	SK_SYNC_MAPS_DONE,        /* parent -> child */
 	SK_SYNC_INIT_PID,         /* child -> parent: value = the init's pid */
+	SK_SYNC_PID_ACK,          /* parent -> init: its pid is known, go on */
 	SK_SYNC_HOOKS,            /* child -> parent: rootfs mounted, run prestart/createRuntime */
 	SK_SYNC_HOOKS_DONE,       /* parent -> child: payload = state JSON when the child runs hooks */
 	SK_SYNC_FD,               /* child -> parent: value = what (SK_SYNC_FD_*), fd attached */

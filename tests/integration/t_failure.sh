@@ -36,21 +36,22 @@ no_cgroup() {
 }
 
 # gone PID WHAT: PID has exited (or is a zombie awaiting its new parent),
-# within 10 s.
+# within 20 s.
 gone() {
-	local i st
-	for ((i = 0; i < 200; i++)); do
-		st=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) || true
-		[[ -z $st || $st == Z ]] && return 0
+	local end=$((SECONDS + 20)) line
+	while ((SECONDS < end)); do
+		read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+		line=${line##*) }
+		[[ $line == Z* ]] && return 0
 		sleep 0.05
 	done
-	fail "$2 (pid $1) is still there"
+	fail "${2:-process} (pid $1) is still there"
 }
 
-# wait_file FILE: until FILE is not empty (10 s at most).
+# wait_file FILE: until FILE is not empty (20 s at most).
 wait_file() {
-	local i
-	for ((i = 0; i < 200; i++)); do
+	local end=$((SECONDS + 20))
+	while ((SECONDS < end)); do
 		[[ -s $1 ]] && return 0
 		sleep 0.05
 	done

@@ -52,7 +52,7 @@ test_hooks_every_kind_at_its_step() {
 	pid=$(jq -r .pid <<<"$out")
 	mapfile -t lines <"$T/log"
 	assert_eq "${#lines[@]}" 3 "hooks run by create"
-	assert_eq "${lines[0]}" "prestart creating hk $pid $host_ns"
+	assert_eq "${lines[0]}" "prestart created hk $pid $host_ns"
 	assert_eq "${lines[1]}" "createRuntime creating hk $pid $host_ns"
 	assert_match "${lines[2]}" "^createContainer creating hk $pid mnt:" "createContainer"
 	local ctr_ns=${lines[2]##* }
@@ -121,9 +121,10 @@ test_hooks_poststart_and_poststop_failures_only_warn() {
 	cfg_edit "$T/b" '.hooks.poststart = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststart >>\($log)"]}]
 		| .hooks.poststop = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststop >>\($log)"]}]' \
 		--arg log "$T/log"
+	# The log quotes messages, so their own quotes come escaped.
 	expect_ok sk run --bundle "$T/b" warn
-	assert_contains "$err" 'poststart hook "/bin/false": exited with status 1'
-	assert_contains "$err" 'poststop hook "/bin/false": exited with status 1'
+	assert_contains "$err" 'poststart hook \"/bin/false\": exited with status 1'
+	assert_contains "$err" 'poststop hook \"/bin/false\": exited with status 1'
 	assert_eq "$(<"$T/log")" $'poststart\npoststop' "the hooks after the failing ones"
 }
 
@@ -133,7 +134,7 @@ test_hooks_failing_start_container_stops_the_process() {
 		| .hooks.startContainer = [{path: "/bin/false"}]'
 	run sk run --bundle "$T/b" sc
 	((status != 0)) || fail "run succeeded though startContainer failed"
-	assert_contains "$out$err" 'startContainer hook "/bin/false": exited with status 1'
+	assert_contains "$out$err" 'startContainer hook \"/bin/false\": exited with status 1'
 	[[ ! -e $T/b/rootfs/ran ]] || fail "the process ran"
 	# Without the hook, the same bundle does run it.
 	cfg_edit "$T/b" 'del(.hooks)'

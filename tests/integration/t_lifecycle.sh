@@ -13,10 +13,11 @@ status_of() {
 	jq -r .status <<<"$out"
 }
 
-# wait_status ID STATUS: until `state` says STATUS (10 s at most).
+# wait_status ID STATUS: until `state` says STATUS (20 s at most: the VM
+# is slow).
 wait_status() {
-	local i s
-	for ((i = 0; i < 200; i++)); do
+	local end=$((SECONDS + 20)) s
+	while ((SECONDS < end)); do
 		s=$(status_of "$1")
 		[[ $s == "$2" ]] && return 0
 		sleep 0.05
@@ -24,10 +25,10 @@ wait_status() {
 	fail "container $1 is $s, not $2"
 }
 
-# wait_file FILE [TEXT]: until FILE exists (and holds TEXT), 10 s at most.
+# wait_file FILE [TEXT]: until FILE exists (and holds TEXT), 20 s at most.
 wait_file() {
-	local i
-	for ((i = 0; i < 200; i++)); do
+	local end=$((SECONDS + 20))
+	while ((SECONDS < end)); do
 		if [[ -e $1 ]]; then
 			[[ -z ${2:-} || $(<"$1") == *"$2"* ]] && return 0
 		fi
@@ -36,16 +37,17 @@ wait_file() {
 	fail "$1 did not appear${2:+ with [$2]}: [$(cat "$1" 2>/dev/null)]"
 }
 
-# gone PID: until PID has exited (a zombie counts: its new parent reaps
-# it in its own time), 10 s at most.
+# gone PID [WHAT]: until PID has exited (a zombie counts: its new parent
+# reaps it in its own time), 20 s at most.
 gone() {
-	local i st
-	for ((i = 0; i < 200; i++)); do
-		st=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null) || true
-		[[ -z $st || $st == Z ]] && return 0
+	local end=$((SECONDS + 20)) line
+	while ((SECONDS < end)); do
+		read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+		line=${line##*) }
+		[[ $line == Z* ]] && return 0
 		sleep 0.05
 	done
-	fail "process $1 is still there (${2:-})"
+	fail "${2:-process} (pid $1) is still there"
 }
 
 test_lifecycle_create_start_delete() {
@@ -381,6 +383,15 @@ test_lifecycle_stdio_inherited_from_create() {
 	assert_eq "$(<"$T/out")" "out input"
 	assert_eq "$(<"$T/err")" "err input"
 	expect_ok sk delete io
+}
+
+test_lifecycle_closed_stdio() {
+	# A caller with closed stdio: the process gets /dev/null there, never
+	# one of the runtime's own fds.
+	mk_bundle "$T/b" sh -c 'readlink /proc/$$/fd/0 >/dev/shm/in; readlink /proc/$$/fd/2 >>/dev/shm/in; cat /dev/shm/in'
+	run sk run -b "$T/b" closed 0<&- 2>&-
+	((status == 0)) || fail "run with closed stdio exited $status"
+	assert_eq "$out" $'/dev/null\n/dev/null'
 }
 
 test_lifecycle_pid_file() {

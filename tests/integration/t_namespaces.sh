@@ -37,8 +37,8 @@ holder() {
 	unshare "$@" sleep 1000 &
 	HOLDER=$!
 	trap 'kill -9 "$HOLDER" 2>/dev/null' EXIT
-	local i
-	for ((i = 0; i < 200; i++)); do
+	local end=$((SECONDS + 20))
+	while ((SECONDS < end)); do
 		[[ $(ns_of "$HOLDER" net) != "$(ns_of $$ net)" || $(ns_of "$HOLDER" uts) != "$(ns_of $$ uts)" ]] && return 0
 		sleep 0.05
 	done
@@ -88,8 +88,8 @@ test_ns_join_netns_by_path_slow_path() {
 	expect_ok sk start slow2
 	assert_eq "$(status_of_ns slow2)" running
 	expect_ok sk kill slow2 KILL
-	local i
-	for ((i = 0; i < 200; i++)); do
+	local end=$((SECONDS + 20))
+	while ((SECONDS < end)); do
 		[[ $(status_of_ns slow2) == stopped ]] && break
 		sleep 0.05
 	done
@@ -117,6 +117,34 @@ test_ns_join_by_proc_path() {
 	# Without a new pid namespace: no second fork; run still gets the status.
 	cfg_edit "$T/b" 'del(.linux.namespaces[] | select(.type == "pid")) | .process.args = ["sh", "-c", "exit 4"]'
 	expect_fail 4 sk run --bundle "$T/b" joinproc2
+}
+
+test_ns_join_cgroup_time_and_mount_by_path() {
+	require_timens
+	# The holder: new cgroup, time (boottime +1000 s) and mount namespaces.
+	unshare --cgroup --mount --propagation private --time --boottime 1000 --fork sleep 1000 &
+	local parent=$!
+	trap 'kill -9 "$parent" 2>/dev/null; pkill -9 -P "$parent" 2>/dev/null' EXIT
+	local end=$((SECONDS + 20))
+	while ((SECONDS < end)); do
+		HOLDER=$(pgrep -P "$parent" sleep) && break
+		sleep 0.05
+	done
+	[[ -n ${HOLDER:-} ]] || fail "unshare did not start"
+	mk_bundle "$T/b" sh -c "$NS_SCRIPT; cut -d. -f1 /proc/uptime"
+	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "cgroup" then .path = "/proc/\($p)/ns/cgroup"
+		elif .type == "mount" then .path = "/proc/\($p)/ns/mnt" else . end)
+		| .linux.namespaces += [{type: "time", path: "/proc/\($p)/ns/time"}]' --arg p "$HOLDER"
+	local before after up
+	before=$(uptime_s)
+	expect_ok sk run --bundle "$T/b" joinctm
+	after=$(uptime_s)
+	local k
+	for k in cgroup mnt time; do
+		assert_eq "$(in_ns "$out" $k)" "$(ns_of "$HOLDER" $k)" "$k namespace"
+	done
+	up=$(tail -n1 <<<"$out")
+	((up >= before + 1000 && up <= after + 1000)) || fail "uptime in the container $up, host's $before..$after, expected +1000"
 }
 
 test_ns_join_pid_namespace_of_a_container() {
