@@ -91,6 +91,9 @@ test_exec_process_settings_and_flags() {
 	# -u UID keeps the config's gid.
 	expect_ok sk exec -u 7 c sh -c 'id -u; id -g'
 	assert_eq "$out" $'7\n0'
+	# Neither exec's blocked signals nor those its caller ignores pass on.
+	run bash -c 'trap "" INT QUIT; "$@"' bash "$SKIFF" --root "$ROOT" exec c grep -E '^Sig(Blk|Ign)' /proc/self/status
+	assert_eq "$out" $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' "the process's signals"
 	expect_ok sk delete -f c
 	running d '.process.noNewPrivileges = false'
 	expect_ok sk exec --no-new-privs d grep NoNewPrivs /proc/self/status

@@ -55,7 +55,7 @@ test_lifecycle_create_start_delete() {
 	cfg_edit "$T/b" '.root.readonly = false | .annotations = {"org.example.a": "1", "b": "two words"}'
 	# A relative --bundle and --pid-file, through a symlink: state has the real path.
 	ln -s b "$T/link"
-	expect_ok sk create --bundle link --pid-file pidfile lc
+	expect_ok sk create -b link --pid-file pidfile lc
 	assert_eq "$out$err" "" "create's output"
 	local pid
 	pid=$(<"$T/pidfile")
@@ -70,7 +70,7 @@ test_lifecycle_create_start_delete() {
 	# Blocked before the process: still skiff, and the process did not run.
 	local cmd
 	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-	assert_contains "$cmd" "create --bundle link --pid-file pidfile lc" "the init's command line before start"
+	assert_contains "$cmd" "create -b link --pid-file pidfile lc" "the init's command line before start"
 	[[ ! -e $T/b/rootfs/tmp/ran ]] || fail "process.args ran before start"
 
 	expect_ok sk start lc

@@ -276,7 +276,7 @@ Test(hooks, poststop_failures_only_warn)
 	snprintf(path, sizeof(path), "%s/log", tmp);
 	cr_assert_eq(sk_log_init(path, 0, 0, &err), 0, "%s", err.msg);
 	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTOP, &hooks, "{}", &err), 0);
-	cr_assert_not_null(strstr(slurp(path), "level=warning msg=\"poststop hook \"/bin/sh\": exited with status 1\"\n"),
+	cr_assert_not_null(strstr(slurp(path), "level=warning msg=\"poststop hook \\\"/bin/sh\\\": exited with status 1\"\n"),
 			   "log: %s", slurp(path));
 	snprintf(path, sizeof(path), "%s/order", tmp);
 	cr_assert_str_eq(slurp(path), "1\n2\n3\n");

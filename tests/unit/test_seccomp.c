@@ -446,7 +446,7 @@ Test(seccomp, unknown_syscall_name_skipped_with_debug_line)
 	buf[n] = '\0';
 	fclose(f);
 	unlink(log);
-	cr_assert(strstr(buf, "linux.seccomp.syscalls[0].names[0]: unknown syscall \"no_such_syscall\" ignored"),
+	cr_assert(strstr(buf, "linux.seccomp.syscalls[0].names[0]: unknown syscall \\\"no_such_syscall\\\" ignored"),
 		  "log: %s", buf);
 }
 
