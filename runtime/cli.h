@@ -78,7 +78,7 @@ struct sk_command {
 	X(kill, SK_CMD_NO_CGROUP, "send a signal to a container's process") \
 	X(delete, 0, "delete a stopped container (--force: any)") \
 	X(events, 0, "print a container's resource statistics and OOM events (JSON lines)") \
-	X(exec, SK_CMD_NO_CGROUP, "run another process in a running container") \
+	X(exec, SK_CMD_NO_CGROUP, "run another process in a live container") \
 	X(features, SK_CMD_NO_CGROUP, "print the features this build of skiff implements (JSON)") \
 	X(list, SK_CMD_NO_CGROUP, "list the containers under --root") \
 	X(pause, 0, "suspend every process of a container (cgroup freezer)") \

@@ -53,12 +53,6 @@ static bool bool_given(const struct sk_opt *opts, char **argv, int n, const char
 	return false;
 }
 
-static int usage(struct sk_err *err, const char *fmt, const char *val)
-{
-	sk_error(err, 0, fmt, val);
-	return SK_EXIT_USAGE;
-}
-
 int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
 	struct sk_exec_opts o = { .root = g->root, .no_new_privs = -1 };
@@ -69,7 +63,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	uint32_t *gid_list = NULL;
 	int status;
 	struct sk_opt opts[] = {
-		{ "process", 'p', SK_OPT_STRING, &o.process_file, "FILE", "the process as a runtime-spec process JSON object (replaces the flags up to --process-label)" },
+		{ "process", 'p', SK_OPT_STRING, &o.process_file, "FILE", "the process as a runtime-spec process object (JSON); -t .. --process-label and the command are then ignored" },
 		{ "tty", 't', SK_OPT_BOOL, &o.tty, NULL, "allocate a pseudo-terminal" },
 		{ "cwd", 0, SK_OPT_STRING, &o.cwd, "DIR", "working directory in the container" },
 		{ "env", 'e', SK_OPT_STRINGS, &env, "NAME=VALUE", "set an environment variable (repeatable)" },
@@ -91,7 +85,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	int rc = sk_cli_parse(g, &u, &argc, &argv, err);
 	if (rc != SK_CLI_CONTINUE)
 		goto out;
-	rc = SK_EXIT_USAGE;
+	rc = SK_EXIT_USAGE;   /* until sk_exec */
 	o.id = argv[0];
 	o.args = argv + 1;
 	o.n_args = (size_t)argc - 1;
@@ -107,13 +101,13 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	if (bool_given(opts, all, (int)(argv - all), "no-new-privs"))
 		o.no_new_privs = nnp;
 	if (o.cwd && o.cwd[0] != '/') {
-		rc = usage(err, "--cwd \"%s\": must be an absolute path", o.cwd);
+		sk_error(err, 0, "--cwd \"%s\": must be an absolute path", o.cwd);
 		goto out;
 	}
 	for (size_t i = 0; i < env.n; i++) {
 		const char *eq = strchr(env.v[i], '=');
 		if (!eq || eq == env.v[i]) {
-			rc = usage(err, "--env \"%s\": must be NAME=VALUE", env.v[i]);
+			sk_error(err, 0, "--env \"%s\": must be NAME=VALUE", env.v[i]);
 			goto out;
 		}
 	}
@@ -123,7 +117,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		const char *colon = strchr(user, ':');
 		size_t ul = colon ? (size_t)(colon - user) : strlen(user);
 		if (parse_id(user, ul, &o.uid) < 0 || (colon && parse_id(colon + 1, strlen(colon + 1), &o.gid) < 0)) {
-			rc = usage(err, "--user \"%s\": must be UID[:GID] (numbers)", user);
+			sk_error(err, 0, "--user \"%s\": must be UID[:GID] (numbers)", user);
 			goto out;
 		}
 		o.has_uid = true;
@@ -136,7 +130,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	}
 	for (size_t i = 0; i < gids.n; i++)
 		if (parse_id(gids.v[i], strlen(gids.v[i]), &gid_list[i]) < 0) {
-			rc = usage(err, "--additional-gids \"%s\": must be a gid (a number)", gids.v[i]);
+			sk_error(err, 0, "--additional-gids \"%s\": must be a gid (a number)", gids.v[i]);
 			goto out;
 		}
 	o.add_gids = gid_list;
@@ -144,7 +138,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	for (size_t i = 0; i < caps.n; i++) {
 		int cap = sk_cap_from_name(caps.v[i]);
 		if (cap < 0) {
-			rc = usage(err, "--cap \"%s\": unknown capability (names are as in config.json: CAP_KILL)",
+			sk_error(err, 0, "--cap \"%s\": unknown capability (names are as in config.json: CAP_KILL)",
 				   caps.v[i]);
 			goto out;
 		}

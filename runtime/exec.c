@@ -232,6 +232,8 @@ static int build_process(struct exec *c, struct sk_err *err)
 {
 	const struct sk_exec_opts *o = c->o;
 	struct sk_process *p = &c->proc;
+	if (!c->spec.has_process)
+		return sk_error(err, 0, "the config saved by create has no process");
 	*p = c->spec.process;
 	p->args = o->args;
 	p->n_args = o->n_args;
@@ -261,7 +263,8 @@ static int build_process(struct exec *c, struct sk_err *err)
 		c->env = malloc((p->n_env + o->n_env + 1) * sizeof(char *));
 		if (!c->env)
 			return sk_error(err, ENOMEM, "--env");
-		memcpy(c->env, p->env, p->n_env * sizeof(char *));
+		if (p->n_env)
+			memcpy(c->env, p->env, p->n_env * sizeof(char *));
 		memcpy(c->env + p->n_env, o->env, o->n_env * sizeof(char *));
 		p->n_env += o->n_env;
 		c->env[p->n_env] = NULL;
@@ -272,7 +275,8 @@ static int build_process(struct exec *c, struct sk_err *err)
 		c->gids = malloc((n + o->n_add_gids) * sizeof(uint32_t));
 		if (!c->gids)
 			return sk_error(err, ENOMEM, "--additional-gids");
-		memcpy(c->gids, p->user.additional_gids, n * sizeof(uint32_t));
+		if (n)
+			memcpy(c->gids, p->user.additional_gids, n * sizeof(uint32_t));
 		memcpy(c->gids + n, o->add_gids, o->n_add_gids * sizeof(uint32_t));
 		p->user.additional_gids = c->gids;
 		p->user.n_additional_gids = n + o->n_add_gids;

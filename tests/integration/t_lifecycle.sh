@@ -389,9 +389,8 @@ test_lifecycle_closed_stdio() {
 	# A caller with closed stdio: the process gets /dev/null there, never
 	# one of the runtime's own fds.
 	mk_bundle "$T/b" sh -c 'readlink /proc/$$/fd/0 >/dev/shm/in; readlink /proc/$$/fd/2 >>/dev/shm/in; cat /dev/shm/in'
-	run sk run -b "$T/b" closed 0<&- 2>&-
-	((status == 0)) || fail "run with closed stdio exited $status"
-	assert_eq "$out" $'/dev/null\n/dev/null'
+	"$SKIFF" --root "$ROOT" run -b "$T/b" closed 0<&- 2>&- >"$T/out" || fail "run with closed stdio exited $?"
+	assert_eq "$(<"$T/out")" $'/dev/null\n/dev/null'
 }
 
 test_lifecycle_pid_file() {

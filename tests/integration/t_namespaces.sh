@@ -123,11 +123,11 @@ test_ns_join_cgroup_time_and_mount_by_path() {
 	require_timens
 	# The holder: new cgroup, time (boottime +1000 s) and mount namespaces.
 	unshare --cgroup --mount --propagation private --time --boottime 1000 --fork sleep 1000 &
-	local parent=$!
-	trap 'kill -9 "$parent" 2>/dev/null; pkill -9 -P "$parent" 2>/dev/null' EXIT
+	UNSHARE=$!
+	trap 'pkill -9 -P "$UNSHARE" 2>/dev/null; kill -9 "$UNSHARE" 2>/dev/null' EXIT
 	local end=$((SECONDS + 20))
 	while ((SECONDS < end)); do
-		HOLDER=$(pgrep -P "$parent" sleep) && break
+		HOLDER=$(pgrep -P "$UNSHARE" sleep) && break
 		sleep 0.05
 	done
 	[[ -n ${HOLDER:-} ]] || fail "unshare did not start"
