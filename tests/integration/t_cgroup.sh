@@ -182,3 +182,23 @@ test_cgroup_io_weight() {
 	fi
 	expect_ok sk delete --force io
 }
+
+test_cgroup_no_leak_over_200_cycles() {
+	require_cgroup2
+	local cg2 i
+	cg2=$(cg2_mount)
+	mk_bundle "$T/l" true
+	# Where the hierarchy offers it, a limit makes every cycle enable and
+	# use a controller too.
+	if grep -qw memory "$cg2/cgroup.controllers"; then
+		cfg_edit "$T/l" '.linux.resources.memory.limit = 67108864'
+	fi
+	for i in $(seq 200); do
+		expect_ok sk create --bundle "$T/l" "l$i"
+		expect_ok sk start "l$i"
+		expect_ok sk delete --force "l$i"
+	done
+	[[ ! -e $cg2$SKIFF_TEST_CGROUP/l ]] || fail "a cgroup is left after 200 cycles"
+	assert_eq "$(find "$cg2$SKIFF_TEST_CGROUP" -mindepth 1 -type d | wc -l)" 0 "cgroups left"
+	assert_empty_dir "$ROOT"
+}
