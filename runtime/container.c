@@ -312,7 +312,7 @@ static int reap(int pidfd, int *status, struct sk_err *err)
 		r = waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return sk_error(err, errno, "wait for the container init");
+		return sk_error(err, errno, "wait for the container's process");
 	*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 	return 0;
 }

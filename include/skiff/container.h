@@ -49,10 +49,11 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 int sk_container_start(const char *root, const char *id, struct sk_err *err);
 int sk_container_kill(const char *root, const char *id, int sig, bool all, struct sk_err *err);
 int sk_container_delete(const char *root, const char *id, bool force, struct sk_err *err);
-/* Wait for the init of a foreground container, forwarding the signals we
- * get to it (and proxying the terminal when pty_master >= 0, which is
- * closed); *status gets the exit code or 128+signal.  Restores the signal
- * mask saved by create. */
+/* Wait for a child process of ours given by c->pidfd (the init of `run`,
+ * or the process of `exec`), forwarding the signals we get to it (and
+ * proxying the terminal when pty_master >= 0, which is closed); *status
+ * gets the exit code or 128+signal.  Restores c->saved_mask (the mask from
+ * before the forwarded signals were blocked). */
 int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *err);
 /* The signals `run` forwards: those a process may get from outside, not
  * the ones about skiff itself (SIGCHLD, job control, faults, SIGPIPE,
