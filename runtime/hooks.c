@@ -5,10 +5,11 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,12 @@ static int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void reap(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* Spawn h with the read end of a pipe as its stdin; *wfd gets the write end. */
@@ -45,38 +52,39 @@ static int spawn_hook(const char *kind, const struct sk_hook *h, pid_t *pid, int
 		free(argv);
 		return sk_error(err, errno, "%s hook \"%s\": pipe", kind, h->path);
 	}
-	posix_spawnattr_t at;
-	posix_spawnattr_init(&at);
-	/* The caller may block signals (for a signalfd): hooks start clean. */
+	/* vfork (what posix_spawn does, minus what it cannot: the death
+	 * signal): a hook dies with the runtime that ran it, so a killed
+	 * create leaves no hook behind.  The child only makes system calls. */
 	sigset_t none;
 	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	/* dup2 onto itself (stdin was closed) clears close-on-exec too. */
-	int e = posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-	if (e == 0)
-		e = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	if (e == 0)
-		e = posix_spawn(pid, h->path, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	pid_t parent = getpid();
+	volatile int child_errno = 0;
+	pid_t c = vfork();
+	if (c == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+		    dup2(p[0], 0) < 0 || syscall(SYS_close_range, 3, ~0U, 0) < 0 ||
+		    sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
+			child_errno = errno;
+			_exit(127);
+		}
+		execve(h->path, argv, envp);
+		child_errno = errno;
+		_exit(127);
+	}
+	int e = c < 0 ? errno : child_errno;
 	free(argv);
 	close(p[0]);
+	if (c > 0 && e)
+		reap(c, NULL);
 	if (e) {
 		close(p[1]);
 		return sk_error(err, e, "%s hook \"%s\"", kind, h->path);
 	}
+	*pid = c;
 	*wfd = p[1];
 	return 0;
 }
 
-static void reap(pid_t pid, int *status)
-{
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
-}
 
 /* Feed state to the hook while waiting for it to exit or time out. */
 static int run_one(const char *kind, const struct sk_hook *h, const char *state, size_t len, struct sk_err *err)

@@ -2,12 +2,14 @@
  * "POSIX-platform Hooks", runtime.md "Lifecycle").
  *
  * sk_hooks_run() runs hooks->list[kind][0..n) one after the other.  Each
- * hook is spawned (posix_spawn, no PATH search) with:
+ * hook is spawned (vfork + execve, no PATH search) with:
  *   argv   hook.args exactly; [hook.path] when args is empty
  *   env    hook.env exactly; empty when absent
  *   stdin  a pipe carrying state_json (NULL: empty); a hook that exits
  *          without reading it is fine
- *   stdout, stderr  inherited; every other fd closed; signal mask empty
+ *   stdout, stderr  inherited; every other fd closed; signal mask empty;
+ *          SIGKILL as its parent-death signal, so that a hook never
+ *          outlives the runtime process that ran it
  * and waited for through a pidfd, for at most hook.timeout seconds when
  * set; a hook past its timeout is SIGKILLed.  Every hook is reaped.
  *
@@ -24,9 +26,9 @@
  *
  * It is usable from the container's init child (createContainer after the
  * rootfs is mounted, startContainer after pivot_root: the path then
- * resolves in the container): it needs no /proc, and what it allocates per hook (argv and envp as
- * NULL-terminated copies of the counted arrays, posix_spawn's file actions)
- * is safe there, the init being single-threaded. */
+ * resolves in the container): it needs no /proc, and what it allocates per
+ * hook (argv and envp as NULL-terminated copies of the counted arrays) is
+ * safe there, the init being single-threaded. */
 #ifndef SKIFF_HOOKS_H
 #define SKIFF_HOOKS_H
 
