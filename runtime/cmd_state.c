@@ -18,7 +18,8 @@ int cmd_state(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	int root = sk_state_open_root(g->root, err);
 	if (root < 0)
 		return SK_EXIT_ERROR;
-	int dir = sk_state_lock(root, id, false, err);
+	/* No lock: a create's hooks may ask for the state while it runs. */
+	int dir = sk_state_open(root, id, err);
 	close(root);
 	if (dir < 0)
 		return SK_EXIT_ERROR;
@@ -27,10 +28,13 @@ int cmd_state(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	enum sk_status status;
 	if (sk_state_read(dir, &st, err) == 0) {
 		status = sk_state_status(dir, &st);
+		/* No pid yet: a create holding the lock is under way. */
+		if (st.pid <= 0 && sk_state_busy(dir))
+			status = SK_STATUS_CREATING;
 	} else if (err->errnum == ENOENT) {
-		/* The lock is ours, so no create is under way: this one stopped
-		 * before writing its state (killed, or a crash).  Report what is
-		 * known; delete removes it. */
+		/* A create under way, or one that died before writing its
+		 * state (killed, or a crash): report what is known; delete
+		 * removes it. */
 		memset(&st, 0, sizeof(st));
 		st.id = strdup(id);
 		if (!st.id) {

@@ -63,6 +63,31 @@ static void not_found(struct sk_err *err, const char *id)
 	err->errnum = ENOENT;
 }
 
+int sk_state_open(int root_fd, const char *id, struct sk_err *err)
+{
+	if (sk_state_validate_id(id, err) < 0)
+		return -1;
+	int fd = openat(root_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			not_found(err, id);
+		else
+			sk_error(err, errno, "open state directory of \"%s\"", id);
+	}
+	return fd;
+}
+
+bool sk_state_busy(int dir_fd)
+{
+	/* A lock of our own would be converted, not tested: use a new open. */
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
 int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 {
 	if (sk_state_validate_id(id, err) < 0)

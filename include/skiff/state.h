@@ -54,6 +54,11 @@ int sk_state_open_root(const char *root, struct sk_err *err);
  * Returns the directory fd (O_DIRECTORY) with an exclusive flock held until
  * it is closed, or -1. */
 int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err);
+/* Open <root>/<id> without locking it, for readers (state, list) that must
+ * not wait for a create under way: its hooks may ask for the state. */
+int sk_state_open(int root_fd, const char *id, struct sk_err *err);
+/* Another command holds the lock of dir_fd (a create under way). */
+bool sk_state_busy(int dir_fd);
 
 /* Read / write <dir>/state.json.  Writing is atomic. */
 int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err);

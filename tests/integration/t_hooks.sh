@@ -141,3 +141,13 @@ test_hooks_failing_start_container_stops_the_process() {
 	expect_ok sk run --bundle "$T/b" sc
 	[[ -e $T/b/rootfs/ran ]] || fail "the process did not run without the hook"
 }
+
+test_hooks_can_ask_for_the_state() {
+	# state takes no lock: a createRuntime hook may ask while create runs.
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.hooks.createRuntime = [{path: $skiff, args: ["skiff", "--root", $root, "state", "hs"], timeout: 10}]' \
+		--arg skiff "$SKIFF" --arg root "$ROOT"
+	expect_ok sk run --bundle "$T/b" hs
+	assert_contains "$out" '"status": "creating"'
+	assert_contains "$out" '"id": "hs"'
+}
