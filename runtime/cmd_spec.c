@@ -189,7 +189,7 @@ int cmd_spec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 
 	int dir = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
-		sk_error(err, errno, "open bundle %s", bundle);
+		sk_error(err, errno, "open bundle \"%s\"", bundle);
 		return SK_EXIT_ERROR;
 	}
 	struct sk_json j;

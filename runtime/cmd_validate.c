@@ -37,16 +37,16 @@ int cmd_validate(struct sk_globals *g, int argc, char **argv, struct sk_err *err
 	int n = spec.root.path[0] == '/' ? snprintf(path, sizeof(path), "%s", spec.root.path)
 					 : snprintf(path, sizeof(path), "%s/%s", bundle, spec.root.path);
 	if (n < 0 || n >= (int)sizeof(path)) {
-		sk_error(err, ENAMETOOLONG, "rootfs %s", spec.root.path);
+		sk_error(err, ENAMETOOLONG, "rootfs \"%s\"", spec.root.path);
 		goto out;
 	}
 	struct stat sb;
 	if (stat(path, &sb) < 0) {
-		sk_error(err, errno, "rootfs %s", path);
+		sk_error(err, errno, "rootfs \"%s\"", path);
 		goto out;
 	}
 	if (!S_ISDIR(sb.st_mode)) {
-		sk_error(err, ENOTDIR, "rootfs %s", path);
+		sk_error(err, ENOTDIR, "rootfs \"%s\"", path);
 		goto out;
 	}
 	rc = sk_out(err, "ok\n") < 0 ? SK_EXIT_ERROR : SK_EXIT_OK;

@@ -2066,7 +2066,7 @@ static int read_file(const char *path, const char *name, char **bufp, size_t *le
 	 * refused below); regular files ignore the flag. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return sk_error(err, errno, "open %s", path);
+		return sk_error(err, errno, "open \"%s\"", path);
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;

@@ -29,7 +29,7 @@ int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t
 {
 	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return sk_error(err, errno, "open %s", path);
+		return sk_error(err, errno, "open \"%s\"", path);
 	struct stat sb;
 	if (fstat(fd, &sb) < 0) {
 		sk_error(err, errno, "stat %s", path);
@@ -44,7 +44,7 @@ int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t
 	size_t used = 0;
 	char *buf = malloc(cap);
 	if (!buf) {
-		sk_error(err, ENOMEM, "read %s", path);
+		sk_error(err, ENOMEM, "read \"%s\"", path);
 		goto fail;
 	}
 	for (;;) {
@@ -55,7 +55,7 @@ int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t
 			char *nb = realloc(buf, ncap);
 			if (!nb) {
 				free(buf);
-				sk_error(err, ENOMEM, "read %s", path);
+				sk_error(err, ENOMEM, "read \"%s\"", path);
 				goto fail;
 			}
 			buf = nb;
@@ -66,7 +66,7 @@ int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t
 			if (errno == EINTR)
 				continue;
 			free(buf);
-			sk_error(err, errno, "read %s", path);
+			sk_error(err, errno, "read \"%s\"", path);
 			goto fail;
 		}
 		if (n == 0)
@@ -93,7 +93,7 @@ ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, st
 {
 	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return sk_error(err, errno, "open %s", path);
+		return sk_error(err, errno, "open \"%s\"", path);
 	size_t used = 0;
 	while (used + 1 < cap) {
 		ssize_t n = read(fd, buf + used, cap - used - 1);
@@ -102,7 +102,7 @@ ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, st
 				continue;
 			int e = errno;
 			close(fd);
-			return sk_error(err, e, "read %s", path);
+			return sk_error(err, e, "read \"%s\"", path);
 		}
 		if (n == 0)
 			break;

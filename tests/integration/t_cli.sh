@@ -143,7 +143,7 @@ test_spec_refuses_overwrite() {
 	assert_eq "$err" "skiff spec: File config.json exists. Remove it first"
 	assert_eq "$(<"$T/config.json")" '{"edited": true}' "config.json after a refused spec"
 	expect_fail 1 "$SKIFF" spec -b "$T/nosuch"
-	assert_eq "$err" "skiff spec: open bundle $T/nosuch: ENOENT"
+	assert_eq "$err" "skiff spec: open bundle \"$T/nosuch\": ENOENT"
 }
 
 test_spec_rootless() {
@@ -299,10 +299,10 @@ test_validate_valid_fixtures() {
 test_validate_rootfs() {
 	expect_ok "$SKIFF" spec -b "$T"
 	expect_fail 1 "$SKIFF" validate -b "$T"
-	assert_eq "$err" "skiff validate: rootfs $T/rootfs: ENOENT"
+	assert_eq "$err" "skiff validate: rootfs \"$T/rootfs\": ENOENT"
 	touch "$T/rootfs"
 	expect_fail 1 "$SKIFF" validate -b "$T"
-	assert_eq "$err" "skiff validate: rootfs $T/rootfs: ENOTDIR"
+	assert_eq "$err" "skiff validate: rootfs \"$T/rootfs\": ENOTDIR"
 	rm "$T/rootfs"
 	mkdir "$T/elsewhere"
 	cfg_edit "$T" '.root.path = $p' --arg p "$T/elsewhere"

@@ -421,7 +421,7 @@ TEST(spec_invalid, load_missing_file)
 	struct sk_err err = { 0 };
 	cr_expect_eq(sk_spec_load("/nonexistent/bundle/config.json", &s, &err), -1);
 	cr_expect_eq(err.errnum, ENOENT);
-	cr_expect_str_eq(err.msg, "open /nonexistent/bundle/config.json: ENOENT");
+	cr_expect_str_eq(err.msg, "open \"/nonexistent/bundle/config.json\": ENOENT");
 }
 
 TEST(spec_invalid, load_not_regular)
