@@ -423,17 +423,6 @@ static _Noreturn void child_fail(const struct exec *c, struct sk_err *err)
 /* As the init: the process must not inherit the signal mask `exec` holds
  * while it waits, nor dispositions its caller ignored (execve resets
  * handlers, not SIG_IGN). */
-static void reset_signals(uint64_t ignored)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	for (int sig = 1; sig <= 64; sig++)
-		if (ignored & (UINT64_C(1) << (sig - 1)))
-			sigaction(sig, &dfl, NULL);
-}
-
 /* From the host's procfs, before joining the user namespace: lowering the
  * score needs CAP_SYS_RESOURCE of the host (runc writes it there too). */
 static int set_oom_score_adj(int value, struct sk_err *err)
@@ -544,7 +533,7 @@ static _Noreturn void child_main(struct exec *c)
 	for (size_t i = 0; i < sizeof(parent_fds) / sizeof(parent_fds[0]); i++)
 		if (parent_fds[i] >= 0)
 			close(parent_fds[i]);
-	reset_signals(c->sig_ign);
+	sk_signals_reset(c->sig_ign);
 	if (p->has_oom_score_adj && set_oom_score_adj(p->oom_score_adj, &err) < 0)
 		child_fail(c, &err);
 	/* One call, all or nothing; the kernel orders them (user first) and

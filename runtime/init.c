@@ -104,22 +104,6 @@ static void set_namespaces(struct sk_init *c, struct sk_err *err)
 		fork_real_init(c, err);
 }
 
-/* The process must not depend on how skiff was started: a mask blocked by
- * `run` (to hold signals until the process runs) or dispositions ignored by
- * skiff's caller (a background job ignores SIGINT and SIGQUIT, nohup
- * SIGHUP) would be inherited through execve.  Done first, before a seccomp
- * filter could refuse these calls. */
-static void reset_signals(void)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
-}
-
 static void run_child_hooks(struct sk_init *c, enum sk_hook_kind kind, const char *state, struct sk_err *err)
 {
 	if (!c->spec->hooks.n[kind])
@@ -179,7 +163,10 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	for (size_t i = 0; i < sizeof(c->parent_fds) / sizeof(c->parent_fds[0]); i++)
 		if (c->parent_fds[i] >= 0)
 			close(c->parent_fds[i]);
-	reset_signals();
+	/* Not how skiff was started: the mask `run` blocks to hold signals
+	 * until the process runs, or what skiff's caller ignored, would pass
+	 * through execve.  First, before a seccomp filter could refuse it. */
+	sk_signals_reset(~UINT64_C(0));
 	set_namespaces(c, &err);
 
 	if (!c->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&

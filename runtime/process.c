@@ -6,6 +6,7 @@
 #include <linux/ioprio.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,4 +568,15 @@ int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err)
 {
 	execve(pp->exe, pp->argv, pp->envp);
 	return sk_error(err, errno, "exec: \"%s\"", pp->exe);
+}
+
+void sk_signals_reset(uint64_t which)
+{
+	/* The kernel's struct sigaction; SIG_DFL needs no restorer. */
+	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = { .handler = SIG_DFL };
+	uint64_t none = 0;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && (which & (UINT64_C(1) << (sig - 1))))
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
 }

@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "skiff/error.h"
@@ -104,6 +105,13 @@ int sk_process_no_new_privs(const struct sk_process_plan *pp, struct sk_err *err
 
 /* Child, after start: execve(pp->exe, argv, envp).  Returns only on error. */
 int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err);
+
+/* Child: empty signal mask, and SIG_DFL for every signal whose bit
+ * (1 << (N-1)) is set in which: a disposition the runtime's caller ignored
+ * (a background job's SIGINT, nohup's SIGHUP, even glibc's reserved 32 and
+ * 33, which sigaction() refuses to touch) must not reach the process
+ * through execve.  Raw rt_sigaction: no allocation, any signal. */
+void sk_signals_reset(uint64_t which);
 
 /* Child helpers for files of the container's procfs.  sk_proc_open: an
  * O_PATH fd of /proc, refused unless it is a procfs.  sk_proc_write: write
