@@ -401,26 +401,6 @@ static int parent_loop(struct create *c, struct sk_err *err)
 	}
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct sk_err *err)
-{
-	char buf[32], dir[PATH_MAX];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
-	size_t dl = slash == path ? 1 : (size_t)(slash - path);
-	if (dl >= sizeof(dir) || !slash[1])
-		return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sk_error(err, errno, "--pid-file: open \"%s\"", dir);
-	int r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
-	close(dfd);
-	return r;
-}
-
 /* Everything that can be checked or compiled from the config alone, done
  * before anything is made under --root. */
 static int compile(struct create *c, struct sk_err *err)
@@ -563,7 +543,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto fail;
 	if (sk_state_write(c.dir_fd, &c.st, err) < 0)
 		goto fail;
-	if (o->pid_file && write_pid_file(o->pid_file, c.init_pid, err) < 0)
+	if (o->pid_file && sk_write_pid_file(o->pid_file, c.init_pid, err) < 0)
 		goto fail;
 	if (sk_sync_send(c.sync[0], SK_SYNC_GO, 0, -1, NULL, 0, err) < 0)
 		goto fail;

@@ -676,26 +676,6 @@ static int wait_exec(struct exec *c, struct sk_err *err)
 	}
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct sk_err *err)
-{
-	char buf[32], dir[PATH_MAX];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
-	size_t dl = slash == path ? 1 : (size_t)(slash - path);
-	if (dl >= sizeof(dir) || !slash[1])
-		return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sk_error(err, errno, "--pid-file: open \"%s\"", dir);
-	int r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
-	close(dfd);
-	return r;
-}
-
 static void kill_child(struct exec *c)
 {
 	if (c->pidfd < 0)
@@ -802,7 +782,7 @@ int sk_exec(const struct sk_exec_opts *o, int *status, struct sk_err *err)
 		goto fail;
 	if (c.console_peer >= 0 && sk_fd_recv(c.console_peer, &fg.pty_master, err) < 0)
 		goto fail;
-	if (o->pid_file && write_pid_file(o->pid_file, c.pid, err) < 0)
+	if (o->pid_file && sk_write_pid_file(o->pid_file, c.pid, err) < 0)
 		goto fail;
 	if (o->detach) {
 		r = 0;

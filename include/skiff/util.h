@@ -30,4 +30,7 @@ int sk_write_all(int fd, const void *buf, size_t len);
  * exist are left as they are).  An existing directory is not an error. */
 int sk_mkdir_p(const char *path, mode_t mode, struct sk_err *err);
 
+/* --pid-file: the pid alone, written atomically in path's directory. */
+int sk_write_pid_file(const char *path, pid_t pid, struct sk_err *err);
+
 #endif
