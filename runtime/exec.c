@@ -439,76 +439,6 @@ static int set_oom_score_adj(int value, struct sk_err *err)
 	return r;
 }
 
-/* A pty from the container's devpts as the process's controlling terminal
- * and stdio, its master sent over c->console_fd: sk_terminal_setup()
- * without the bind mount over /dev/console, which belongs to the init (an
- * exec process must not change the container's mounts, and runc's does
- * not). */
-static int exec_terminal(struct exec *c, struct sk_err *err)
-{
-	const struct sk_process *p = &c->proc;
-	int r = -1, slave = -1;
-	/* After the mount namespace switch every ordinary symlink stays in the
-	 * container; a /proc magic link could lead out. */
-	struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
-	int master = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/ptmx", &how, sizeof(how));
-	if (master < 0) {
-		sk_error(err, errno, "open \"/dev/ptmx\"");
-		goto out;
-	}
-	unsigned int ptn;
-	int unlock = 0;
-	if (ioctl(master, TIOCGPTN, &ptn) < 0) {
-		sk_error(err, errno, "\"/dev/ptmx\" is not a pty multiplexer");
-		goto out;
-	}
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0) {
-		sk_error(err, errno, "unlock pty %u", ptn);
-		goto out;
-	}
-	if (p->has_console_size) {
-		struct winsize ws = { .ws_row = (unsigned short)p->console_height,
-				      .ws_col = (unsigned short)p->console_width };
-		if (ioctl(master, TIOCSWINSZ, &ws) < 0) {
-			sk_error(err, errno, "set the size of pty %u", ptn);
-			goto out;
-		}
-	}
-	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0) {
-		sk_error(err, errno, "open \"/dev/pts/%u\"", ptn);
-		goto out;
-	}
-	if (fchown(slave, p->user.uid, (gid_t)-1) < 0) {
-		sk_error(err, errno, "chown \"/dev/pts/%u\" to %u", ptn, p->user.uid);
-		goto out;
-	}
-	if (setsid() < 0) {
-		sk_error(err, errno, "setsid");
-		goto out;
-	}
-	if (ioctl(slave, TIOCSCTTY, 0) < 0) {
-		sk_error(err, errno, "make \"/dev/pts/%u\" the controlling terminal", ptn);
-		goto out;
-	}
-	for (int fd = 0; fd < 3; fd++)
-		if (dup2(slave, fd) < 0) {
-			sk_error(err, errno, "dup \"/dev/pts/%u\" to fd %d", ptn, fd);
-			goto out;
-		}
-	if (sk_fd_send(c->console_fd, master, "/dev/ptmx", err) < 0)
-		goto out;
-	r = 0;
-out:
-	if (slave > 2)
-		close(slave);
-	if (master >= 0)
-		close(master);
-	close(c->console_fd);
-	c->console_fd = -1;
-	return r;
-}
-
 /* The fds the process keeps: 0-2 and the --preserve-fds ones.  Before the
  * filter is loaded, which may refuse close_range. */
 static int mark_fds(const struct exec *c, struct sk_err *err)
@@ -553,7 +483,8 @@ static _Noreturn void child_main(struct exec *c)
 		sk_error(&err, errno, "become root in the user namespace (is id 0 mapped?)");
 		child_fail(c, &err);
 	}
-	if (p->terminal && exec_terminal(c, &err) < 0)
+	/* No bind over /dev/console: that mount is the init's. */
+	if (p->terminal && sk_terminal_setup(c->console_fd, p, false, &err) < 0)
 		child_fail(c, &err);
 	if (sk_process_prepare(&c->pp, &err) < 0 || sk_process_set_user(&c->pp, c->userns, &err) < 0)
 		child_fail(c, &err);

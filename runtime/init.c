@@ -206,7 +206,7 @@ _Noreturn void sk_init_main(struct sk_init *c)
 		sk_error(&err, errno, "set domainname \"%s\"", s->domainname);
 		fail(c, &err);
 	}
-	if (p->terminal && sk_terminal_setup(c->console_fd, p, &err) < 0)
+	if (p->terminal && sk_terminal_setup(c->console_fd, p, true, &err) < 0)
 		fail(c, &err);
 	if (sk_process_prepare(c->proc, &err) < 0)
 		fail(c, &err);

@@ -135,7 +135,7 @@ out:
 	return r;
 }
 
-int sk_terminal_setup(int socket_fd, const struct sk_process *p, struct sk_err *err)
+int sk_terminal_setup(int socket_fd, const struct sk_process *p, bool console, struct sk_err *err)
 {
 	int r = -1, master = -1, slave = -1;
 	int dev = openat2_(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC, err);
@@ -168,7 +168,7 @@ int sk_terminal_setup(int socket_fd, const struct sk_process *p, struct sk_err *
 		sk_error(err, errno, "open \"/dev/pts/%u\"", ptn);
 		goto out;
 	}
-	if (mount_console(dev, slave, err) < 0)
+	if (console && mount_console(dev, slave, err) < 0)
 		goto out;
 	/* The process's user must be able to reopen its terminal (/dev/stdout,
 	 * /proc/self/fd/0); the group stays devpts's (tty). */

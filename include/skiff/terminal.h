@@ -15,6 +15,7 @@
 #define SKIFF_TERMINAL_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "skiff/error.h"
 #include "skiff/spec.h"
@@ -24,12 +25,13 @@
 int sk_console_socket_open(const char *path, struct sk_err *err);
 
 /* Init child, after pivot_root: open /dev/ptmx (never through a magic
- * link), apply process.consoleSize, bind-mount the slave over /dev/console
- * (an empty file is created there first when missing), give the slave to
+ * link), apply process.consoleSize, with console bind-mount the slave over
+ * /dev/console (an empty file is created there first when missing; an exec
+ * process passes false: the mounts are the init's), give the slave to
  * process.user.uid, setsid() and make the slave the controlling terminal
  * and fds 0, 1 and 2, send the master over socket_fd and close the master
  * and socket_fd (also on error).  Allocates nothing. */
-int sk_terminal_setup(int socket_fd, const struct sk_process *p, struct sk_err *err);
+int sk_terminal_setup(int socket_fd, const struct sk_process *p, bool console, struct sk_err *err);
 
 /* Send fd over the unix socket sock (SCM_RIGHTS) in one message whose
  * payload is name (one NUL byte when name is NULL or empty). */

@@ -148,7 +148,7 @@ static _Noreturn void setup_child(int sock, int report, const char *root, bool c
 	struct sk_process p = { .terminal = true, .has_console_size = true, .console_height = 25, .console_width = 91,
 				.user = { .uid = 1234 } };
 	struct sk_err err = { 0 };
-	if (sk_terminal_setup(sock, &p, &err) < 0) {
+	if (sk_terminal_setup(sock, &p, true, &err) < 0) {
 		dprintf(report, "%s", err.msg);
 		_exit(20);
 	}
