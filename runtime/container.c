@@ -197,6 +197,29 @@ static int signal_all(struct sk_held *h, int sig, struct sk_err *err)
 	return r;
 }
 
+int sk_container_freeze(const char *root, const char *id, bool freeze, struct sk_err *err)
+{
+	struct sk_held h;
+	const char *verb = freeze ? "pause" : "resume";
+	if (sk_container_hold(root, id, false, &h, err) < 0)
+		return -1;
+	int r = -1;
+	bool ok = freeze ? h.status == SK_STATUS_RUNNING || h.status == SK_STATUS_CREATED
+			 : h.status == SK_STATUS_PAUSED;
+	struct sk_cgroup cg;
+	if (!ok)
+		sk_error(err, 0, "cannot %s container \"%s\": it is %s, not %s", verb, id,
+			 h.have_state ? sk_status_name(h.status) : "being created", freeze ? "running" : "paused");
+	else if (!h.st.cgroup_path)
+		sk_error(err, 0, "cannot %s container \"%s\": it has no cgroup", verb, id);
+	else if (sk_cgroup_open(h.st.cgroup_path, &cg, err) == 0) {
+		r = sk_cgroup_freeze(&cg, freeze, err);
+		sk_cgroup_close(&cg);
+	}
+	sk_container_release(&h);
+	return r;
+}
+
 int sk_container_kill(const char *root, const char *id, int sig, bool all, struct sk_err *err)
 {
 	struct sk_held h;

@@ -73,6 +73,10 @@ struct sk_held {
 int sk_container_hold(const char *root, const char *id, bool need_state, struct sk_held *h, struct sk_err *err);
 void sk_container_release(struct sk_held *h);
 
+/* pause (freeze) a created or running container, or resume (thaw) a
+ * paused one, through cgroup.freeze, returning once cgroup.events agrees. */
+int sk_container_freeze(const char *root, const char *id, bool freeze, struct sk_err *err);
+
 /* "TERM", "SIGTERM", "15" -> 15; -1 when unknown. */
 int sk_signal_parse(const char *s);
 
