@@ -531,7 +531,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.child_hooks = h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER],
 		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? c.cg.dir_fd : -1, -1 },
 	};
-	if (sk_mount_plan_prepare(&c.mounts, err) < 0)
+	if (sk_signals_ignored(&in.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.mounts, err) < 0)
 		goto fail;
 	if (clone_init(&c, &in, err) < 0 || parent_loop(&c, err) < 0)
 		goto fail;

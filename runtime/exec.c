@@ -306,22 +306,6 @@ static int check_keep_fds(struct exec *c, struct sk_err *err)
 	return 0;
 }
 
-/* The signals we ignore, which the child must reset: one read of SigIgn
- * instead of a sigaction() per signal (skiff installs no handler). */
-static int ignored_signals(struct exec *c, struct sk_err *err)
-{
-	char buf[4096];
-	if (sk_read_small_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), err) < 0)
-		return -1;
-	const char *line = strstr(buf, "\nSigIgn:");
-	char *end;
-	errno = 0;
-	c->sig_ign = line ? strtoull(line + 8, &end, 16) : 0;
-	if (!line || errno || end == line + 8)
-		return sk_error(err, 0, "/proc/self/status: no SigIgn line");
-	return 0;
-}
-
 /* ---- parent: namespaces and cgroup ---- */
 
 static const struct { const char *name; unsigned long flag; } ns_kinds[] = {
@@ -665,7 +649,7 @@ static int prepare(struct exec *c, struct sk_err *err)
 			return -1;
 		c->have_cg = true;
 	}
-	if (plan_namespaces(c, err) < 0 || ignored_signals(c, err) < 0)
+	if (plan_namespaces(c, err) < 0 || sk_signals_ignored(&c->sig_ign, err) < 0)
 		return -1;
 	if (c->proc.terminal) {
 		if (o->console_socket) {

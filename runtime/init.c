@@ -166,7 +166,7 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	/* Not how skiff was started: the mask `run` blocks to hold signals
 	 * until the process runs, or what skiff's caller ignored, would pass
 	 * through execve.  First, before a seccomp filter could refuse it. */
-	sk_signals_reset(~UINT64_C(0));
+	sk_signals_reset(c->sig_ign);
 	set_namespaces(c, &err);
 
 	if (!c->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&

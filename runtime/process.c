@@ -580,3 +580,17 @@ void sk_signals_reset(uint64_t which)
 		if (sig != SIGKILL && sig != SIGSTOP && (which & (UINT64_C(1) << (sig - 1))))
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
 }
+
+int sk_signals_ignored(uint64_t *out, struct sk_err *err)
+{
+	char buf[4096];
+	if (sk_read_small_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), err) < 0)
+		return -1;
+	const char *line = strstr(buf, "\nSigIgn:");
+	char *end = NULL;
+	errno = 0;
+	*out = line ? strtoull(line + 8, &end, 16) : 0;
+	if (!line || errno || end == line + 8)
+		return sk_error(err, 0, "\"/proc/self/status\": no SigIgn line");
+	return 0;
+}

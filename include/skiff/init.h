@@ -8,6 +8,7 @@
 #define SKIFF_INIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "skiff/mount.h"
 #include "skiff/ns.h"
@@ -27,7 +28,8 @@ struct sk_init {
 	int console_fd;                /* --console-socket (or run's socketpair), -1 */
 	int parent_fds[6];             /* the parent's own fds (the lock among
 					* them): closed first thing, -1 = none */
-	int n_keep_fds;                /* fds 3..3+n-1 pass to the process */
+	int n_keep_fds;
+	uint64_t sig_ign;              /* signals skiff ignores: reset them */                /* fds 3..3+n-1 pass to the process */
 	bool no_pivot;
 	bool no_new_keyring;
 	bool child_hooks;              /* createContainer/startContainer hooks exist */

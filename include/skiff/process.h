@@ -112,6 +112,10 @@ int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err);
  * 33, which sigaction() refuses to touch) must not reach the process
  * through execve.  Raw rt_sigaction: no allocation, any signal. */
 void sk_signals_reset(uint64_t which);
+/* Parent: the signals this process ignores (SigIgn of /proc/self/status,
+ * one read instead of a sigaction() per signal: skiff installs no handler,
+ * so these are the only dispositions a child must reset). */
+int sk_signals_ignored(uint64_t *out, struct sk_err *err);
 
 /* Child helpers for files of the container's procfs.  sk_proc_open: an
  * O_PATH fd of /proc, refused unless it is a procfs.  sk_proc_write: write
