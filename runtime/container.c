@@ -16,6 +16,7 @@
 #include "skiff/cgroup.h"
 #include "skiff/hooks.h"
 #include "skiff/log.h"
+#include "skiff/rootfs.h"
 #include "skiff/spec.h"
 #include "skiff/state.h"
 #include "skiff/terminal.h"
@@ -304,6 +305,9 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 			goto out;
 		}
 	}
+	/* Without a mount namespace its mounts are in ours, under the rootfs. */
+	if (h.have_state && h.st.rootfs_mnt_id && sk_rootfs_unbind_shared(h.st.rootfs, h.st.rootfs_mnt_id, err) < 0)
+		goto out;
 	/* runtime-spec: poststop once the container is deleted, but before
 	 * delete returns; the saved config they come from goes last. */
 	if (h.have_state)

@@ -23,6 +23,7 @@
 #include "skiff/mount.h"
 #include "skiff/ns.h"
 #include "skiff/process.h"
+#include "skiff/rootfs.h"
 #include "skiff/seccomp.h"
 #include "skiff/spec.h"
 #include "skiff/state.h"
@@ -65,6 +66,8 @@ struct create {
 	struct sk_state st;
 	char created[48];
 	bool dir_made;
+	int shared_rootfd;             /* no mount namespace: our bind of the rootfs */
+	uint64_t shared_mnt;           /* ... and its mount id */
 };
 
 /* RFC 3339 in UTC with nanoseconds.  The civil date is computed here:
@@ -134,8 +137,10 @@ static int check_spec(struct create *c, struct sk_err *err)
 		return sk_error(err, 0, "config.json: hostname: needs a uts namespace");
 	if ((s->domainname && *s->domainname) && !sk_spec_namespace(s, SK_NS_UTS))
 		return sk_error(err, 0, "config.json: domainname: needs a uts namespace");
-	if (!sk_spec_namespace(s, SK_NS_MNT))
-		return sk_error(err, 0, "config.json: linux.namespaces: a mount namespace is required");
+	/* Without a mount namespace the init mounts in ours, which a new user
+	 * namespace may not do. */
+	if (!sk_spec_namespace(s, SK_NS_MNT) && sk_spec_namespace(s, SK_NS_USER))
+		return sk_error(err, 0, "config.json: linux.namespaces: a user namespace needs a mount namespace");
 	return sk_sysctl_check(s, err);
 }
 
@@ -244,6 +249,8 @@ static void create_cleanup(struct create *c)
 		kill(c->stage_pid, SIGKILL);
 		waitpid(c->stage_pid, NULL, 0);
 	}
+	if (c->shared_mnt && sk_rootfs_unbind_shared(c->rootfs, c->shared_mnt, &ignored) < 0)
+		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->have_cg && sk_cgroup_destroy(&c->cg, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->dir_made)
@@ -276,6 +283,8 @@ static void create_free(struct create *c)
 		close(c->console_fd);
 	if (c->console_peer >= 0)
 		close(c->console_peer);
+	if (c->shared_rootfd >= 0)
+		close(c->shared_rootfd);
 	if (c->dir_fd >= 0)
 		close(c->dir_fd);
 	if (c->root_fd >= 0)
@@ -460,7 +469,7 @@ static int open_console(struct create *c, struct sk_err *err)
 int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, struct sk_err *err)
 {
 	struct create c = { .o = o, .root_fd = -1, .dir_fd = -1, .fifo_fd = -1, .console_fd = -1, .console_peer = -1,
-			    .sync = { -1, -1 }, .pidfd = -1, .pty_master = -1 };
+			    .sync = { -1, -1 }, .pidfd = -1, .pty_master = -1, .shared_rootfd = -1 };
 	out->pid = 0;
 	out->pidfd = out->pty_master = -1;
 	int r = -1;
@@ -506,12 +515,16 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (sk_cgroup_prepare(&c.spec, o->id, &c.cg, err) < 0)
 		goto fail;
 	c.have_cg = true;
+	if (!sk_spec_namespace(&c.spec, SK_NS_MNT) &&
+	    sk_rootfs_bind_shared(c.rootfs, &c.shared_rootfd, &c.shared_mnt, err) < 0)
+		goto fail;
 
 	now_rfc3339(c.created, sizeof(c.created));
 	c.st = (struct sk_state){
 		.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs, .created = c.created,
 		.cgroup_path = c.cg.path, .owner = geteuid(),
 		.annotations = c.spec.annotations, .n_annotations = c.spec.n_annotations,
+		.rootfs_mnt_id = c.shared_mnt,
 	};
 	/* Written before the clone, so that a runtime killed from here on
 	 * leaves a state that `delete` can clean up. */
@@ -527,7 +540,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.spec = &c.spec, .rootfs = c.rootfs, .mounts = &c.mounts, .ns = &c.ns, .proc = &c.proc,
 		.seccomp = c.have_seccomp ? &c.seccomp : NULL, .sync_fd = c.sync[1], .fifo_fd = c.fifo_fd,
 		.console_fd = c.console_fd, .n_keep_fds = n_keep, .no_pivot = o->no_pivot,
-		.no_new_keyring = o->no_new_keyring,
+		.no_new_keyring = o->no_new_keyring, .shared_rootfd = c.shared_rootfd,
 		.child_hooks = h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER],
 		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? c.cg.dir_fd : -1, -1 },
 	};

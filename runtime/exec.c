@@ -25,6 +25,7 @@
 #include "skiff/container.h"
 #include "skiff/features.h"
 #include "skiff/process.h"
+#include "skiff/rootfs.h"
 #include "skiff/seccomp.h"
 #include "skiff/spec.h"
 #include "skiff/state.h"
@@ -65,6 +66,8 @@ struct exec {
 	unsigned long ns_flags;        /* joined through init_pidfd */
 	bool userns;
 	int time_fd;                   /* the init's time_for_children, or -1 */
+	int chroot_fd;                 /* the init's root when it shares our
+					* mount namespace, or -1 */
 	int own_pidns;                 /* ours, to come back after the clone, or -1 */
 	int sync[2];
 	int console_fd;                /* where the child sends the pty master */
@@ -361,6 +364,12 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 		r = sk_error(err, errno, "open /proc/self/ns/pid");
 	close(own_ns);
 	close(init_ns);
+	/* No mount namespace to enter: its root is a directory of ours. */
+	if (r == 0 && !(c->ns_flags & CLONE_NEWNS)) {
+		snprintf(path, sizeof(path), "/proc/%d/root", (int)c->st.pid);
+		if ((c->chroot_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			r = sk_error(err, errno, "open %s", path);
+	}
 	if (r == 0 && !alive(c->init_pidfd))
 		r = sk_error(err, 0, "cannot exec in a stopped container");
 	c->userns = c->ns_flags & CLONE_NEWUSER;
@@ -463,6 +472,8 @@ static _Noreturn void child_main(struct exec *c)
 	close(c->init_pidfd);
 	if (c->time_fd >= 0)
 		close(c->time_fd);
+	if (c->chroot_fd >= 0 && sk_rootfs_chroot(c->chroot_fd, &err) < 0)
+		child_fail(c, &err);
 	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
 		sk_error(&err, errno, "become root in the user namespace (is id 0 mapped?)");
 		child_fail(c, &err);
@@ -603,7 +614,7 @@ static void kill_child(struct exec *c)
 
 static void exec_free(struct exec *c)
 {
-	const int fds[] = { c->root_fd, c->init_pidfd, c->time_fd, c->own_pidns, c->sync[0], c->sync[1],
+	const int fds[] = { c->root_fd, c->init_pidfd, c->time_fd, c->chroot_fd, c->own_pidns, c->sync[0], c->sync[1],
 			    c->console_fd, c->console_peer, c->pidfd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
@@ -671,7 +682,7 @@ static int prepare(struct exec *c, struct sk_err *err)
 
 int sk_exec(const struct sk_exec_opts *o, int *status, struct sk_err *err)
 {
-	struct exec c = { .o = o, .root_fd = -1, .init_pidfd = -1, .time_fd = -1, .own_pidns = -1,
+	struct exec c = { .o = o, .root_fd = -1, .init_pidfd = -1, .time_fd = -1, .chroot_fd = -1, .own_pidns = -1,
 			  .sync = { -1, -1 }, .console_fd = -1, .console_peer = -1, .pidfd = -1 };
 	c.cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	struct sk_created fg = { .pty_master = -1 };

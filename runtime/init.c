@@ -181,6 +181,7 @@ _Noreturn void sk_init_main(struct sk_init *c)
 		 * namespace, where sysfs cannot be mounted. */
 		.new_netns = c->ns->netns_new,
 		.new_cgroupns = c->ns->cgroupns_new || c->ns->join_fd[SK_NS_CGROUP] >= 0,
+		.shared_mntns = c->shared_rootfd >= 0, .shared_rootfd = c->shared_rootfd,
 	};
 	if (sk_rootfs_setup(&rc, &err) < 0)
 		fail(c, &err);
@@ -195,9 +196,12 @@ _Noreturn void sk_init_main(struct sk_init *c)
 	}
 
 	/* sysctls before read-only and masked paths, which cover /proc/sys. */
-	if (sk_rootfs_pivot(c->rootfs, c->no_pivot, &err) < 0 || sk_sysctl_apply(s, &err) < 0 ||
-	    sk_rootfs_finalize(&rc, &err) < 0)
+	int root = c->shared_rootfd >= 0 ? sk_rootfs_chroot(c->shared_rootfd, &err)
+					 : sk_rootfs_pivot(c->rootfs, c->no_pivot, &err);
+	if (root < 0 || sk_sysctl_apply(s, &err) < 0 || sk_rootfs_finalize(&rc, &err) < 0)
 		fail(c, &err);
+	if (c->shared_rootfd >= 0)
+		close(c->shared_rootfd);
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		sk_error(&err, errno, "set hostname \"%s\"", s->hostname);
 		fail(c, &err);

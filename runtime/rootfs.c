@@ -1,11 +1,14 @@
 /* rootfs: the child side of the mount plan, pivot_root and the finishing
  * touches (masked and read-only paths).  See rootfs.h.  Nothing here
- * allocates: it runs in the container's init after the clone. */
+ * allocates: it runs in the container's init after the clone; the two
+ * *_shared() functions at the end, for containers without a mount
+ * namespace, are the runtime's and may. */
 #include "skiff/rootfs.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libmount.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -615,21 +618,30 @@ static int bind_rootfs(const char *rootfs, int *rootfd, struct sk_err *err)
 	return 0;
 }
 
+/* In the container's own mount namespace: propagation of "/", then the
+ * rootfs bound onto itself (pivot_root wants a mount point). */
+static int own_rootfs(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *err)
+{
+	const struct sk_mount_plan *plan = c->plan;
+	unsigned long prop = plan->has_root_propagation ? plan->root_propagation : MS_SLAVE | MS_REC;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return sk_error(err, errno, "set the propagation of \"/\"");
+	/* rslave and rprivate leave no shared mount; anything else may. */
+	if (!((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE))) && parent_mount_private(c->rootfs, err) < 0)
+		return -1;
+	return bind_rootfs(c->rootfs, rootfd, err);
+}
+
 int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
 {
 	const struct sk_mount_plan *plan = c->plan;
 	mode_t old_umask = umask(0);
 	int rc = -1, rootfd = -1;
 
-	unsigned long prop = plan->has_root_propagation ? plan->root_propagation : MS_SLAVE | MS_REC;
-	if (mount(NULL, "/", NULL, prop, NULL) < 0) {
-		sk_error(err, errno, "set the propagation of \"/\"");
-		goto out;
-	}
-	/* rslave and rprivate leave no shared mount; anything else may. */
-	if (!((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE))) && parent_mount_private(c->rootfs, err) < 0)
-		goto out;
-	if (bind_rootfs(c->rootfs, &rootfd, err) < 0)
+	/* Sharing the runtime's mount namespace, "/" is the host's: leave it. */
+	if (c->shared_mntns)
+		rootfd = c->shared_rootfd;
+	else if (own_rootfs(c, &rootfd, err) < 0)
 		goto out;
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		const struct sk_mount_step *st = &plan->steps[i];
@@ -643,7 +655,7 @@ int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
 		goto out;
 	rc = 0;
 out:
-	if (rootfd >= 0)
+	if (rootfd >= 0 && !c->shared_mntns)
 		close(rootfd);
 	umask(old_umask);
 	return rc;
@@ -703,6 +715,17 @@ out:
 		close(oldroot);
 	close(newroot);
 	return rc;
+}
+
+int sk_rootfs_chroot(int rootfd, struct sk_err *err)
+{
+	if (fchdir(rootfd) < 0)
+		return sk_error(err, errno, "chdir to the rootfs");
+	if (chroot(".") < 0)
+		return sk_error(err, errno, "chroot to the rootfs");
+	if (chdir("/") < 0)
+		return sk_error(err, errno, "chdir to \"/\"");
+	return 0;
 }
 
 static int readonly_path(int rootfd, const char *path, struct sk_err *err)
@@ -809,4 +832,70 @@ out:
 		close(nullfd);
 	close(rootfd);
 	return rc;
+}
+
+/* ---- no mount namespace: the runtime's side ------------------------------------------- */
+
+int sk_rootfs_bind_shared(const char *rootfs, int *fd, uint64_t *mnt_id_out, struct sk_err *err)
+{
+	char fdp[32];
+	if (bind_rootfs(rootfs, fd, err) < 0)
+		return -1;
+	/* Made before anything is mounted under it: what the init mounts
+	 * there then stays in this one mount tree. */
+	if (mount(NULL, sk_fd_path(fdp, *fd), NULL, MS_PRIVATE | MS_REC, NULL) < 0 || mnt_id(*fd, mnt_id_out) < 0) {
+		sk_error(err, errno, "make the bind of the rootfs \"%s\" private", rootfs);
+		umount2(fdp, MNT_DETACH);
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when mount id is in our mount table, mounted on path; 0 when not. */
+static int mounted_on(uint64_t id, const char *path, struct sk_err *err)
+{
+	struct libmnt_table *tb = mnt_new_table();
+	int pr = tb ? mnt_table_parse_file(tb, "/proc/self/mountinfo") : -ENOMEM;
+	if (pr != 0) {
+		mnt_unref_table(tb);
+		return sk_error(err, pr < 0 ? -pr : EINVAL, "read \"/proc/self/mountinfo\"");
+	}
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	struct libmnt_fs *fs;
+	int r = it ? 0 : sk_error(err, ENOMEM, "read \"/proc/self/mountinfo\"");
+	while (r == 0 && it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		if ((uint64_t)mnt_fs_get_id(fs) != id)
+			continue;
+		const char *target = mnt_fs_get_target(fs);
+		r = target && !strcmp(target, path);
+		break;
+	}
+	mnt_free_iter(it);
+	mnt_unref_table(tb);
+	return r;
+}
+
+int sk_rootfs_unbind_shared(const char *rootfs, uint64_t id, struct sk_err *err)
+{
+	/* The process may have mounted on its own "/": those mounts sit on
+	 * ours at the rootfs path and come off first, top down. */
+	for (int i = 0; i < 16; i++) {
+		int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : sk_error(err, errno, "open rootfs \"%s\"", rootfs);
+		uint64_t top = 0;
+		int r = mnt_id(fd, &top) < 0 ? sk_error(err, errno, "statx rootfs \"%s\"", rootfs) : 1;
+		bool ours = r > 0 && top == id;
+		if (r > 0 && !ours)
+			r = mounted_on(id, rootfs, err);
+		char fdp[32];
+		if (r > 0 && umount2(sk_fd_path(fdp, fd), MNT_DETACH) < 0)
+			r = sk_error(err, errno, "unmount the rootfs \"%s\"", rootfs);
+		close(fd);
+		if (r <= 0 || ours)
+			return r < 0 ? -1 : 0;
+	}
+	return sk_error(err, ELOOP, "unmount the rootfs \"%s\": too many mounts on it", rootfs);
 }

@@ -28,8 +28,10 @@ struct sk_init {
 	int console_fd;                /* --console-socket (or run's socketpair), -1 */
 	int parent_fds[6];             /* the parent's own fds (the lock among
 					* them): closed first thing, -1 = none */
-	int n_keep_fds;
-	uint64_t sig_ign;              /* signals skiff ignores: reset them */                /* fds 3..3+n-1 pass to the process */
+	int n_keep_fds;                /* fds 3..3+n-1 pass to the process */
+	int shared_rootfd;             /* no mount namespace: the parent's
+					* private bind of the rootfs, else -1 */
+	uint64_t sig_ign;              /* signals skiff ignores: reset them */
 	bool no_pivot;
 	bool no_new_keyring;
 	bool child_hooks;              /* createContainer/startContainer hooks exist */

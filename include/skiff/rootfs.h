@@ -12,6 +12,7 @@
 #define SKIFF_ROOTFS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "skiff/error.h"
 #include "skiff/mount.h"
@@ -24,13 +25,17 @@ struct sk_rootfs_ctx {
 	bool userns;             /* the init is in a new user namespace */
 	bool new_netns;          /* the init is in a network namespace of its own */
 	bool new_cgroupns;       /* ... and a cgroup namespace of its own */
+	bool shared_mntns;       /* no mount namespace of its own: ... */
+	int shared_rootfd;       /* ... the bind from sk_rootfs_bind_shared() */
 };
 
-/* Before pivot: set "/" to linux.rootfsPropagation (default rslave), make
+/* Before pivot.  With a mount namespace of its own: set "/" to linux.rootfsPropagation (default rslave), make
  * the rootfs a mount point (recursive bind onto itself), perform every plan
  * step in config order, then create /dev's default devices, symlinks and
- * linux.devices (dev.c) unless /dev is a bind mount.  Runs under umask
- * 0, restored before returning. */
+ * linux.devices (dev.c) unless /dev is a bind mount.  Sharing the
+ * runtime's mount namespace (shared_mntns), "/" is left alone and
+ * the steps are made under shared_rootfd.  Runs under umask 0, restored
+ * before returning. */
 int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err);
 
 /* Make rootfs the root: pivot_root(".", ".") then a lazy unmount of the old
@@ -39,10 +44,25 @@ int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err);
  * ramfs): move the rootfs onto "/" and chroot into it. */
 int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err);
 
+/* Without a mount namespace of its own: chroot into rootfd (pivot_root
+ * and moving onto "/" would change the runtime's own root). */
+int sk_rootfs_chroot(int rootfd, struct sk_err *err);
+
 /* After pivot (paths are container paths): linux.readonlyPaths, then
  * linux.maskedPaths (missing paths are skipped), root.readonly, and
  * linux.rootfsPropagation applied to "/". */
 int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err);
+
+/* For a container without a mount namespace, in the runtime (it
+ * allocates), before the clone: bind rootfs onto itself and make that
+ * bind private, recursively, so that nothing mounted under it propagates
+ * to the runtime's peers; *fd is an O_PATH fd of the bind, *mnt_id its
+ * mount id (kept in the state for delete).  Undone by
+ * sk_rootfs_unbind_shared(rootfs, mnt_id): a lazy unmount of the bind
+ * with everything under it (and anything stacked on it at rootfs); 0 when
+ * that mount is no longer there. */
+int sk_rootfs_bind_shared(const char *rootfs, int *fd, uint64_t *mnt_id, struct sk_err *err);
+int sk_rootfs_unbind_shared(const char *rootfs, uint64_t mnt_id, struct sk_err *err);
 
 /* What sk_rootfs_resolve() creates when the last component is missing. */
 enum sk_rootfs_create { SK_CREATE_NONE, SK_CREATE_DIR, SK_CREATE_FILE };

@@ -36,6 +36,9 @@ struct sk_state {
 	uid_t owner;
 	bool shim;                 /* a skiff-shim is the init's parent */
 	char *shim_socket;         /* its control socket, or NULL */
+	uint64_t rootfs_mnt_id;    /* no mount namespace of its own: the
+				    * mount id of skiff's bind of the rootfs
+				    * in the runtime's namespace; else 0 */
 	struct sk_kv *annotations; size_t n_annotations;
 };
 

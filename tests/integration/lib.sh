@@ -165,6 +165,7 @@ _sk_mounts_under() {
 		printf -v mp '%b' "$mp"
 		[[ $mp == "$1"/* || $mp == "$1" ]] && printf '%s\n' "$mp"
 	done </proc/self/mountinfo
+	return 0
 }
 
 _sk_leak_state() {

@@ -214,3 +214,23 @@ test_failure_init_killed_by_its_seccomp_profile() {
 		syscalls: [{names: ["sendmsg"], action: "SCMP_ACT_KILL_PROCESS"}]}'
 	fails_cleanly "$T/b" sys 'container init killed by SIGSYS before completing set-up: the seccomp profile refuses a system call the runtime makes after loading it'
 }
+
+test_failure_without_a_mount_namespace() {
+	require_cgroup2
+	# The container's mounts are in the runtime's namespace: a failed create
+	# and a killed one leave none behind (the runner's leak check).
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.linux.namespaces = [] | del(.hostname, .linux.maskedPaths, .linux.readonlyPaths)
+		| .mounts += [{destination: "/bad", type: "nosuchfs", source: "none"}]'
+	local i
+	i=$(cfg_get "$T/b" '.mounts | length - 1')
+	fails_cleanly "$T/b" nm "mounts[$i]: mount \"nosuchfs\" on \"/bad\": ENODEV"
+	assert_eq "$(_sk_mounts_under "$T/b")" "" "mounts left by a failed create"
+	mk_bundle "$T/c" sleep 1000
+	cfg_edit "$T/c" '.linux.namespaces = [] | del(.hostname, .linux.maskedPaths, .linux.readonlyPaths)'
+	killed_create "$T/c" nmk
+	[[ -n $(_sk_mounts_under "$T/c") ]] || fail "no mount under the rootfs while create ran"
+	kill -9 "$HOOK_PID" 2>/dev/null || true
+	after_kill nmk "$T/c"
+	assert_eq "$(_sk_mounts_under "$T/c")" "" "mounts left by a killed create after delete"
+}

@@ -27,7 +27,7 @@ netns_add() {
 	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
 	NETNS=skiff-it-$$
 	ip netns add "$NETNS" || fail "ip netns add $NETNS"
-	trap 'ip netns del "$NETNS" 2>/dev/null' EXIT
+	trap 'ip netns del "$NETNS" 2>/dev/null || true' EXIT
 	NETNS_PATH=/run/netns/$NETNS
 }
 
@@ -36,7 +36,7 @@ netns_add() {
 holder() {
 	unshare "$@" sleep 1000 &
 	HOLDER=$!
-	trap 'kill -9 "$HOLDER" 2>/dev/null' EXIT
+	trap 'kill -9 "$HOLDER" 2>/dev/null || true' EXIT
 	local end=$((SECONDS + 20))
 	while ((SECONDS < end)); do
 		[[ $(ns_of "$HOLDER" net) != "$(ns_of $$ net)" || $(ns_of "$HOLDER" uts) != "$(ns_of $$ uts)" ]] && return 0
@@ -124,7 +124,7 @@ test_ns_join_cgroup_time_and_mount_by_path() {
 	# The holder: new cgroup, time (boottime +1000 s) and mount namespaces.
 	unshare --cgroup --mount --propagation private --time --boottime 1000 --fork sleep 1000 &
 	UNSHARE=$!
-	trap 'pkill -9 -P "$UNSHARE" 2>/dev/null; kill -9 "$UNSHARE" 2>/dev/null' EXIT
+	trap 'pkill -9 -P "$UNSHARE" 2>/dev/null; kill -9 "$UNSHARE" 2>/dev/null || true' EXIT
 	local end=$((SECONDS + 20))
 	while ((SECONDS < end)); do
 		HOLDER=$(pgrep -P "$UNSHARE" sleep) && break
@@ -331,4 +331,63 @@ test_ns_time_namespace_without_offsets() {
 	mapfile -t lines <<<"$out"
 	[[ ${lines[0]} != "$(ns_of $$ time)" ]] || fail "time namespace is the host's"
 	assert_eq "${lines[1]} ${lines[2]}" "monotonic 0 0 boottime 0 0"
+}
+
+# no_mntns DIR: no namespace of any kind (the runtime's are inherited), and
+# nothing that needs one: hostname, masked and read-only paths.
+no_mntns() {
+	cfg_edit "$1" '.linux.namespaces = [] | del(.hostname, .linux.maskedPaths, .linux.readonlyPaths)'
+}
+
+test_ns_none_inherits_the_runtimes() {
+	# runtime-spec config-linux.md: a kind not listed is the runtime's.
+	# Without a mount namespace the mounts are made in ours, under the
+	# rootfs, and the process is chrooted there; delete takes them away
+	# (the runner's leak check looks for any left under the test dir).
+	mk_bundle "$T/b" sh -c "$NS_SCRIPT; ls /; grep -c ' / /proc ' /proc/self/mountinfo"
+	no_mntns "$T/b"
+	expect_ok sk run --bundle "$T/b" nons
+	local k
+	for k in pid net mnt ipc uts user cgroup time; do
+		[[ $k != time || -e /proc/self/ns/time ]] || continue
+		assert_eq "$(in_ns "$out" $k)" "$(ns_of $$ $k)" "$k namespace"
+	done
+	assert_contains "$out" $'bin\ndev\netc' "the rootfs as /"
+	assert_eq "$(tail -n1 <<<"$out")" 1 "proc mounted in the rootfs"
+	assert_eq "$(_sk_mounts_under "$T/b")" "" "mounts under the bundle after run"
+	# A new user namespace cannot mount in the runtime's mount namespace.
+	cfg_edit "$T/b" '.linux.namespaces = [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	expect_fail 1 sk create --bundle "$T/b" nons2
+	assert_eq "$err" "skiff create: config.json: linux.namespaces: a user namespace needs a mount namespace"
+	# Nor can masked paths be hidden from the runtime's namespace (runc too).
+	mk_bundle "$T/c" true
+	cfg_edit "$T/c" '.linux.namespaces = [] | del(.hostname, .linux.readonlyPaths)'
+	expect_fail 1 sk create --bundle "$T/c" nons3
+	assert_eq "$err" "skiff create: config.json: linux.maskedPaths: requires a mount namespace in linux.namespaces"
+	assert_empty_dir "$ROOT"
+}
+
+test_ns_none_on_a_shared_mount() {
+	# The bundle on a shared mount with a peer: skiff's bind of the rootfs
+	# is private, so the container's mounts do not reach the peer; only
+	# the bind itself does, and delete takes it back there too.
+	mkdir -p "$T/shared" "$T/peer"
+	mount -t tmpfs tmpfs "$T/shared" || fail "mount tmpfs"
+	trap 'umount -l "$T/peer" "$T/shared" 2>/dev/null || true' EXIT
+	mount --make-shared "$T/shared" && mount --bind "$T/shared" "$T/peer" || fail "shared mount and its peer"
+	mk_bundle "$T/shared/b" sleep 1000
+	no_mntns "$T/shared/b"
+	touch "$T/shared/b/rootfs/in-the-rootfs"
+	expect_ok sk create --bundle "$T/shared/b" nonsh
+	assert_eq "$(_sk_mounts_under "$T/peer/b")" "$T/peer/b/rootfs" "what the peer sees"
+	assert_contains "$(_sk_mounts_under "$T/shared/b")" "$T/shared/b/rootfs/proc" "the container's mounts"
+	# exec enters the container's root, though there is no namespace to join.
+	expect_ok sk exec nonsh sh -c 'ls /in-the-rootfs; readlink /proc/self/root'
+	assert_eq "$out" $'/in-the-rootfs\n/' "exec's root"
+	expect_ok sk start nonsh
+	expect_ok sk delete -f nonsh
+	assert_eq "$(_sk_mounts_under "$T/shared")$(_sk_mounts_under "$T/peer")" "$T/shared$T/peer" "mounts left"
+	umount "$T/peer" "$T/shared" || fail "umount the test's tmpfs"
 }

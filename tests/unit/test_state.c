@@ -87,6 +87,7 @@ static void fill_state(struct sk_state *st)
 	st->owner = 1000;
 	st->shim = true;
 	st->shim_socket = "/run/skiff/c1/shim.sock";
+	st->rootfs_mnt_id = 4321;
 	st->annotations = ann;
 	st->n_annotations = 2;
 }
@@ -127,6 +128,7 @@ Test(state, write_read_round_trip)
 	cr_assert_eq(out.owner, 1000);
 	cr_assert(out.shim);
 	cr_assert_str_eq(out.shim_socket, in.shim_socket);
+	cr_assert_eq(out.rootfs_mnt_id, 4321);
 	cr_assert_eq(out.n_annotations, 2);
 	cr_assert_str_eq(out.annotations[1].key, "b");
 	cr_assert_str_eq(out.annotations[1].value, "two \"quoted\"");
@@ -136,12 +138,14 @@ Test(state, write_read_round_trip)
 	in.cgroup_path = NULL;
 	in.shim_socket = NULL;
 	in.shim = false;
+	in.rootfs_mnt_id = 0;
 	in.n_annotations = 0;
 	cr_assert_eq(sk_state_write(dir, &in, &err), 0, "%s", err.msg);
 	cr_assert_eq(sk_state_read(dir, &out, &err), 0, "%s", err.msg);
 	cr_assert_null(out.cgroup_path);
 	cr_assert_null(out.shim_socket);
 	cr_assert_not(out.shim);
+	cr_assert_eq(out.rootfs_mnt_id, 0);
 	cr_assert_eq(out.n_annotations, 0);
 	sk_state_free(&out);
 
