@@ -66,7 +66,8 @@ struct create {
 	struct sk_state st;
 	char created[48];
 	bool dir_made;
-	int shared_rootfd;             /* no mount namespace: our bind of the rootfs */
+	bool share_mntns;              /* the init mounts in our mount namespace */
+	int shared_rootfd;             /* ... under our bind of the rootfs */
 	uint64_t shared_mnt;           /* ... and its mount id */
 };
 
@@ -137,10 +138,6 @@ static int check_spec(struct create *c, struct sk_err *err)
 		return sk_error(err, 0, "config.json: hostname: needs a uts namespace");
 	if ((s->domainname && *s->domainname) && !sk_spec_namespace(s, SK_NS_UTS))
 		return sk_error(err, 0, "config.json: domainname: needs a uts namespace");
-	/* Without a mount namespace the init mounts in ours, which a new user
-	 * namespace may not do. */
-	if (!sk_spec_namespace(s, SK_NS_MNT) && sk_spec_namespace(s, SK_NS_USER))
-		return sk_error(err, 0, "config.json: linux.namespaces: a user namespace needs a mount namespace");
 	return sk_sysctl_check(s, err);
 }
 
@@ -410,6 +407,23 @@ static int parent_loop(struct create *c, struct sk_err *err)
 	}
 }
 
+/* No mount namespace, or ours joined by path (pivot_root there would move
+ * the root of every process of ours): the init mounts in our namespace,
+ * under a bind of the rootfs, and chroots.  A new user namespace may not. */
+static int plan_mntns(struct create *c, struct sk_err *err)
+{
+	int fd = c->ns.join_fd[SK_NS_MNT];
+	struct stat a, b;
+	if (fd >= 0 && (fstat(fd, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0))
+		return sk_error(err, errno, "compare the mount namespace to join with skiff's");
+	c->share_mntns = !sk_spec_namespace(&c->spec, SK_NS_MNT) ||
+			 (fd >= 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	if (c->share_mntns && sk_spec_namespace(&c->spec, SK_NS_USER))
+		return sk_error(err, 0, "config.json: linux.namespaces: a user namespace needs a mount namespace "
+				"of its own");
+	return 0;
+}
+
 /* Everything that can be checked or compiled from the config alone, done
  * before anything is made under --root. */
 static int compile(struct create *c, struct sk_err *err)
@@ -423,6 +437,8 @@ static int compile(struct create *c, struct sk_err *err)
 	if (sk_ns_plan_build(&c->spec, &c->ns, err) < 0)
 		return sk_error_wrap(err, "config.json");
 	c->have_ns = true;
+	if (plan_mntns(c, err) < 0)
+		return -1;
 	if (c->spec.linux_.seccomp.present) {
 		if (sk_seccomp_compile_cached(&c->spec.linux_.seccomp, c->root_fd, &c->seccomp, err) < 0)
 			return sk_error_wrap(err, "config.json");
@@ -515,7 +531,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (sk_cgroup_prepare(&c.spec, o->id, &c.cg, err) < 0)
 		goto fail;
 	c.have_cg = true;
-	if (!sk_spec_namespace(&c.spec, SK_NS_MNT) &&
+	if (c.share_mntns &&
 	    sk_rootfs_bind_shared(c.rootfs, &c.shared_rootfd, &c.shared_mnt, err) < 0)
 		goto fail;
 

@@ -340,7 +340,7 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 	snprintf(path, sizeof(path), "/proc/%d/ns", (int)c->st.pid);
 	int init_ns = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (init_ns < 0)
-		return sk_error(err, errno, "open %s", path);
+		return sk_error(err, errno, "open \"%s\"", path);
 	int own_ns = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (own_ns < 0) {
 		close(init_ns);
@@ -358,7 +358,7 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 	if (d < 0)
 		r = -1;
 	if (d > 0 && (c->time_fd = openat(init_ns, "time_for_children", O_RDONLY | O_CLOEXEC)) < 0)
-		r = sk_error(err, errno, "open %s/time_for_children", path);
+		r = sk_error(err, errno, "open \"%s/time_for_children\"", path);
 	if (r == 0 && (c->ns_flags & CLONE_NEWPID) &&
 	    (c->own_pidns = openat(own_ns, "pid", O_RDONLY | O_CLOEXEC)) < 0)
 		r = sk_error(err, errno, "open /proc/self/ns/pid");
@@ -368,7 +368,7 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 	if (r == 0 && !(c->ns_flags & CLONE_NEWNS)) {
 		snprintf(path, sizeof(path), "/proc/%d/root", (int)c->st.pid);
 		if ((c->chroot_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-			r = sk_error(err, errno, "open %s", path);
+			r = sk_error(err, errno, "open \"%s\"", path);
 	}
 	if (r == 0 && !alive(c->init_pidfd))
 		r = sk_error(err, 0, "cannot exec in a stopped container");

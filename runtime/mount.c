@@ -495,7 +495,7 @@ static int make_userns(const struct sk_mount_step *st, int *out, struct sk_err *
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 	*out = open(path, O_RDONLY | O_CLOEXEC);
 	if (*out < 0) {
-		sk_error(err, errno, "open %s", path);
+		sk_error(err, errno, "open \"%s\"", path);
 		goto out;
 	}
 	rc = 0;

@@ -355,12 +355,23 @@ test_ns_none_inherits_the_runtimes() {
 	assert_contains "$out" $'bin\ndev\netc' "the rootfs as /"
 	assert_eq "$(tail -n1 <<<"$out")" 1 "proc mounted in the rootfs"
 	assert_eq "$(_sk_mounts_under "$T/b")" "" "mounts under the bundle after run"
+	# skiff's own mount namespace joined by path is the same case: no
+	# pivot_root there (it would move the root of every process in it).
+	local prop root
+	prop=$(awk '$5 == "/" { print $7 }' /proc/self/mountinfo)
+	root=$(stat -c %d:%i /)
+	cfg_edit "$T/b" '.linux.namespaces = [{type: "mount", path: "/proc/self/ns/mnt"}]'
+	expect_ok sk run --bundle "$T/b" nonspath
+	assert_eq "$(in_ns "$out" mnt)" "$(ns_of $$ mnt)" "mount namespace joined"
+	assert_contains "$out" $'bin\ndev\netc' "the rootfs as /"
+	assert_eq "$(awk '$5 == "/" { print $7 }' /proc/self/mountinfo)" "$prop" "propagation of the host's /"
+	assert_eq "$(stat -c %d:%i /)" "$root" "the runtime's root"
 	# A new user namespace cannot mount in the runtime's mount namespace.
 	cfg_edit "$T/b" '.linux.namespaces = [{type: "user"}]
 		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
 	expect_fail 1 sk create --bundle "$T/b" nons2
-	assert_eq "$err" "skiff create: config.json: linux.namespaces: a user namespace needs a mount namespace"
+	assert_eq "$err" "skiff create: config.json: linux.namespaces: a user namespace needs a mount namespace of its own"
 	# Nor can masked paths be hidden from the runtime's namespace (runc too).
 	mk_bundle "$T/c" true
 	cfg_edit "$T/c" '.linux.namespaces = [] | del(.hostname, .linux.readonlyPaths)'
