@@ -18,7 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <yajl/yajl_parse.h>
 
 #include "skiff/caps.h"
 #include "skiff/cgroup.h"
@@ -49,10 +48,10 @@ struct exec {
 	enum sk_status status;
 	struct sk_spec spec;           /* the config saved by create */
 	bool have_spec;
-	struct sk_spec pspec;          /* --process, parsed */
-	bool have_pspec;
+	struct sk_process pproc;       /* --process, parsed */
+	bool have_pproc;
 	struct sk_process proc;        /* the process: a shallow copy of
-					* spec.process or pspec.process with
+					* spec.process or pproc with
 					* the flags' overrides, which point
 					* into opts or the two arrays below */
 	char **env;
@@ -143,84 +142,20 @@ out:
 
 /* ---- parent: the process ---- */
 
-/* --process must hold exactly one JSON value: yajl alone, before the text
- * is spliced into a config below.  Strict as spec.c: UTF-8, no comments. */
-static int json_syntax(const char *name, const char *buf, size_t len, struct sk_err *err)
-{
-	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
-	if (!h)
-		return sk_error(err, ENOMEM, "%s", name);
-	yajl_config(h, yajl_dont_validate_strings, 0);
-	yajl_config(h, yajl_allow_comments, 0);
-	const unsigned char *in = (const unsigned char *)buf;
-	yajl_status st = yajl_parse(h, in, len);
-	/* The offending character is the last one yajl took; what fails only
-	 * at completion (premature EOF) is at the end. */
-	size_t at = len;
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	else if ((at = yajl_get_bytes_consumed(h)) > 0)
-		at--;
-	if (st == yajl_status_ok) {
-		yajl_free(h);
-		return 0;
-	}
-	char problem[128] = "invalid JSON";
-	unsigned char *msg = yajl_get_error(h, 0, in, len);
-	if (msg) {
-		snprintf(problem, sizeof(problem), "%s", (const char *)msg);
-		problem[strcspn(problem, "\n")] = '\0';
-		size_t n = strlen(problem);
-		if (n && problem[n - 1] == '.')
-			problem[n - 1] = '\0';
-		yajl_free_error(h, msg);
-	}
-	yajl_free(h);
-	size_t line = 1, col_start = 0;
-	for (size_t i = 0; i < at; i++)
-		if (buf[i] == '\n')
-			line++, col_start = i + 1;
-	return sk_error(err, 0, "%s: line %zu, column %zu: %s", name, line, at - col_start + 1, problem);
-}
-
-/* spec.c parses a process object only inside a config: the file's text
- * becomes the "process" of a minimal one (ociVersion and root.path are the
- * fields a config requires), so that every check of config.json's process
- * applies, with its JSON paths ("process.cwd"). */
+/* --process FILE: runc's process.json, checked as config.json's process. */
 static int load_process_file(struct exec *c, struct sk_err *err)
 {
-	static const char head[] = "{\"ociVersion\":\"" SK_OCI_VERSION "\",\"root\":{\"path\":\"/\"},\"process\":";
 	const char *name = c->o->process_file;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(AT_FDCWD, name, SK_SPEC_MAX_BYTES - sizeof(head), &buf, &len, err) < 0)
+	if (sk_read_file_at(AT_FDCWD, name, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		return sk_error_wrap(err, "--process");
-	if (len == 0 || buf[strspn(buf, " \t\r\n")] == '\0') {
-		free(buf);
-		return sk_error(err, 0, "%s: file is empty", name);
-	}
-	if (json_syntax(name, buf, len, err) < 0) {
-		free(buf);
-		return -1;
-	}
-	size_t hl = sizeof(head) - 1, total = hl + len + 1;
-	char *doc = malloc(total);
-	if (!doc) {
-		free(buf);
-		return sk_error(err, ENOMEM, "%s", name);
-	}
-	memcpy(doc, head, hl);
-	memcpy(doc + hl, buf, len);
-	doc[total - 1] = '}';
+	int r = sk_spec_parse_process(name, buf, len, &c->pproc, err);
 	free(buf);
-	int r = sk_spec_parse(name, doc, total, &c->pspec, err);
-	free(doc);
 	if (r < 0)
 		return -1;
-	c->have_pspec = true;
-	if (!c->pspec.has_process)
-		return sk_error(err, 0, "%s: process: must be an object", name);
-	c->proc = c->pspec.process;
+	c->have_pproc = true;
+	c->proc = c->pproc;
 	/* runc writes the container's oomScoreAdj for every exec. */
 	if (!c->proc.has_oom_score_adj && c->spec.process.has_oom_score_adj) {
 		c->proc.has_oom_score_adj = true;
@@ -627,8 +562,8 @@ static void exec_free(struct exec *c)
 		sk_process_plan_free(&c->pp);
 	free(c->env);
 	free(c->gids);
-	if (c->have_pspec)
-		sk_spec_free(&c->pspec);
+	if (c->have_pproc)
+		sk_spec_process_free(&c->pproc);
 	if (c->have_spec)
 		sk_spec_free(&c->spec);
 	if (c->have_state)

@@ -2059,6 +2059,35 @@ int sk_spec_parse(const char *name, const char *buf, size_t len, struct sk_spec 
 	return r;
 }
 
+int sk_spec_parse_process(const char *name, const char *buf, size_t len, struct sk_process *out,
+			  struct sk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (len > SK_SPEC_MAX_BYTES)
+		return too_large(err, name);
+	if (len == 0 || buf[strspn(buf, " \t\r\n")] == '\0')
+		return sk_error(err, 0, "%s: file is empty", name);
+	struct builder b = { 0 };
+	const struct jv *root = NULL;
+	int r = read_json(name, buf, len, &b, &root, err);
+	if (r == 0) {
+		/* Paths as in config.json: "process.cwd". */
+		struct ctx c = { .name = name, .err = err };
+		enter_key(&c, "process");
+		r = parse_process(&c, root, out);
+		if (r)
+			free_process(out);
+	}
+	builder_free(&b);
+	return r;
+}
+
+void sk_spec_process_free(struct sk_process *p)
+{
+	free_process(p);
+	memset(p, 0, sizeof(*p));
+}
+
 /* The whole file, refused past SK_SPEC_MAX_BYTES without reading it all. */
 static int read_file(const char *path, const char *name, char **bufp, size_t *lenp, struct sk_err *err)
 {

@@ -226,6 +226,11 @@ int sk_spec_load(const char *path, struct sk_spec *out, struct sk_err *err);
 /* Same, from a buffer; name is used in messages. */
 int sk_spec_parse(const char *name, const char *buf, size_t len, struct sk_spec *out, struct sk_err *err);
 void sk_spec_free(struct sk_spec *s);
+/* A lone process object (runc exec --process), checked as config.json's
+ * "process" is, with the same JSON paths ("process.cwd"). */
+int sk_spec_parse_process(const char *name, const char *buf, size_t len, struct sk_process *out,
+			  struct sk_err *err);
+void sk_spec_process_free(struct sk_process *p);
 
 /* Lookup helpers. */
 const struct sk_namespace *sk_spec_namespace(const struct sk_spec *s, enum sk_ns_type t);

@@ -716,3 +716,33 @@ TEST(spec_names, lookups)
 	cr_expect_str_eq(sk_hook_kind_name(SK_HOOK_POSTSTOP), "poststop");
 	cr_expect_null(sk_hook_kind_name(SK_HOOK_NKINDS));
 }
+
+Test(spec, lone_process_object)
+{
+	struct sk_err err = { 0 };
+	struct sk_process p;
+	const char *ok = "{\"args\":[\"sh\",\"-c\",\"true\"],\"cwd\":\"/work\",\"env\":[\"A=1\"],"
+			 "\"user\":{\"uid\":5,\"gid\":6}}";
+	cr_assert_eq(sk_spec_parse_process("p.json", ok, strlen(ok), &p, &err), 0, "%s", err.msg);
+	cr_assert_eq(p.n_args, 3);
+	cr_assert_str_eq(p.args[2], "true");
+	cr_assert_str_eq(p.cwd, "/work");
+	cr_assert_eq(p.user.uid, 5);
+	sk_spec_process_free(&p);
+
+	/* The checks and the JSON paths of config.json's process. */
+	static const struct { const char *json, *msg; } bad[] = {
+		{ "{\"args\":[\"sh\"],\"cwd\":\"rel\"}", "p.json: process.cwd: must be an absolute path" },
+		{ "{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":-1,\"gid\":0}}",
+		  "p.json: process.user.uid: must be an integer in range 0..4294967295" },
+		{ "[1]", "p.json: process: must be an object" },
+		{ "{} {}", "p.json: line 1, column 4: parse error: trailing garbage" },
+		{ " \n", "p.json: file is empty" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		cr_assert_eq(sk_spec_parse_process("p.json", bad[i].json, strlen(bad[i].json), &p, &err), -1,
+			     "%s must be refused", bad[i].json);
+		cr_assert_str_eq(err.msg, bad[i].msg);
+	}
+}
