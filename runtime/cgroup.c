@@ -1,6 +1,7 @@
 /* cgroup: placement, lifecycle and statistics of the container's cgroup. */
 #include "skiff/cgroup.h"
 #include "skiff/log.h"
+#include "skiff/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -418,6 +419,52 @@ static void unmake(const char *mount, const char *rel, int first)
 	}
 }
 
+int sk_cgroup_owner(const struct sk_spec *s, uid_t *owner)
+{
+	const struct sk_namespace *user = sk_spec_namespace(s, SK_NS_USER), *cgns = sk_spec_namespace(s, SK_NS_CGROUP);
+	if (!user || user->path || !cgns || cgns->path || !s->has_process)
+		return 0;
+	bool rw = false;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct sk_mount *m = &s->mounts[i];
+		if (!m->type || (strcmp(m->type, "cgroup") && strcmp(m->type, "cgroup2")) ||
+		    strcmp(m->destination, "/sys/fs/cgroup"))
+			continue;
+		rw = true;
+		for (size_t j = 0; j < m->n_options; j++)
+			if (!strcmp(m->options[j], "ro") || !strcmp(m->options[j], "rw"))
+				rw = m->options[j][1] == 'w';
+	}
+	uint32_t uid = s->process.user.uid;
+	for (size_t i = 0; rw && i < s->linux_.n_uid_mappings; i++) {
+		const struct sk_idmap *m = &s->linux_.uid_mappings[i];
+		if (uid >= m->container_id && uid - m->container_id < m->size) {
+			*owner = (uid_t)(m->host_id + (uid - m->container_id));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Hand cg to owner: the directory and the files the kernel lists as
+ * delegatable (cgroups(7)'s three when it lists none). */
+static int delegate(const struct sk_cgroup *cg, uid_t owner, struct sk_err *err)
+{
+	char list[1024];
+	static const char fallback[] = "cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n";
+	struct sk_err ignored;
+	if (sk_read_small_at(AT_FDCWD, "/sys/kernel/cgroup/delegate", list, sizeof(list), &ignored) < 0)
+		memcpy(list, fallback, sizeof(fallback));
+	if (fchownat(cg->dir_fd, "", owner, (gid_t)-1, AT_EMPTY_PATH) < 0)
+		return sk_error(err, errno, "chown cgroup \"%s\" to %u", cg->path, (unsigned)owner);
+	char *save = NULL;
+	for (char *name = strtok_r(list, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
+		if (!strchr(name, '/') && fchownat(cg->dir_fd, name, owner, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno != ENOENT)
+			return sk_error(err, errno, "chown \"%s/%s\" to %u", cg->path, name, (unsigned)owner);
+	return 0;
+}
+
 int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
@@ -504,6 +551,9 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 		}
 	}
 	if (sk_cgroup_apply(cg, res, false, err))
+		goto fail;
+	uid_t owner;
+	if (sk_cgroup_owner(spec, &owner) && delegate(cg, owner, err) < 0)
 		goto fail;
 	sk_debug("cgroup %s ready (%s)", cg->path, cg->created ? "created" : "reused");
 	return 0;

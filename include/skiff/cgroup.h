@@ -54,6 +54,15 @@ int sk_cgroup_resolve(const char *cgroups_path, const char *id, const char *own,
 int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg,
 		      struct sk_err *err);
 
+/* Delegation (runc's rule): a container with new user and cgroup
+ * namespaces and a cgroup mount on /sys/fs/cgroup that is not read-only
+ * gets its cgroup, the directory and the files /sys/kernel/cgroup/delegate
+ * lists, owned by the host uid of process.user.uid, so that it can manage
+ * the tree below (systemd in a container).  prepare does it; this pure
+ * half says whether (1, *owner set) or not (0; also when the uid is not
+ * mapped). */
+int sk_cgroup_owner(const struct sk_spec *spec, uid_t *owner);
+
 /* Open an existing cgroup by its directory path (sk_cgroup.path as saved in
  * the state); refuses a path that is not a directory of the cgroup2 mount. */
 int sk_cgroup_open(const char *path, struct sk_cgroup *cg, struct sk_err *err);

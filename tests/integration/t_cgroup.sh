@@ -202,3 +202,27 @@ test_cgroup_no_leak_over_200_cycles() {
 	assert_eq "$(find "$cg2$SKIFF_TEST_CGROUP" -mindepth 1 -type d | wc -l)" 0 "cgroups left"
 	assert_empty_dir "$ROOT"
 }
+
+test_cgroup_delegated_to_a_user_namespace() {
+	require_cgroup2
+	[[ -e /proc/self/ns/user ]] || skip "no user namespaces"
+	# runc's rule: new user and cgroup namespaces and a writable cgroup
+	# mount hand the cgroup to the container's user, who can then build
+	# the tree below (what systemd in a container does).
+	mk_bundle "$T/d" sh -c 'stat -c "%u %U" /sys/fs/cgroup /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/cgroup.subtree_control
+		mkdir /sys/fs/cgroup/sub && echo $$ >/sys/fs/cgroup/sub/cgroup.procs && grep ^0:: /proc/self/cgroup'
+	cfg_edit "$T/d" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| (.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) |= map(if . == "ro" then "rw" else . end)'
+	expect_ok sk run --bundle "$T/d" deleg
+	assert_eq "$out" $'0 root\n0 root\n0 root\n0::/sub' "the cgroup's owner inside, and a sub-cgroup made and joined"
+	# Read-only (the default config's): nothing is handed over.
+	mk_bundle "$T/r" sh -c 'stat -c %U /sys/fs/cgroup; mkdir /sys/fs/cgroup/sub 2>&1 || true'
+	cfg_edit "$T/r" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+	expect_ok sk run --bundle "$T/r" deleg-ro
+	assert_contains "$out" "nobody" "the owner of a read-only cgroup mount"
+	assert_contains "$out" "Read-only file system"
+}

@@ -1147,3 +1147,41 @@ Test(cgroup_root, unified_files)
 	destroy_ok(&cg);
 	free(p);
 }
+
+/* sk_cgroup_owner on a config with a user namespace mapping 0..65535 to
+ * 100000.., the namespaces and cgroup mount given. */
+static int owner_of(const char *namespaces, const char *mount_opts, unsigned uid, uid_t *owner)
+{
+	char json[1024];
+	snprintf(json, sizeof(json),
+		 "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"r\"},"
+		 "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":%u,\"gid\":0}},"
+		 "\"mounts\":[{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup\",\"source\":\"cgroup\","
+		 "\"options\":[%s]}],"
+		 "\"linux\":{\"namespaces\":[%s],"
+		 "\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}],"
+		 "\"gidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}}",
+		 uid, mount_opts, namespaces);
+	struct sk_spec s;
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_spec_parse("config.json", json, strlen(json), &s, &err), 0, "%s", err.msg);
+	*owner = 0;
+	int r = sk_cgroup_owner(&s, owner);
+	sk_spec_free(&s);
+	return r;
+}
+
+Test(cgroup, delegation_rule)
+{
+	const char *both = "{\"type\":\"user\"},{\"type\":\"cgroup\"},{\"type\":\"mount\"}";
+	uid_t o;
+	cr_assert_eq(owner_of(both, "\"nosuid\",\"rw\"", 0, &o), 1);
+	cr_assert_eq(o, 100000);
+	cr_assert_eq(owner_of(both, "\"nosuid\"", 1000, &o), 1, "process.user.uid is the owner");
+	cr_assert_eq(o, 101000);
+	cr_assert_eq(owner_of(both, "\"ro\",\"nosuid\"", 0, &o), 0, "read-only cgroup mount");
+	cr_assert_eq(owner_of(both, "\"rw\",\"ro\"", 0, &o), 0, "the last of ro/rw counts");
+	cr_assert_eq(owner_of(both, "\"ro\",\"rw\"", 0, &o), 1);
+	cr_assert_eq(owner_of("{\"type\":\"user\"},{\"type\":\"mount\"}", "\"rw\"", 0, &o), 0, "no cgroup namespace");
+	cr_assert_eq(owner_of(both, "\"rw\"", 70000, &o), 0, "an unmapped uid");
+}
