@@ -78,6 +78,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		{ "pid-file", 0, SK_OPT_STRING, &o.pid_file, "FILE", "write the process's pid to FILE" },
 		{ "preserve-fds", 0, SK_OPT_UINT, &preserve, "N", "pass N fds after stdio (3 .. 3+N-1) to the process" },
 		{ "ignore-paused", 0, SK_OPT_BOOL, &o.ignore_paused, NULL, "allow exec in a paused container (the process runs once it is resumed)" },
+		{ "cgroup", 0, SK_OPT_STRING, &o.cgroup, "PATH", "run the process in this existing sub-cgroup of the container's" },
 		{ 0 }
 	};
 	struct sk_usage u = { .operands = "<container-id> [command [args...]]", .min = 1, .max = -1, .opts = opts };

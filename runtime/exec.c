@@ -311,6 +311,29 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 	return r;
 }
 
+/* --cgroup SUB (runc's, cgroup v2 form): SUB is resolved beneath the
+ * container's cgroup, without symlinks or "..", and replaces it. */
+static int open_sub_cgroup(struct exec *c, struct sk_err *err)
+{
+	const char *sub = c->o->cgroup;
+	if (!c->have_cg)
+		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", sub);
+	if (strchr(sub, ':'))
+		return sk_error(err, EINVAL, "--cgroup \"%s\": cgroup v2 takes a sub-cgroup path, without a "
+				"controller prefix", sub);
+	const char *rel = sub + strspn(sub, "/");
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd = (int)syscall(SYS_openat2, c->cg.dir_fd, *rel ? rel : ".", &how, sizeof(how));
+	if (fd < 0)
+		return sk_error(err, errno, "--cgroup \"%s\": open \"%s/%s\"", sub, c->cg.path, rel);
+	close(c->cg.dir_fd);
+	c->cg.dir_fd = fd;
+	return 0;
+}
+
 /* The cgroup the init is in, for a container cgroup that takes no
  * process: cgroup v2 refuses processes in a cgroup that hands controllers
  * down to children, as a container that makes its own sub-cgroups does
@@ -478,7 +501,7 @@ static int start_child(struct exec *c, struct sk_err *err)
 	int e = 0;
 	if (r == 0) {
 		pid = clone_child(c, &c->pidfd);
-		if (pid < 0 && errno == EBUSY && c->have_cg) {
+		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->cgroup) {
 			if (open_init_cgroup(c, err) < 0)
 				r = -1;
 			else
@@ -595,6 +618,8 @@ static int prepare(struct exec *c, struct sk_err *err)
 			return -1;
 		c->have_cg = true;
 	}
+	if (c->o->cgroup && open_sub_cgroup(c, err) < 0)
+		return -1;
 	if (plan_namespaces(c, err) < 0 || sk_signals_ignored(&c->sig_ign, err) < 0)
 		return -1;
 	if (c->proc.terminal) {

@@ -413,3 +413,24 @@ test_exec_cgroup_fallback() {
 	assert_contains "$out" "0::/sub" "the exec process's cgroup"
 	expect_ok sk delete -f c
 }
+
+test_exec_into_a_sub_cgroup() {
+	require_cgroup2
+	# runc's --cgroup (cgroup v2 form): an existing sub-cgroup of the
+	# container's, resolved beneath it; no fallback when it cannot be used.
+	running c
+	local d
+	d=$(cg_dir c)
+	mkdir -p "$d/sub/deeper"
+	expect_ok sk exec --cgroup sub/deeper c sh -c 'grep ^0:: /proc/self/cgroup'
+	assert_eq "$out" "0::/sub/deeper" "the exec process's cgroup"
+	expect_ok sk exec --cgroup /sub c sh -c 'grep ^0:: /proc/self/cgroup'
+	assert_eq "$out" "0::/sub" "a leading / is the container's cgroup"
+	expect_fail 1 sk exec --cgroup ../.. c true
+	assert_eq "$err" "skiff exec: --cgroup \"../..\": open \"$d/../..\": EXDEV"
+	expect_fail 1 sk exec --cgroup nosuch c true
+	assert_eq "$err" "skiff exec: --cgroup \"nosuch\": open \"$d/nosuch\": ENOENT"
+	expect_fail 1 sk exec --cgroup pids:sub c true
+	assert_eq "$err" "skiff exec: --cgroup \"pids:sub\": cgroup v2 takes a sub-cgroup path, without a controller prefix: EINVAL"
+	expect_ok sk delete -f c
+}
