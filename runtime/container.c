@@ -306,7 +306,9 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 		}
 	}
 	/* Without a mount namespace its mounts are in ours, under the rootfs. */
-	if (h.have_state && h.st.rootfs_mnt_id && sk_rootfs_unbind_shared(h.st.rootfs, h.st.rootfs_mnt_id, err) < 0)
+	if (h.have_state && h.st.rootfs_mnt_id &&
+	    sk_rootfs_unbind_shared(h.st.rootfs,
+				    &(struct sk_rootfs_ids){ h.st.rootfs_mnt_id, h.st.rootfs_base_mnt_id }, err) < 0)
 		goto out;
 	/* runtime-spec: poststop once the container is deleted, but before
 	 * delete returns; the saved config they come from goes last. */

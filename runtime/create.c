@@ -68,7 +68,7 @@ struct create {
 	bool dir_made;
 	bool share_mntns;              /* the init mounts in our mount namespace */
 	int shared_rootfd;             /* ... under our bind of the rootfs */
-	uint64_t shared_mnt;           /* ... and its mount id */
+	struct sk_rootfs_ids shared_mnt; /* ... its mount id and the one it covers */
 };
 
 /* RFC 3339 in UTC with nanoseconds.  The civil date is computed here:
@@ -246,7 +246,7 @@ static void create_cleanup(struct create *c)
 		kill(c->stage_pid, SIGKILL);
 		waitpid(c->stage_pid, NULL, 0);
 	}
-	if (c->shared_mnt && sk_rootfs_unbind_shared(c->rootfs, c->shared_mnt, &ignored) < 0)
+	if (c->shared_mnt.bind && sk_rootfs_unbind_shared(c->rootfs, &c->shared_mnt, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->have_cg && sk_cgroup_destroy(&c->cg, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
@@ -540,7 +540,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs, .created = c.created,
 		.cgroup_path = c.cg.path, .owner = geteuid(),
 		.annotations = c.spec.annotations, .n_annotations = c.spec.n_annotations,
-		.rootfs_mnt_id = c.shared_mnt,
+		.rootfs_mnt_id = c.shared_mnt.bind, .rootfs_base_mnt_id = c.shared_mnt.base,
 	};
 	/* Written before the clone, so that a runtime killed from here on
 	 * leaves a state that `delete` can clean up. */

@@ -2,13 +2,12 @@
  * touches (masked and read-only paths).  See rootfs.h.  Nothing here
  * allocates: it runs in the container's init after the clone; the two
  * *_shared() functions at the end, for containers without a mount
- * namespace, are the runtime's and may. */
+ * namespace, are the runtime's. */
 #include "skiff/rootfs.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -836,14 +835,21 @@ out:
 
 /* ---- no mount namespace: the runtime's side ------------------------------------------- */
 
-int sk_rootfs_bind_shared(const char *rootfs, int *fd, uint64_t *mnt_id_out, struct sk_err *err)
+int sk_rootfs_bind_shared(const char *rootfs, int *fd, struct sk_rootfs_ids *ids, struct sk_err *err)
 {
 	char fdp[32];
+	int below = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (below < 0)
+		return sk_error(err, errno, "open rootfs \"%s\"", rootfs);
+	int r = mnt_id(below, &ids->base);
+	close(below);
+	if (r < 0)
+		return sk_error(err, errno, "statx rootfs \"%s\"", rootfs);
 	if (bind_rootfs(rootfs, fd, err) < 0)
 		return -1;
 	/* Made before anything is mounted under it: what the init mounts
 	 * there then stays in this one mount tree. */
-	if (mount(NULL, sk_fd_path(fdp, *fd), NULL, MS_PRIVATE | MS_REC, NULL) < 0 || mnt_id(*fd, mnt_id_out) < 0) {
+	if (mount(NULL, sk_fd_path(fdp, *fd), NULL, MS_PRIVATE | MS_REC, NULL) < 0 || mnt_id(*fd, &ids->bind) < 0) {
 		sk_error(err, errno, "make the bind of the rootfs \"%s\" private", rootfs);
 		umount2(fdp, MNT_DETACH);
 		close(*fd);
@@ -853,49 +859,25 @@ int sk_rootfs_bind_shared(const char *rootfs, int *fd, uint64_t *mnt_id_out, str
 	return 0;
 }
 
-/* 1 when mount id is in our mount table, mounted on path; 0 when not. */
-static int mounted_on(uint64_t id, const char *path, struct sk_err *err)
+int sk_rootfs_unbind_shared(const char *rootfs, const struct sk_rootfs_ids *ids, struct sk_err *err)
 {
-	struct libmnt_table *tb = mnt_new_table();
-	int pr = tb ? mnt_table_parse_file(tb, "/proc/self/mountinfo") : -ENOMEM;
-	if (pr != 0) {
-		mnt_unref_table(tb);
-		return sk_error(err, pr < 0 ? -pr : EINVAL, "read \"/proc/self/mountinfo\"");
-	}
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-	struct libmnt_fs *fs;
-	int r = it ? 0 : sk_error(err, ENOMEM, "read \"/proc/self/mountinfo\"");
-	while (r == 0 && it && mnt_table_next_fs(tb, it, &fs) == 0) {
-		if ((uint64_t)mnt_fs_get_id(fs) != id)
-			continue;
-		const char *target = mnt_fs_get_target(fs);
-		r = target && !strcmp(target, path);
-		break;
-	}
-	mnt_free_iter(it);
-	mnt_unref_table(tb);
-	return r;
-}
-
-int sk_rootfs_unbind_shared(const char *rootfs, uint64_t id, struct sk_err *err)
-{
-	/* The process may have mounted on its own "/": those mounts sit on
-	 * ours at the rootfs path and come off first, top down. */
 	for (int i = 0; i < 16; i++) {
 		int fd = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return errno == ENOENT ? 0 : sk_error(err, errno, "open rootfs \"%s\"", rootfs);
 		uint64_t top = 0;
-		int r = mnt_id(fd, &top) < 0 ? sk_error(err, errno, "statx rootfs \"%s\"", rootfs) : 1;
-		bool ours = r > 0 && top == id;
-		if (r > 0 && !ours)
-			r = mounted_on(id, rootfs, err);
 		char fdp[32];
-		if (r > 0 && umount2(sk_fd_path(fdp, fd), MNT_DETACH) < 0)
-			r = sk_error(err, errno, "unmount the rootfs \"%s\"", rootfs);
+		bool none = false;
+		int r = mnt_id(fd, &top) < 0 ? sk_error(err, errno, "statx rootfs \"%s\"", rootfs) : 0;
+		if (r == 0 && top != ids->base && umount2(sk_fd_path(fdp, fd), MNT_DETACH) < 0) {
+			/* EINVAL: not a mount root, so nothing is mounted there. */
+			none = errno == EINVAL;
+			if (!none)
+				r = sk_error(err, errno, "unmount the rootfs \"%s\"", rootfs);
+		}
 		close(fd);
-		if (r <= 0 || ours)
-			return r < 0 ? -1 : 0;
+		if (r < 0 || none || top == ids->base || top == ids->bind)
+			return r;
 	}
 	return sk_error(err, ELOOP, "unmount the rootfs \"%s\": too many mounts on it", rootfs);
 }

@@ -200,7 +200,8 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	    get_uint(root, "owner", UINT32_MAX, &owner, err) < 0 ||
 	    get_str(root, "shimSocket", false, &st->shim_socket, err) < 0 ||
 	    (field(root, "rootfsMountId") &&
-	     get_uint(root, "rootfsMountId", INT64_MAX, &st->rootfs_mnt_id, err) < 0))
+	     (get_uint(root, "rootfsMountId", INT64_MAX, &st->rootfs_mnt_id, err) < 0 ||
+	      get_uint(root, "rootfsBaseMountId", INT64_MAX, &st->rootfs_base_mnt_id, err) < 0)))
 		return -1;
 	st->pid = (pid_t)pid;
 	st->owner = (uid_t)owner;
@@ -273,8 +274,10 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 	sk_json_kbool(&j, "shim", st->shim);
 	if (st->shim_socket)
 		sk_json_kstr(&j, "shimSocket", st->shim_socket);
-	if (st->rootfs_mnt_id)
+	if (st->rootfs_mnt_id) {
 		sk_json_kuint(&j, "rootfsMountId", st->rootfs_mnt_id);
+		sk_json_kuint(&j, "rootfsBaseMountId", st->rootfs_base_mnt_id);
+	}
 	if (st->n_annotations) {
 		sk_json_str(&j, "annotations");
 		sk_json_map_open(&j);

@@ -53,16 +53,18 @@ int sk_rootfs_chroot(int rootfd, struct sk_err *err);
  * linux.rootfsPropagation applied to "/". */
 int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err);
 
-/* For a container without a mount namespace, in the runtime (it
- * allocates), before the clone: bind rootfs onto itself and make that
- * bind private, recursively, so that nothing mounted under it propagates
- * to the runtime's peers; *fd is an O_PATH fd of the bind, *mnt_id its
- * mount id (kept in the state for delete).  Undone by
- * sk_rootfs_unbind_shared(rootfs, mnt_id): a lazy unmount of the bind
- * with everything under it (and anything stacked on it at rootfs); 0 when
- * that mount is no longer there. */
-int sk_rootfs_bind_shared(const char *rootfs, int *fd, uint64_t *mnt_id, struct sk_err *err);
-int sk_rootfs_unbind_shared(const char *rootfs, uint64_t mnt_id, struct sk_err *err);
+/* For a container without a mount namespace, in the runtime, before the
+ * clone: bind rootfs onto itself and make that bind private, recursively,
+ * so that nothing mounted under it propagates to the runtime's peers; *fd
+ * is an O_PATH fd of the bind.  The mount ids of the bind and of what it
+ * covers (kept in the state for delete) go to *ids.  Undone by
+ * sk_rootfs_unbind_shared(): a lazy unmount of the bind with everything
+ * under it, after anything stacked on it at rootfs (the process may have
+ * mounted on its own "/"); 0 at once when the covered mount is on top
+ * again (nothing of ours left). */
+struct sk_rootfs_ids { uint64_t bind, base; };
+int sk_rootfs_bind_shared(const char *rootfs, int *fd, struct sk_rootfs_ids *ids, struct sk_err *err);
+int sk_rootfs_unbind_shared(const char *rootfs, const struct sk_rootfs_ids *ids, struct sk_err *err);
 
 /* What sk_rootfs_resolve() creates when the last component is missing. */
 enum sk_rootfs_create { SK_CREATE_NONE, SK_CREATE_DIR, SK_CREATE_FILE };

@@ -39,6 +39,7 @@ struct sk_state {
 	uint64_t rootfs_mnt_id;    /* no mount namespace of its own: the
 				    * mount id of skiff's bind of the rootfs
 				    * in the runtime's namespace; else 0 */
+	uint64_t rootfs_base_mnt_id; /* ... and of the mount it covers */
 	struct sk_kv *annotations; size_t n_annotations;
 };
 

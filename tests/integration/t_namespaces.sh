@@ -398,6 +398,9 @@ test_ns_none_on_a_shared_mount() {
 	expect_ok sk exec nonsh sh -c 'ls /in-the-rootfs; readlink /proc/self/root'
 	assert_eq "$out" $'/in-the-rootfs\n/' "exec's root"
 	expect_ok sk start nonsh
+	# What the process stacks on its own "/" goes too (it has no mount
+	# namespace: this tmpfs is mounted where it would put it).
+	mount -t tmpfs stacked "$T/shared/b/rootfs" || fail "mount on the rootfs"
 	expect_ok sk delete -f nonsh
 	assert_eq "$(_sk_mounts_under "$T/shared")$(_sk_mounts_under "$T/peer")" "$T/shared$T/peer" "mounts left"
 	umount "$T/peer" "$T/shared" || fail "umount the test's tmpfs"

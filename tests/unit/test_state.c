@@ -88,6 +88,7 @@ static void fill_state(struct sk_state *st)
 	st->shim = true;
 	st->shim_socket = "/run/skiff/c1/shim.sock";
 	st->rootfs_mnt_id = 4321;
+	st->rootfs_base_mnt_id = 21;
 	st->annotations = ann;
 	st->n_annotations = 2;
 }
@@ -129,6 +130,7 @@ Test(state, write_read_round_trip)
 	cr_assert(out.shim);
 	cr_assert_str_eq(out.shim_socket, in.shim_socket);
 	cr_assert_eq(out.rootfs_mnt_id, 4321);
+	cr_assert_eq(out.rootfs_base_mnt_id, 21);
 	cr_assert_eq(out.n_annotations, 2);
 	cr_assert_str_eq(out.annotations[1].key, "b");
 	cr_assert_str_eq(out.annotations[1].value, "two \"quoted\"");
