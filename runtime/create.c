@@ -512,6 +512,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs, .created = c.created,
 		.cgroup_path = c.cg.path, .owner = geteuid(),
 		.annotations = c.spec.annotations, .n_annotations = c.spec.n_annotations,
+		.poststart_hooks = c.spec.hooks.n[SK_HOOK_POSTSTART] > 0,
+		.poststop_hooks = c.spec.hooks.n[SK_HOOK_POSTSTOP] > 0,
 	};
 	/* Written before the clone, so that a runtime killed from here on
 	 * leaves a state that `delete` can clean up. */

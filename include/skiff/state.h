@@ -36,6 +36,10 @@ struct sk_state {
 	uid_t owner;
 	bool shim;                 /* a skiff-shim is the init's parent */
 	char *shim_socket;         /* its control socket, or NULL */
+	/* Whether the saved config has poststart / poststop hooks: start and
+	 * delete parse it only then.  Absent from a state.json (an older
+	 * skiff's) reads as true. */
+	bool poststart_hooks, poststop_hooks;
 	struct sk_kv *annotations; size_t n_annotations;
 };
 
