@@ -11,7 +11,9 @@ DEB_VM := qemu-system-x86 linux-image-amd64 cpio
 DEB_BENCH := crun runc jq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libmount is opened by dlopen() when create first needs it (runtime/mount.c):
+# not linked, so that the other commands do not load it and its libraries.
+PKG_LIBS := $(shell pkg-config --libs $(filter-out mount,$(PKGS)) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter

@@ -75,16 +75,18 @@ static int convert_rule(const struct sk_device_rule *r, size_t i, struct dev_rul
  * the rules that include the bit are tried last to first and the first
  * match decides (allow: on to the next bit; deny: return 0); no match
  * denies.  A catch-all rule ends its section: what is below it is
- * unreachable and the verifier refuses unreachable code. */
-static void emit_section(struct asm_buf *b, const struct dev_rule *rules, size_t n, unsigned bit, size_t *to_next)
+ * unreachable and the verifier refuses unreachable code.  bits holds
+ * several when every rule includes all or none of them (see
+ * sk_cgroup_dev_build): the same rule decides for each. */
+static void emit_section(struct asm_buf *b, const struct dev_rule *rules, size_t n, unsigned bits, size_t *to_next)
 {
 	size_t n_next = 0;
-	emit(b, INSN(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_3, 0, 1, (int32_t)bit));
+	emit(b, INSN(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_3, 0, 1, (int32_t)bits));
 	to_next[n_next++] = emit(b, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
 	bool terminal = false;
 	for (size_t k = n; k-- > 0 && !terminal;) {
 		const struct dev_rule *r = &rules[k];
-		if (!(r->access & bit))
+		if (!(r->access & bits))
 			continue;
 		size_t cond[3], n_cond = 0;
 		if (r->type != 'a')
@@ -110,6 +112,15 @@ static void emit_section(struct asm_buf *b, const struct dev_rule *rules, size_t
 	}
 	for (size_t j = 0; j < n_next; j++)
 		land_here(b, to_next[j]);
+}
+
+/* Whether every rule includes both bits or neither. */
+static bool same_rules(const struct dev_rule *rules, size_t n, unsigned a, unsigned b)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!(rules[k].access & a) != !(rules[k].access & b))
+			return false;
+	return true;
 }
 
 int sk_cgroup_dev_build(const struct sk_device_rule *in, size_t n_in, struct sk_bpf_prog *out, struct sk_err *err)
@@ -146,9 +157,21 @@ int sk_cgroup_dev_build(const struct sk_device_rule *in, size_t n_in, struct sk_
 	emit(&b, INSN(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16));
 	emit(&b, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0));
 	emit(&b, INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0));
-	emit_section(&b, rules, n, BPF_DEVCG_ACC_MKNOD, to_next);
-	emit_section(&b, rules, n, BPF_DEVCG_ACC_READ, to_next);
-	emit_section(&b, rules, n, BPF_DEVCG_ACC_WRITE, to_next);
+	/* Bits the rules treat alike share a section (r and w in the default
+	 * config): a shorter program, and less for the verifier to walk, which
+	 * is much of create's own time under the VM's emulated CPU. */
+	static const unsigned bits[] = { BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE };
+	unsigned done = 0;
+	for (size_t i = 0; i < 3; i++) {
+		if (done & bits[i])
+			continue;
+		unsigned group = bits[i];
+		for (size_t j = i + 1; j < 3; j++)
+			if (!(done & bits[j]) && same_rules(rules, n, bits[i], bits[j]))
+				group |= bits[j];
+		done |= group;
+		emit_section(&b, rules, n, group, to_next);
+	}
 	emit(&b, INSN(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1));
 	emit(&b, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
 	free(rules);

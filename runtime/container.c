@@ -129,6 +129,10 @@ static int saved_hooks(int dir_fd, enum sk_hook_kind kind, struct sk_spec *spec,
 
 static void run_warn_hooks(struct sk_held *h, enum sk_hook_kind kind, enum sk_status status)
 {
+	/* Create recorded whether there are any: most configs have none, and
+	 * parsing the saved config is much of start's and delete's own work. */
+	if (!(kind == SK_HOOK_POSTSTART ? h->st.poststart_hooks : h->st.poststop_hooks))
+		return;
 	struct sk_err err = { 0 };
 	struct sk_spec spec;
 	bool have;

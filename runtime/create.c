@@ -541,6 +541,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.cgroup_path = c.cg.path, .owner = geteuid(),
 		.annotations = c.spec.annotations, .n_annotations = c.spec.n_annotations,
 		.rootfs_mnt_id = c.shared_mnt.bind, .rootfs_base_mnt_id = c.shared_mnt.base,
+		.poststart_hooks = c.spec.hooks.n[SK_HOOK_POSTSTART] > 0,
+		.poststop_hooks = c.spec.hooks.n[SK_HOOK_POSTSTOP] > 0,
 	};
 	/* Written before the clone, so that a runtime killed from here on
 	 * leaves a state that `delete` can clean up. */

@@ -185,6 +185,15 @@ static int get_uint(yajl_val obj, const char *key, uint64_t max, uint64_t *out, 
 	return 0;
 }
 
+static int get_bool_or_true(yajl_val obj, const char *key, bool *out, struct sk_err *err)
+{
+	yajl_val v = field(obj, key);
+	if (v && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+		return sk_error(err, 0, "%s: %s: must be a boolean", STATE_FILE, key);
+	*out = !v || YAJL_IS_TRUE(v);
+	return 0;
+}
+
 static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 {
 	if (!YAJL_IS_OBJECT(root))
@@ -209,6 +218,9 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	if (shim && !YAJL_IS_TRUE(shim) && !YAJL_IS_FALSE(shim))
 		return sk_error(err, 0, "%s: shim: must be a boolean", STATE_FILE);
 	st->shim = shim && YAJL_IS_TRUE(shim);
+	if (get_bool_or_true(root, "poststartHooks", &st->poststart_hooks, err) < 0 ||
+	    get_bool_or_true(root, "poststopHooks", &st->poststop_hooks, err) < 0)
+		return -1;
 
 	yajl_val ann = field(root, "annotations");
 	if (!ann || YAJL_IS_NULL(ann))
@@ -278,6 +290,8 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 		sk_json_kuint(&j, "rootfsMountId", st->rootfs_mnt_id);
 		sk_json_kuint(&j, "rootfsBaseMountId", st->rootfs_base_mnt_id);
 	}
+	sk_json_kbool(&j, "poststartHooks", st->poststart_hooks);
+	sk_json_kbool(&j, "poststopHooks", st->poststop_hooks);
 	if (st->n_annotations) {
 		sk_json_str(&j, "annotations");
 		sk_json_map_open(&j);

@@ -40,6 +40,10 @@ struct sk_state {
 				    * mount id of skiff's bind of the rootfs
 				    * in the runtime's namespace; else 0 */
 	uint64_t rootfs_base_mnt_id; /* ... and of the mount it covers */
+	/* Whether the saved config has poststart / poststop hooks: start and
+	 * delete parse it only then.  Absent from a state.json (an older
+	 * skiff's) reads as true. */
+	bool poststart_hooks, poststop_hooks;
 	struct sk_kv *annotations; size_t n_annotations;
 };
 

@@ -383,6 +383,28 @@ Test(cgroup, devices_access_bits)
 	sk_cgroup_dev_free(&p);
 }
 
+Test(cgroup, devices_bits_alike_share_a_section)
+{
+	/* r and w in the same rules: one section decides for both. */
+	struct sk_device_rule rs[] = { rule(true, 'a', -1, -1, "rwm"), rule(false, 'c', 4, 1, "rw") };
+	struct sk_bpf_prog p = build(rs, 2);
+	cr_assert_eq(run_prog(&p, 'c', 4, 1, "r"), 0);
+	cr_assert_eq(run_prog(&p, 'c', 4, 1, "w"), 0);
+	cr_assert_eq(run_prog(&p, 'c', 4, 1, "rw"), 0);
+	cr_assert_eq(run_prog(&p, 'c', 4, 1, "m"), 1);
+	cr_assert_eq(run_prog(&p, 'c', 4, 2, "rw"), 1);
+	sk_cgroup_dev_free(&p);
+	/* The default rules treat r and w alike: shorter than three sections. */
+	struct sk_bpf_prog d = build(NULL, 0);
+	struct sk_device_rule w_apart[] = { rule(false, 'c', 99, 99, "w") };
+	struct sk_bpf_prog a = build(w_apart, 1);
+	cr_assert_lt(d.n + 30, a.n);
+	cr_assert_eq(run_prog(&a, 'c', 1, 3, "rw"), 1);
+	cr_assert_eq(run_prog(&a, 'c', 99, 99, "r"), 0);
+	sk_cgroup_dev_free(&d);
+	sk_cgroup_dev_free(&a);
+}
+
 Test(cgroup, devices_bad_rules)
 {
 	struct sk_bpf_prog p;

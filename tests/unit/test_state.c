@@ -149,6 +149,27 @@ Test(state, write_read_round_trip)
 	cr_assert_not(out.shim);
 	cr_assert_eq(out.rootfs_mnt_id, 0);
 	cr_assert_eq(out.n_annotations, 0);
+	cr_assert_not(out.poststart_hooks);
+	cr_assert_not(out.poststop_hooks);
+	sk_state_free(&out);
+
+	/* Which hooks the config has: written, and absent (an older skiff's
+	 * state.json) read as "look in the config". */
+	in.poststop_hooks = true;
+	cr_assert_eq(sk_state_write(dir, &in, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_state_read(dir, &out, &err), 0, "%s", err.msg);
+	cr_assert_not(out.poststart_hooks);
+	cr_assert(out.poststop_hooks);
+	sk_state_free(&out);
+	const char *old = "{\"id\":\"c1\",\"pid\":1,\"startTime\":1,\"bundle\":\"/b\",\"rootfs\":\"/r\","
+			  "\"created\":\"t\",\"owner\":0}";
+	int fd = openat(dir, "state.json", O_WRONLY | O_TRUNC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, old, strlen(old)), (ssize_t)strlen(old));
+	close(fd);
+	cr_assert_eq(sk_state_read(dir, &out, &err), 0, "%s", err.msg);
+	cr_assert(out.poststart_hooks);
+	cr_assert(out.poststop_hooks);
 	sk_state_free(&out);
 
 	cr_assert_eq(sk_state_remove(root, "c1", &err), 0, "%s", err.msg);
@@ -169,7 +190,9 @@ Test(state, read_errors)
 
 	const char *bad[] = { "{", "[]", "{\"id\":\"x\"}",
 			      "{\"id\":\"x\",\"pid\":-1,\"startTime\":1,\"bundle\":\"/b\",\"rootfs\":\"/r\","
-			      "\"created\":\"t\",\"owner\":0}" };
+			      "\"created\":\"t\",\"owner\":0}",
+			      "{\"id\":\"x\",\"pid\":1,\"startTime\":1,\"bundle\":\"/b\",\"rootfs\":\"/r\","
+			      "\"created\":\"t\",\"owner\":0,\"poststopHooks\":1}" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int fd = openat(dir, "state.json", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		cr_assert_geq(fd, 0);
