@@ -35,10 +35,10 @@ cg_file() { printf '%s' "$(<"$(cg_dir "$1")/$2")"; }
 
 # wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
 wait_until() {
-	local end=$((SECONDS + $1))
+	local limit=$1 end=$((SECONDS + $1))
 	shift
 	until "$@"; do
-		((SECONDS < end)) || fail "timed out after ${end}s waiting for: $*"
+		((SECONDS < end)) || fail "timed out after ${limit}s waiting for: $*"
 		sleep 0.1
 	done
 }
@@ -414,7 +414,10 @@ test_events_oom() {
 	# A first statistics line: the watch is in place.
 	wait_until 30 grep -q . "$T/ev"
 	: >"$T/o/rootfs/tmp/go"
-	wait_until 60 grep -q '"type":"oom"' "$T/ev"
+	# The kernel's side first, so that a failure says which side it was
+	# (under a loaded emulated CPU the OOM kill itself can take a while).
+	wait_until 120 grep -qx 'oom_kill [1-9][0-9]*' "$(cg_dir o)/memory.events"
+	wait_until 30 grep -q '"type":"oom"' "$T/ev"
 	grep -qxF '{"type":"oom","id":"o"}' "$T/ev" || fail "no oom event line as runc's: $(<"$T/ev")"
 	expect_ok sk delete --force o
 	wait_until 30 test ! -d "/proc/$pid"
