@@ -168,6 +168,12 @@ int sk_container_start(const char *root, const char *id, struct sk_err *err)
 	char b = '0';
 	ssize_t n = write(fd, &b, 1);
 	int e = errno;
+	/* The init holds the read end until its execve (or its death): the
+	 * last reader gone is POLLERR here.  poststart hooks run after the
+	 * process has started, as runtime-spec says, not merely been told. */
+	struct pollfd p = { .fd = fd, .events = 0 };
+	while (n == 1 && poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
 	close(fd);
 	if (n != 1) {
 		sk_error(err, e, "start \"%s\": write exec.fifo", id);

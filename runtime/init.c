@@ -143,8 +143,8 @@ static int wait_start(struct sk_init *c, struct sk_err *err)
 	ssize_t n = read(c->fifo_fd, &b, 1);
 	if (n != 1)
 		return sk_error(err, n < 0 ? errno : EPIPE, "wait for start: exec.fifo closed without a start");
-	close(c->fifo_fd);
-	c->fifo_fd = -1;
+	/* Kept open: execve closes it (O_CLOEXEC), which is how `start` learns
+	 * that the process runs, after the startContainer hooks. */
 	return 0;
 }
 

@@ -151,3 +151,25 @@ test_hooks_can_ask_for_the_state() {
 	assert_contains "$out" '"status": "creating"'
 	assert_contains "$out" '"id": "hs"'
 }
+
+test_hooks_poststart_after_the_process_started() {
+	# start returns, and runs poststart, only once the process has been
+	# exec'd: after the startContainer hooks, however long they take.
+	mk_bundle "$T/b" sh -c 'echo process >>/order; sleep 1000'
+	cfg_edit "$T/b" '.root.readonly = false
+		| .hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c", "sleep 1; echo startContainer >>/order"]}]
+		| .hooks.poststart = [{path: "/bin/sh", args: ["sh", "-c", "echo poststart >>\($o)"]}]' \
+		--arg o "$T/b/rootfs/order"
+	expect_ok sk create --bundle "$T/b" order
+	local t0=$SECONDS
+	expect_ok sk start order
+	((SECONDS - t0 >= 1)) || fail "start returned before the startContainer hook was done"
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(wc -l <"$T/b/rootfs/order") -ge 3 ]] && break
+		sleep 0.05
+	done
+	assert_eq "$(head -n1 "$T/b/rootfs/order")" startContainer "the first line"
+	assert_contains "$(tail -n2 "$T/b/rootfs/order")" poststart
+	expect_ok sk delete -f order
+}
