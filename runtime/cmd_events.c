@@ -9,37 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "skiff/container.h"
 #include "skiff/events.h"
-#include "skiff/state.h"
 
 /* The container's cgroup, opened under its lock, which is then released:
  * a stream must not keep other commands (kill, delete) waiting. */
 static int open_cgroup(const char *root, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
-	int root_fd = sk_state_open_root(root, err);
-	if (root_fd < 0)
+	struct sk_held h;
+	if (sk_container_hold_cgroup(root, id, &h, cg, err) < 0)
 		return -1;
-	int dir = sk_state_lock(root_fd, id, false, err);
-	close(root_fd);
-	if (dir < 0)
-		return -1;
-	struct sk_state st;
-	if (sk_state_read(dir, &st, err) < 0) {
-		if (err->errnum == ENOENT)
-			sk_error(err, 0, "container \"%s\" is not running", id);
-		close(dir);
-		return -1;
-	}
-	int r = -1;
-	if (sk_state_status(dir, &st) == SK_STATUS_STOPPED)
-		sk_error(err, 0, "container \"%s\" is not running", id);
-	else if (!st.cgroup_path)
-		sk_error(err, 0, "container \"%s\" has no cgroup", id);
-	else
-		r = sk_cgroup_open(st.cgroup_path, cg, err);
-	sk_state_free(&st);
-	close(dir);
-	return r;
+	sk_container_release(&h);
+	return 0;
 }
 
 static int print_stats(const struct sk_cgroup *cg, const char *id, struct sk_err *err)

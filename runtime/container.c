@@ -54,6 +54,28 @@ int sk_signal_parse(const char *s)
 	return -1;
 }
 
+int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h, struct sk_cgroup *cg,
+			     struct sk_err *err)
+{
+	if (sk_container_hold(root, id, false, h, err) < 0)
+		return -1;
+	int r = -1;
+	/* Without state, err says why it could not be read: a missing one (a
+	 * create killed early) is a container that is not running; any other
+	 * reason is the error. */
+	if (h->have_state || err->errnum == ENOENT) {
+		if (h->status == SK_STATUS_STOPPED)
+			sk_error(err, 0, "container \"%s\" is not running", id);
+		else if (!h->st.cgroup_path)
+			sk_error(err, 0, "container \"%s\" has no cgroup", id);
+		else
+			r = sk_cgroup_open(h->st.cgroup_path, cg, err);
+	}
+	if (r < 0)
+		sk_container_release(h);
+	return r;
+}
+
 void sk_container_release(struct sk_held *h)
 {
 	if (h->have_state)

@@ -13,8 +13,8 @@
 #include <yajl/yajl_parse.h>
 
 #include "skiff/cgroup.h"
+#include "skiff/container.h"
 #include "skiff/log.h"
-#include "skiff/state.h"
 #include "skiff/util.h"
 
 /* ---- sizes and numbers, as runc's flags read them ------------------------ */
@@ -399,40 +399,13 @@ static void complete(const struct sk_cgroup *cg, struct sk_resources *r)
 
 int sk_update_apply(const char *root, const char *id, struct sk_resources *res, struct sk_err *err)
 {
-	if (sk_state_validate_id(id, err) < 0)
+	struct sk_held h;
+	struct sk_cgroup cg;
+	if (sk_container_hold_cgroup(root, id, &h, &cg, err) < 0)
 		return -1;
-	int root_fd = sk_state_open_root(root, err);
-	if (root_fd < 0)
-		return -1;
-	int dir_fd = sk_state_lock(root_fd, id, false, err);
-	close(root_fd);
-	if (dir_fd < 0)
-		return -1;
-	struct sk_state st;
-	int r = -1;
-	if (sk_state_read(dir_fd, &st, err) < 0) {
-		if (err->errnum == ENOENT)
-			sk_error(err, 0, "container \"%s\" is not running", id);
-		close(dir_fd);
-		return -1;
-	}
-	enum sk_status status = sk_state_status(dir_fd, &st);
-	struct sk_cgroup cg = SK_CGROUP_INIT;
-	if (status == SK_STATUS_STOPPED) {
-		sk_error(err, 0, "container \"%s\" is not running", id);
-		goto out;
-	}
-	if (!st.cgroup_path) {
-		sk_error(err, 0, "container \"%s\" has no cgroup", id);
-		goto out;
-	}
-	if (sk_cgroup_open(st.cgroup_path, &cg, err) < 0)
-		goto out;
 	complete(&cg, res);
-	r = sk_cgroup_apply(&cg, res, true, err);
+	int r = sk_cgroup_apply(&cg, res, true, err);
 	sk_cgroup_close(&cg);
-out:
-	sk_state_free(&st);
-	close(dir_fd);
+	sk_container_release(&h);
 	return r;
 }

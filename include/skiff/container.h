@@ -72,6 +72,12 @@ struct sk_held {
 };
 int sk_container_hold(const char *root, const char *id, bool need_state, struct sk_held *h, struct sk_err *err);
 void sk_container_release(struct sk_held *h);
+/* Hold a container that is not stopped and open its cgroup into *cg (the
+ * caller closes it and releases h): "container \"x\" is not running" when
+ * it is stopped or has no state, "... has no cgroup" without one. */
+struct sk_cgroup;
+int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h, struct sk_cgroup *cg,
+			     struct sk_err *err);
 
 /* pause (freeze) a created or running container, or resume (thaw) a
  * paused one, through cgroup.freeze, returning once cgroup.events agrees. */
