@@ -96,6 +96,25 @@ cg2_mount() {
 
 require_cgroup2() { [[ -n $(cg2_mount) ]] || skip "no cgroup2 mount on this host"; }
 
+# require_controller NAME...: skip unless the cgroup2 root offers each NAME.
+require_controller() {
+	local cg2 want c ok
+	require_cgroup2
+	cg2=$(cg2_mount)
+	for want in "$@"; do
+		ok=
+		for c in $(<"$cg2/cgroup.controllers"); do
+			[[ $c == "$want" ]] && ok=1
+		done
+		[[ -n $ok ]] || skip "controller \"$want\" is not available in $cg2"
+	done
+}
+
+# cg_dir ID, cg_file ID FILE: the cgroup of container ID (mk_bundle's
+# cgroupsPath) and a file of it.
+cg_dir() { printf '%s' "$(cg2_mount)$SKIFF_TEST_CGROUP/$1"; }
+cg_file() { printf '%s' "$(<"$(cg_dir "$1")/$2")"; }
+
 # The rootfs every bundle copies: busybox-static with a link per applet and
 # a minimal /etc.  Built once per run under $SK_CACHE.
 _sk_rootfs_template() {
@@ -151,6 +170,49 @@ proc_start_time() {
 	# shellcheck disable=SC2086  # split the fields on purpose
 	set -- $rest
 	printf '%s' "${20}"
+}
+
+# status_of ID: the container's status, as `state` prints it.
+status_of() {
+	run sk state "$1"
+	((status == 0)) || fail "state $1: $err"
+	jq -r .status <<<"$out"
+}
+
+# gone PID [WHAT]: until PID has exited (a zombie counts: its new parent
+# reaps it in its own time), 20 s at most.
+gone() {
+	local end=$((SECONDS + 20)) line
+	while ((SECONDS < end)); do
+		read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+		line=${line##*) }
+		[[ $line == Z* ]] && return 0
+		sleep 0.05
+	done
+	fail "${2:-process} (pid $1) is still there"
+}
+
+# The console-socket receiver (helpers/recvtty.c), built once per run.
+_recvtty() {
+	RECVTTY=$SK_CACHE/recvtty
+	[[ -x $RECVTTY ]] && return 0
+	cc -O2 -o "$RECVTTY.$$" "$REPO/tests/integration/helpers/recvtty.c" || fail "cannot build recvtty"
+	mv "$RECVTTY.$$" "$RECVTTY"
+}
+
+# Start recvtty on $T/tty.sock with INPUT; wait until it listens.  Its pid
+# is $recv_pid, for the tests that wait for it.
+# shellcheck disable=SC2034
+start_recvtty() {
+	_recvtty
+	"$RECVTTY" "$T/tty.sock" "$T/tty.out" "$1" >"$T/recv.out" 2>"$T/recv.err" &
+	recv_pid=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -S $T/tty.sock ]] && return 0
+		sleep 0.05
+	done
+	fail "recvtty did not listen: $(<"$T/recv.err")"
 }
 
 # ---------------------------------------------------------------------------

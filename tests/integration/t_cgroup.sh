@@ -7,20 +7,6 @@
 # are single-quoted on purpose.
 # shellcheck disable=SC2154,SC2016
 
-# require_controller NAME: skip unless the cgroup2 root offers NAME.
-require_controller() {
-	local cg2 c
-	require_cgroup2
-	cg2=$(cg2_mount)
-	for c in $(<"$cg2/cgroup.controllers"); do
-		[[ $c == "$1" ]] && return 0
-	done
-	skip "controller \"$1\" is not available in $cg2"
-}
-
-# cg_file ID FILE: FILE of the cgroup of container ID (made by mk_bundle).
-cg_file() { printf '%s' "$(<"$(cg2_mount)$SKIFF_TEST_CGROUP/$1/$2")"; }
-
 # created ID 'JQ EXPR' [JQ ARGS...]: a created (not started) container ID
 # running sleep, its config edited by the expression.
 created() {

@@ -7,20 +7,6 @@
 # are single-quoted on purpose.
 # shellcheck disable=SC2154,SC2016
 
-# require_controller NAME...: skip unless the cgroup2 root offers each NAME.
-require_controller() {
-	local cg2 want c ok
-	require_cgroup2
-	cg2=$(cg2_mount)
-	for want in "$@"; do
-		ok=
-		for c in $(<"$cg2/cgroup.controllers"); do
-			[[ $c == "$want" ]] && ok=1
-		done
-		[[ -n $ok ]] || skip "controller \"$want\" is not available in $cg2"
-	done
-}
-
 # require_freezer: skip unless cgroups have cgroup.freeze (Linux 5.2).
 require_freezer() {
 	local d
@@ -29,9 +15,6 @@ require_freezer() {
 	mkdir -p "$d"
 	[[ -e $d/cgroup.freeze ]] || skip "no cgroup.freeze in $d (cgroup v2 freezer: Linux 5.2)"
 }
-
-cg_dir() { printf '%s' "$(cg2_mount)$SKIFF_TEST_CGROUP/$1"; }
-cg_file() { printf '%s' "$(<"$(cg_dir "$1")/$2")"; }
 
 # wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds.
 wait_until() {

@@ -16,12 +16,6 @@ running() {
 	expect_ok sk run -d --bundle "$T/$id" "$id"
 }
 
-status_of() {
-	run sk state "$1"
-	((status == 0)) || fail "state $1: $err"
-	jq -r .status <<<"$out"
-}
-
 # wait_for FILE TEXT: until FILE holds TEXT (10 s at most).
 wait_for() {
 	local i
@@ -30,29 +24,6 @@ wait_for() {
 		sleep 0.05
 	done
 	fail "$1 did not get [$2]: [$(cat "$1" 2>/dev/null)]"
-}
-
-# The container's cgroup directory (mk_bundle's cgroupsPath).
-cg_dir() { printf '%s' "$(cg2_mount)$SKIFF_TEST_CGROUP/$1"; }
-
-# The console-socket receiver of t_terminal.sh (helpers/recvtty.c).
-_recvtty() {
-	RECVTTY=$SK_CACHE/recvtty
-	[[ -x $RECVTTY ]] && return 0
-	cc -O2 -o "$RECVTTY.$$" "$REPO/tests/integration/helpers/recvtty.c" || fail "cannot build recvtty"
-	mv "$RECVTTY.$$" "$RECVTTY"
-}
-
-start_recvtty() {
-	_recvtty
-	"$RECVTTY" "$T/tty.sock" "$T/tty.out" "$1" >"$T/recv.out" 2>"$T/recv.err" &
-	recv_pid=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -S $T/tty.sock ]] && return 0
-		sleep 0.05
-	done
-	fail "recvtty did not listen: $(<"$T/recv.err")"
 }
 
 test_exec_joins_the_init() {
@@ -396,12 +367,7 @@ test_exec_no_pivot() {
 # A container whose cgroup hands a controller down to its own children
 # takes no process (cgroup v2): exec joins the init's cgroup instead, as runc.
 test_exec_cgroup_fallback() {
-	require_cgroup2
-	local c
-	for c in $(<"$(cg2_mount)/cgroup.controllers"); do
-		[[ $c == pids ]] && break
-	done
-	[[ $c == pids ]] || skip "controller \"pids\" is not available in $(cg2_mount)"
+	require_controller pids
 	running c '.linux.resources.pids.limit = 100'
 	local d pid
 	d=$(cg_dir c)

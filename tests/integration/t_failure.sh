@@ -35,19 +35,6 @@ no_cgroup() {
 	[[ -z $cg2 || ! -e $cg2$SKIFF_TEST_CGROUP/${1##*/} ]] || fail "cgroup left: $SKIFF_TEST_CGROUP/${1##*/}"
 }
 
-# gone PID WHAT: PID has exited (or is a zombie awaiting its new parent),
-# within 20 s.
-gone() {
-	local end=$((SECONDS + 20)) line
-	while ((SECONDS < end)); do
-		read -r line 2>/dev/null <"/proc/$1/stat" || return 0
-		line=${line##*) }
-		[[ $line == Z* ]] && return 0
-		sleep 0.05
-	done
-	fail "${2:-process} (pid $1) is still there"
-}
-
 # wait_file FILE: until FILE is not empty (20 s at most).
 wait_file() {
 	local end=$((SECONDS + 20))

@@ -6,13 +6,6 @@
 # status, with their refusals; run's exit status and signal forwarding;
 # --pid-file, --preserve-fds, LISTEN_FDS, stdio and the terminal of `run`.
 
-# status_of ID: the container's status, as `state` prints it.
-status_of() {
-	run sk state "$1"
-	((status == 0)) || fail "state $1: $err"
-	jq -r .status <<<"$out"
-}
-
 # wait_status ID STATUS: until `state` says STATUS (20 s at most: the VM
 # is slow).
 wait_status() {
@@ -35,19 +28,6 @@ wait_file() {
 		sleep 0.05
 	done
 	fail "$1 did not appear${2:+ with [$2]}: [$(cat "$1" 2>/dev/null)]"
-}
-
-# gone PID [WHAT]: until PID has exited (a zombie counts: its new parent
-# reaps it in its own time), 20 s at most.
-gone() {
-	local end=$((SECONDS + 20)) line
-	while ((SECONDS < end)); do
-		read -r line 2>/dev/null <"/proc/$1/stat" || return 0
-		line=${line##*) }
-		[[ $line == Z* ]] && return 0
-		sleep 0.05
-	done
-	fail "${2:-process} (pid $1) is still there"
 }
 
 test_lifecycle_create_start_delete() {

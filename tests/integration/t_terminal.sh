@@ -4,31 +4,10 @@
 # process.terminal: runc's console-socket protocol, the pty inside the
 # container, and `run` on its caller's stdio (docs/terminal.md).
 
-# The console-socket receiver (helpers/recvtty.c), built once per run.
-_recvtty() {
-	RECVTTY=$SK_CACHE/recvtty
-	[[ -x $RECVTTY ]] && return 0
-	cc -O2 -o "$RECVTTY.$$" "$REPO/tests/integration/helpers/recvtty.c" || fail "cannot build recvtty"
-	mv "$RECVTTY.$$" "$RECVTTY"
-}
-
 # tty_bundle DIR SCRIPT [JQ EXPR]: a bundle running sh -c SCRIPT on a terminal.
 tty_bundle() {
 	mk_bundle "$1"
 	cfg_edit "$1" '.process.terminal = true | .process.args = ["sh", "-c", $s] | '"${3:-.}" --arg s "$2"
-}
-
-# Start recvtty on $T/tty.sock with INPUT; wait until it listens.
-start_recvtty() {
-	_recvtty
-	"$RECVTTY" "$T/tty.sock" "$T/tty.out" "$1" >"$T/recv.out" 2>"$T/recv.err" &
-	recv_pid=$!
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -S $T/tty.sock ]] && return 0
-		sleep 0.05
-	done
-	fail "recvtty did not listen: $(<"$T/recv.err")"
 }
 
 test_terminal_console_socket() {
