@@ -1,0 +1,122 @@
+# shellcheck shell=bash
+# $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
+# shellcheck disable=SC2154,SC2016
+# Attacks from inside a container (docs/security.md).  CVE-2019-5736: a
+# process of the container gets a handle on a process that runs skiff's
+# binary (the init of a created container, the child of exec before its
+# execve, or skiff itself run through "#!/proc/self/exe") and writes into
+# the file once skiff has exited.  The victim is a copy of the binary under
+# test; each attack must have caught a process, so that a pass means the
+# write was refused, not that the race was lost.
+
+# The attacker (helpers/overwrite.c), static, built once per run.
+_overwrite() {
+	OVERWRITE=$SK_CACHE/overwrite
+	[[ -x $OVERWRITE ]] && return 0
+	cc -O2 -static -o "$OVERWRITE.$$" "$REPO/tests/integration/helpers/overwrite.c" || fail "cannot build overwrite"
+	mv "$OVERWRITE.$$" "$OVERWRITE"
+}
+
+# victim_bundle DIR: a bundle running `sleep 1000` with the attacker in it,
+# and $V, the copy of skiff that the attacks aim at ($V_SUM: its checksum).
+victim_bundle() {
+	_overwrite
+	mk_bundle "$1" sleep 1000
+	cfg_edit "$1" '.root.readonly = false'
+	cp "$OVERWRITE" "$1/rootfs/bin/overwrite"
+	printf '#!/proc/self/exe\n' >"$1/rootfs/bin/evil"
+	chmod 755 "$1/rootfs/bin/evil"
+	# The image brings what skiff's binary needs to run in it: the dynamic
+	# loader and the libraries (an attacker's image would).
+	local lib
+	for lib in $(ldd "$SKIFF" | grep -o '/[^ ]*'); do
+		mkdir -p "$1/rootfs${lib%/*}"
+		cp -L "$lib" "$1/rootfs$lib"
+	done
+	V=$T/skiff-victim
+	if [[ ! -e $V ]]; then
+		cp "$SKIFF" "$V"
+		V_SUM=$(cksum <"$V")
+	fi
+}
+
+vk() { "$V" --root "$ROOT" "$@"; }
+
+# wait_lines FILE N: until FILE has N lines (20 s at most).
+wait_lines() {
+	local i n
+	for ((i = 0; i < 400; i++)); do
+		if [[ -e $1 ]]; then
+			mapfile -t lines <"$1"
+			n=${#lines[@]}
+			((n >= $2)) && return 0
+		fi
+		sleep 0.05
+	done
+	fail "$1 has not $2 lines: [$(cat "$1" 2>/dev/null)]"
+}
+
+victim_intact() {
+	[[ $(cksum <"$V") == "$V_SUM" ]] || fail "the host's binary was rewritten from the container ($1): $(head -c 40 "$V" | tr -d '\0')"
+}
+
+test_security_created_init_exe_is_read_only() {
+	victim_bundle "$T/c"
+	expect_ok vk create --bundle "$T/c" c
+	# With CAP_SYS_PTRACE the attacker may open the init's exe although it is
+	# not dumpable: what stops it then is that the file is sealed.
+	expect_ok vk exec -d --cap CAP_SYS_PTRACE c /bin/overwrite hold 1 /ptrace.out
+	# With the default capabilities it may not even open it.
+	expect_ok vk exec -d c /bin/overwrite hold 1 /default.out
+	wait_lines "$T/c/rootfs/default.out" 1
+	assert_eq "$(<"$T/c/rootfs/default.out")" "open: EACCES" "default capabilities"
+	wait_lines "$T/c/rootfs/ptrace.out" 1
+	expect_ok vk start c
+	wait_lines "$T/c/rootfs/ptrace.out" 2
+	assert_eq "$(<"$T/c/rootfs/ptrace.out")" $'caught /proc/1/exe\nwrite: EROFS' "CAP_SYS_PTRACE"
+	victim_intact "created container's init"
+	expect_ok vk delete -f c
+}
+
+# scan_attack NAME CMD [EXEC FLAGS...]: the attacker scans /proc while
+# `exec c CMD` runs again and again; it must catch one.
+scan_attack() {
+	local name=$1 cmd=$2 i
+	shift 2
+	expect_ok vk exec -d "$@" c /bin/overwrite scan "$(stat -c %i "$V")" "/$name.out"
+	for ((i = 0; i < 40; i++)); do
+		run vk exec c "$cmd"
+		[[ -s $T/c/rootfs/$name.out ]] && break
+	done
+	wait_lines "$T/c/rootfs/$name.out" 2
+	assert_match "$(<"$T/c/rootfs/$name.out")" $'^caught /proc/[0-9]+/exe -> .*\nwrite: EROFS$' "$name"
+	victim_intact "$name"
+}
+
+test_security_exec_exe_is_read_only() {
+	victim_bundle "$T/c"
+	expect_ok vk run -d --bundle "$T/c" c
+	# The child of exec, caught before its execve (it is not dumpable:
+	# only CAP_SYS_PTRACE opens its exe).
+	scan_attack exec /bin/true --cap CAP_SYS_PTRACE
+	# The original attack: the container's binary is "#!/proc/self/exe", so
+	# that exec runs skiff's binary in the container, dumpable, with the
+	# container's own credentials.
+	scan_attack evil /bin/evil
+	expect_ok vk delete -f c
+}
+
+test_security_sealed_copy_kinds() {
+	# Run as root: a detached read-only bind mount of the binary, no copy.
+	expect_fail 1 sk --debug exec nope true
+	assert_contains "$err" 'msg="running from a detached read-only bind mount"'
+	# Without the right to mount (a user namespace of its own): a sealed
+	# memfd copy.
+	command -v unshare >/dev/null || skip "no unshare(1)"
+	run unshare -U -r "$SKIFF" --root "$ROOT" --debug exec nope true
+	assert_contains "$err" 'msg="running from a write-sealed memfd"'
+	assert_contains "$err" 'container "nope" does not exist'
+	# Commands that never clone into a container run the file as it is.
+	expect_fail 1 sk --debug state nope
+	assert_not_contains "$err" "running from"
+}
