@@ -108,7 +108,7 @@ static int load_bundle(struct create *c, struct sk_err *err)
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%s/config.json", c->bundle) >= (int)sizeof(path))
 		return sk_error(err, ENAMETOOLONG, "bundle \"%s\"", c->bundle);
-	if (sk_read_file_at(AT_FDCWD, path, SK_SPEC_MAX_BYTES, &c->config_buf, &c->config_len, err) < 0)
+	if (sk_read_file_at(AT_FDCWD, path, "config.json", SK_SPEC_MAX_BYTES, &c->config_buf, &c->config_len, err) < 0)
 		return -1;
 	if (sk_spec_parse("config.json", c->config_buf, c->config_len, &c->spec, err) < 0)
 		return -1;

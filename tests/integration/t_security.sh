@@ -120,3 +120,25 @@ test_security_sealed_copy_kinds() {
 	expect_fail 1 sk --debug state nope
 	assert_not_contains "$err" "running from"
 }
+
+# Files the caller names (config.json, --process, --resources) may be
+# anything; a FIFO must be refused at once, not read until a writer comes.
+test_security_fifo_instead_of_a_file() {
+	mk_bundle "$T/c" sleep 1000
+	mv "$T/c/config.json" "$T/config.json"
+	mkfifo "$T/c/config.json"
+	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" create --bundle "$T/c" c
+	assert_eq "$err" "skiff create: config.json: not a regular file"
+	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" run --bundle "$T/c" c
+	assert_eq "$err" "skiff run: config.json: not a regular file"
+	expect_fail 1 timeout 10 "$SKIFF" validate --bundle "$T/c"
+	rm "$T/c/config.json"
+	mv "$T/config.json" "$T/c/config.json"
+	expect_ok sk run -d --bundle "$T/c" c
+	mkfifo "$T/p.json"
+	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" exec --process "$T/p.json" c
+	assert_eq "$err" "skiff exec: --process: $T/p.json: not a regular file"
+	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" update --resources "$T/p.json" c
+	assert_eq "$err" "skiff update: $T/p.json: not a regular file"
+	expect_ok sk delete -f c
+}
