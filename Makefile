@@ -9,6 +9,7 @@ DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev li
 DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
 DEB_BENCH := crun runc jq
+DEB_FUZZ := clang-14 libclang-rt-14-dev jq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmount is opened by dlopen() when create first needs it (runtime/mount.c):
@@ -37,10 +38,22 @@ SHIM_OBJ := $(SHIM_SRC:%.c=build/obj/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/san/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 
+# libFuzzer targets (tests/fuzz/, docs/security.md): the library built again
+# with clang, the sanitizers and the fuzzer's coverage instrumentation.
+FUZZ_CC := clang-14
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -g -O1 $(FUZZ_SAN)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+# Seconds each target runs in `make test` / `make fuzz`; fuzz-long's default.
+FUZZ_S ?= 5
+FUZZ_LONG_S ?= 1800
+
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim)
 
 .SECONDARY:
-.PHONY: all deps deps-build deps-test deps-vm deps-bench test unit integration vm demo bench install clean
+.PHONY: all deps deps-build deps-test deps-vm deps-bench deps-fuzz test unit fuzz fuzz-build fuzz-long integration vm demo bench install clean
 all: $(BINS)
 
 build/libskiff.a: $(OBJ)
@@ -65,6 +78,19 @@ build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(SAN_OBJ) $(PKG_LIBS) -lcriterion
 
+build/fuzz/obj/%.o: %.c $(wildcard include/skiff/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -ldl
+
+# The seed corpus, made from spec-fixtures/ (tests/fuzz/seeds).
+build/fuzz/seed/.done: tests/fuzz/seeds $(wildcard spec-fixtures/*/*)
+	tests/fuzz/seeds build/fuzz/seed
+	@touch $@
+
 # Installs each missing Debian package; a no-op when all are present.
 define apt_missing
 	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
@@ -72,7 +98,7 @@ define apt_missing
 	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null || exit 1; fi
 endef
 
-deps: deps-build deps-test deps-vm
+deps: deps-build deps-test deps-vm deps-fuzz
 deps-build:
 	$(call apt_missing,$(DEB_BUILD))
 deps-test:
@@ -81,10 +107,25 @@ deps-vm:
 	$(call apt_missing,$(DEB_VM))
 deps-bench:
 	$(call apt_missing,$(DEB_BENCH))
+deps-fuzz:
+	$(call apt_missing,$(DEB_FUZZ))
 
 unit: deps-build deps-test
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
 	@tests/unit/run $(UNIT_BIN)
+
+fuzz-build: deps-build deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BIN) build/fuzz/seed/.done
+
+# Every target for FUZZ_S seconds (make fuzz FUZZ_S=60); findings go to
+# build/fuzz/crash/TARGET/, the growing corpus stays in build/fuzz/corpus/.
+fuzz: fuzz-build
+	@tests/fuzz/run -t $(FUZZ_S) $(FUZZ_BIN)
+
+# The long runs of docs/security.md: FUZZ_LONG_S seconds per target (30
+# minutes by default), two at a time, at the lowest priority.
+fuzz-long: fuzz-build
+	@tests/fuzz/run -t $(FUZZ_LONG_S) -j 2 -n 19 $(FUZZ_BIN)
 
 integration: deps-build deps-test
 	@$(MAKE) --no-print-directory all
@@ -97,8 +138,9 @@ vm: deps-build deps-test deps-vm
 # Everything: unit tests under sanitizers, integration on the host, then in
 # the cgroup v2 VM.  Each runner ends with its summary line.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_BIN) build/fuzz/seed/.done
 	@tests/unit/run $(UNIT_BIN)
+	@tests/fuzz/run -t $(FUZZ_S) $(FUZZ_BIN)
 	@tests/integration/run
 	@tests/vm/run tests/integration/run
 

@@ -208,6 +208,17 @@ static bool has_unescaped_comma(const char *s)
 	return false;
 }
 
+/* Whether s ends in a '\\' that escapes nothing: in the data it would
+ * escape the ',' before the next option, which overlayfs then reads as part
+ * of this one (a directory the bundle rewrite never saw). */
+static bool has_lone_trailing_escape(const char *s)
+{
+	size_t n = strlen(s), k = 0;
+	while (k < n && s[n - 1 - k] == '\\')
+		k++;
+	return k % 2 == 1;
+}
+
 /* ---- plan building ---------------------------------------------------------- */
 
 static struct sk_idmap *dup_maps(const struct sk_idmap *m, size_t n)
@@ -240,6 +251,10 @@ static int build_step(const struct sk_spec *spec, const struct sk_mount *m, size
 		}
 		if (has_unescaped_comma(o)) {
 			sk_error(err, 0, "mounts[%zu].options[%zu]: \"%s\": one option per element (no ',')", i, j, o);
+			goto fail;
+		}
+		if (has_lone_trailing_escape(o)) {
+			sk_error(err, 0, "mounts[%zu].options[%zu]: \"%s\": ends in a lone '\\'", i, j, o);
 			goto fail;
 		}
 		size_t e;

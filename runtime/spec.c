@@ -2080,7 +2080,7 @@ int sk_spec_parse_process(const char *name, const char *buf, size_t len, struct 
 		enter_key(&c, "process");
 		r = parse_process(&c, root, out);
 		if (r)
-			free_process(out);
+			sk_spec_process_free(out);
 	}
 	builder_free(&b);
 	return r;

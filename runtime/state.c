@@ -247,15 +247,47 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	return 0;
 }
 
-int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err)
+/* yajl_tree builds and frees nested values recursively, so a deep enough
+ * state.json would overflow the stack; ours nests 2 levels. */
+#define STATE_MAX_DEPTH 16
+
+/* Whether the JSON text nests deeper than STATE_MAX_DEPTH.  Brackets in
+ * strings do not count; on text that is not JSON the count may be off only
+ * past the first error, where yajl stops too. */
+static bool too_deep(const char *s, size_t len)
+{
+	size_t depth = 0;
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > STATE_MAX_DEPTH)
+				return true;
+		} else if ((c == ']' || c == '}') && depth) {
+			depth--;
+		}
+	}
+	return false;
+}
+
+/* text: NUL-terminated at len (yajl_tree_parse reads up to the NUL). */
+static int parse_text(const char *text, size_t len, struct sk_state *out, struct sk_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *buf;
-	if (sk_read_file_at(dir_fd, STATE_FILE, NULL, STATE_MAX_BYTES, &buf, NULL, err) < 0)
-		return -1;
+	/* yajl_tree_parse would stop at an inner NUL and take the prefix. */
+	if (memchr(text, '\0', len))
+		return sk_error(err, 0, "%s: holds a NUL byte", STATE_FILE);
+	if (too_deep(text, len))
+		return sk_error(err, 0, "%s: nested deeper than %d levels", STATE_FILE, STATE_MAX_DEPTH);
 	char ebuf[256];
-	yajl_val root = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
-	free(buf);
+	yajl_val root = yajl_tree_parse(text, ebuf, sizeof(ebuf));
 	if (!root) {
 		/* yajl's message spans lines; keep the first. */
 		ebuf[strcspn(ebuf, "\n")] = '\0';
@@ -265,6 +297,34 @@ int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err)
 	yajl_tree_free(root);
 	if (rc < 0)
 		sk_state_free(out);
+	return rc;
+}
+
+int sk_state_parse(const char *buf, size_t len, struct sk_state *out, struct sk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (len > STATE_MAX_BYTES)
+		return sk_error(err, 0, "%s: too large (limit %u bytes)", STATE_FILE, STATE_MAX_BYTES);
+	char *text = malloc(len + 1);
+	if (!text)
+		return sk_error(err, ENOMEM, "%s", STATE_FILE);
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	int rc = parse_text(text, len, out, err);
+	free(text);
+	return rc;
+}
+
+int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	char *buf;
+	size_t len;
+	if (sk_read_file_at(dir_fd, STATE_FILE, NULL, STATE_MAX_BYTES, &buf, &len, err) < 0)
+		return -1;
+	/* The reader's buffer is NUL-terminated already: no copy. */
+	int rc = parse_text(buf, len, out, err);
+	free(buf);
 	return rc;
 }
 

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "skiff/util.h"
+
 #define SYNC_PAYLOAD_MAX (16u << 20)
 
 /* Only sendmsg and recvmsg: after the container's seccomp filter is in,
@@ -48,6 +50,32 @@ int sk_sync_send_error(int sock, const struct sk_err *e)
 	return send_buf(sock, &m, sizeof(m)) < 0 ? -1 : 0;
 }
 
+/* The payload packet of a message that announced len bytes. */
+static int recv_payload(int sock, uint32_t len, char **payload, struct sk_err *err)
+{
+	if (len > SYNC_PAYLOAD_MAX)
+		return sk_error(err, EPROTO, "sync: payload too large");
+	char *p = malloc((size_t)len + 1);
+	if (!p)
+		return sk_error(err, ENOMEM, "sync: payload");
+	struct iovec piov = { .iov_base = p, .iov_len = len };
+	struct msghdr pmh = { .msg_iov = &piov, .msg_iovlen = 1 };
+	ssize_t n;
+	do
+		n = recvmsg(sock, &pmh, 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		free(p);
+		return sk_error(err, n < 0 ? errno : EPROTO, "sync: receive payload");
+	}
+	p[len] = '\0';
+	if (payload)
+		*payload = p;
+	else
+		free(p);
+	return 0;
+}
+
 int sk_sync_recv(int sock, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err)
 {
 	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
@@ -63,46 +91,27 @@ int sk_sync_recv(int sock, struct sk_sync_msg *m, int *fd, char **payload, struc
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return sk_error(err, errno, "sync: receive");
-	if (n == 0)
-		return sk_error(err, 0, "container init exited before completing set-up");
-	if ((size_t)n < offsetof(struct sk_sync_msg, msg))
-		return sk_error(err, EPROTO, "sync: short message");
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int got;
-			memcpy(&got, CMSG_DATA(c), sizeof(int));
-			if (fd)
-				*fd = got;
-			else
-				close(got);
-		}
-	}
-	if (m->type == SK_SYNC_ERROR) {
+	/* What the packet did not fill is zero, not what the caller's stack
+	 * held: a short SK_SYNC_ERROR would pass that on as its message. */
+	memset((char *)m + n, 0, sizeof(*m) - (size_t)n);
+	int got, r = 0;
+	/* An empty packet reads as end-of-file, and may carry fds too. */
+	if (sk_msg_fd(&mh, &got) < 0 && n > 0)
+		r = sk_error(err, EPROTO, "sync: a message with more than one fd");
+	else if (n == 0)
+		r = sk_error(err, 0, "container init exited before completing set-up");
+	else if ((size_t)n < offsetof(struct sk_sync_msg, msg))
+		r = sk_error(err, EPROTO, "sync: short message");
+	else if (m->type == SK_SYNC_ERROR)
 		m->msg[sizeof(m->msg) - 1] = '\0';
-		return 0;
-	}
-	if (m->len) {
-		if (m->len > SYNC_PAYLOAD_MAX)
-			return sk_error(err, EPROTO, "sync: payload too large");
-		char *p = malloc((size_t)m->len + 1);
-		if (!p)
-			return sk_error(err, ENOMEM, "sync: payload");
-		struct iovec piov = { .iov_base = p, .iov_len = m->len };
-		struct msghdr pmh = { .msg_iov = &piov, .msg_iovlen = 1 };
-		do
-			n = recvmsg(sock, &pmh, 0);
-		while (n < 0 && errno == EINTR);
-		if (n != (ssize_t)m->len) {
-			free(p);
-			return sk_error(err, n < 0 ? errno : EPROTO, "sync: receive payload");
-		}
-		p[m->len] = '\0';
-		if (payload)
-			*payload = p;
-		else
-			free(p);
-	}
-	return 0;
+	else if (m->len)
+		r = recv_payload(sock, m->len, payload, err);
+	/* No fd is handed out with an error, nor kept when not asked for. */
+	if (got >= 0 && (r < 0 || !fd))
+		close(got);
+	else if (fd)
+		*fd = got;
+	return r;
 }
 
 int sk_sync_expect(int sock, uint32_t want, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err)
@@ -112,9 +121,19 @@ int sk_sync_expect(int sock, uint32_t want, struct sk_sync_msg *m, int *fd, char
 	if (m->type == SK_SYNC_ERROR) {
 		err->errnum = m->errnum;
 		memcpy(err->msg, m->msg, sizeof(err->msg));
-		return -1;
+	} else if (m->type != want) {
+		sk_error(err, EPROTO, "sync: expected message %u, got %u", want, m->type);
+	} else {
+		return 0;
 	}
-	if (m->type != want)
-		return sk_error(err, EPROTO, "sync: expected message %u, got %u", want, m->type);
-	return 0;
+	/* Nothing that came with the message outlives the error. */
+	if (fd && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	if (payload) {
+		free(*payload);
+		*payload = NULL;
+	}
+	return -1;
 }

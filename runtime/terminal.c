@@ -1,4 +1,5 @@
 #include "skiff/terminal.h"
+#include "skiff/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,17 +78,9 @@ int sk_fd_recv(int sock, int *fd, struct sk_err *err)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return sk_error(err, errno, "receive fd");
-	int got = -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&got, CMSG_DATA(c), sizeof(int));
-	if (got < 0 || (mh.msg_flags & MSG_CTRUNC)) {
-		if (got >= 0)
-			close(got);
+	if (sk_msg_fd(&mh, fd) != 1)
 		return sk_error(err, n == 0 ? 0 : EPROTO, "receive fd: %s",
 				n == 0 ? "the peer closed the socket" : "the message holds no single fd");
-	}
-	*fd = got;
 	return 0;
 }
 

@@ -227,7 +227,8 @@ int sk_spec_load(const char *path, struct sk_spec *out, struct sk_err *err);
 int sk_spec_parse(const char *name, const char *buf, size_t len, struct sk_spec *out, struct sk_err *err);
 void sk_spec_free(struct sk_spec *s);
 /* A lone process object (runc exec --process), checked as config.json's
- * "process" is, with the same JSON paths ("process.cwd"). */
+ * "process" is, with the same JSON paths ("process.cwd").  On error *out
+ * is left empty. */
 int sk_spec_parse_process(const char *name, const char *buf, size_t len, struct sk_process *out,
 			  struct sk_err *err);
 void sk_spec_process_free(struct sk_process *p);

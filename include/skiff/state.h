@@ -13,6 +13,7 @@
 #define SKIFF_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -70,6 +71,10 @@ bool sk_state_busy(int dir_fd);
 
 /* Read / write <dir>/state.json.  Writing is atomic. */
 int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err);
+/* The parsing half of sk_state_read: the len bytes at buf (not
+ * NUL-terminated; a NUL among them is an error) as a state.json.  On error
+ * *out is left empty and err names "state.json" and the field. */
+int sk_state_parse(const char *buf, size_t len, struct sk_state *out, struct sk_err *err);
 int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err);
 void sk_state_free(struct sk_state *st);
 

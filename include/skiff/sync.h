@@ -41,9 +41,11 @@ int sk_sync_send(int sock, uint32_t type, int32_t value, int fd, const void *pay
 int sk_sync_send_error(int sock, const struct sk_err *e);
 /* Receive one message.  *fd (if fd not NULL) gets a passed fd or -1.  A
  * payload, if any, is malloc()ed into *payload (NUL-terminated) when payload
- * is not NULL, else discarded. */
+ * is not NULL, else discarded.  A message with more than one fd is an
+ * error; on error *fd is -1, *payload NULL and no fd received stays open. */
 int sk_sync_recv(int sock, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err);
-/* Receive and require type `want`; an SK_SYNC_ERROR becomes err. */
+/* Receive and require type `want`; an SK_SYNC_ERROR becomes err.  On error,
+ * as above, nothing received is handed out. */
 int sk_sync_expect(int sock, uint32_t want, struct sk_sync_msg *m, int *fd, char **payload, struct sk_err *err);
 
 #endif

@@ -745,6 +745,14 @@ Test(spec, lone_process_object)
 			     "%s must be refused", bad[i].json);
 		cr_assert_str_eq(err.msg, bad[i].msg);
 	}
+	/* A failure leaves the struct empty, as sk_spec_parse does, not
+	 * holding pointers it freed (fuzz_process found it: the user object
+	 * parsed, then cwd missing). */
+	static const struct sk_process zero;
+	const char *no_cwd = "{\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[1]},\"args\":[\"sh\"],\"env\":[\"A=1\"]}";
+	cr_assert_eq(sk_spec_parse_process("p.json", no_cwd, strlen(no_cwd), &p, &err), -1);
+	cr_assert_str_eq(err.msg, "p.json: process.cwd: is required");
+	cr_assert(memcmp(&p, &zero, sizeof(p)) == 0, "struct not left empty");
 	/* (buf, len) holds without a NUL after the bytes: blanks exactly len
 	 * long (ASan catches a read past them; libFuzzer found one). */
 	char *blank = malloc(2);

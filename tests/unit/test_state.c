@@ -207,6 +207,56 @@ Test(state, read_errors)
 	close(root);
 }
 
+static const char good[] = "{\"id\":\"x\",\"pid\":1,\"startTime\":1,\"bundle\":\"/b\",\"rootfs\":\"/r\","
+			   "\"created\":\"t\",\"owner\":0}";
+
+/* sk_state_parse's (buf, len): exactly len bytes, no NUL after them, and a
+ * NUL among them is refused rather than ending the text there. */
+Test(state, parse_a_buffer)
+{
+	size_t len = strlen(good);
+	char *buf = malloc(len + 8);
+	cr_assert_not_null(buf);
+	memcpy(buf, good, len);
+	struct sk_state st;
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_state_parse(buf, len, &st, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(st.id, "x");
+	sk_state_free(&st);
+
+	memcpy(buf + len, "\0junk", 6);
+	cr_assert_eq(sk_state_parse(buf, len + 5, &st, &err), -1);
+	cr_assert_str_eq(err.msg, "state.json: holds a NUL byte");
+	static const struct sk_state zero;
+	cr_assert(memcmp(&st, &zero, sizeof(st)) == 0, "struct not left empty");
+	free(buf);
+}
+
+/* yajl_tree builds and frees values recursively: a 1 MiB state.json of
+ * nested arrays crashed every command on the container (stack overflow). */
+Test(state, deep_nesting_is_refused)
+{
+	size_t depth = 500000;
+	char *buf = malloc(2 * depth + 16);
+	cr_assert_not_null(buf);
+	size_t n = (size_t)sprintf(buf, "{\"a\":");
+	memset(buf + n, '[', depth);
+	memset(buf + n + depth, ']', depth);
+	n += 2 * depth;
+	buf[n++] = '}';
+	struct sk_state st;
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_state_parse(buf, n, &st, &err), -1);
+	cr_assert_str_eq(err.msg, "state.json: nested deeper than 16 levels");
+	/* Brackets inside strings are text, not nesting. */
+	n = (size_t)sprintf(buf, "%.*s,\"annotations\":{\"k\":\"[[[[[[[[[[[[[[[[[[[[\\\"[[[\"}}",
+			    (int)strlen(good) - 1, good);
+	cr_assert_eq(sk_state_parse(buf, n, &st, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(st.annotations[0].value, "[[[[[[[[[[[[[[[[[[[[\"[[[");
+	sk_state_free(&st);
+	free(buf);
+}
+
 Test(state, lock_create_and_missing)
 {
 	struct sk_err err = { 0 };

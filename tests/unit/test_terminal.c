@@ -6,6 +6,7 @@
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,53 @@ Test(terminal, fd_send_and_recv)
 	close(sp[0]);
 	cr_assert_eq(sk_fd_recv(sp[1], &got, &err), -1);
 	cr_assert_str_eq(err.msg, "receive fd: the peer closed the socket");
+	close(sp[1]);
+}
+
+/* Sends one message of 1 byte with the fds in fds (SCM_RIGHTS). */
+static void send_fds(int sock, const int *fds, size_t n)
+{
+	union { char buf[CMSG_SPACE(4 * sizeof(int))]; struct cmsghdr align; } u;
+	memset(&u, 0, sizeof(u));
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = CMSG_SPACE(n * sizeof(int)) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	cr_assert_eq(sendmsg(sock, &mh, 0), 1, "sendmsg: %s", strerror(errno));
+}
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* A message with two or more fds is refused, and none of them stays open
+ * in the receiver (fuzz_sockmsg found two left open: two fit in the space
+ * kept for one). */
+Test(terminal, fd_recv_closes_extra_fds)
+{
+	int sp[2], fds[3];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	for (int n = 2; n <= 3; n++) {
+		for (int i = 0; i < n; i++)
+			cr_assert_geq(fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC), 0);
+		send_fds(sp[0], fds, (size_t)n);
+		/* The lowest free numbers are where the received fds would go. */
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
+		struct sk_err err = { 0 };
+		int got = 1234;
+		cr_assert_eq(sk_fd_recv(sp[1], &got, &err), -1, "%d fds taken for one", n);
+		cr_assert_eq(got, -1);
+		cr_assert_str_eq(err.msg, "receive fd: the message holds no single fd: EPROTO");
+		for (int i = 0; i < n; i++)
+			cr_assert_not(fd_open(fds[i]), "fd %d of the %d received is still open", fds[i], n);
+	}
+	close(sp[0]);
 	close(sp[1]);
 }
 
