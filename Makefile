@@ -123,9 +123,12 @@ fuzz: fuzz-build
 	@tests/fuzz/run -t $(FUZZ_S) $(FUZZ_BIN)
 
 # The long runs of docs/security.md: FUZZ_LONG_S seconds per target (30
-# minutes by default), two at a time, at the lowest priority.
+# minutes by default), two at a time, at the lowest priority, each from its
+# seeds alone (build/fuzz/long/corpus is emptied first) with copies of the
+# binaries, so that builds meanwhile change nothing.
 fuzz-long: fuzz-build
-	@tests/fuzz/run -t $(FUZZ_LONG_S) -j 2 -n 19 $(FUZZ_BIN)
+	@rm -rf build/fuzz/long && mkdir -p build/fuzz/long/bin && cp $(FUZZ_BIN) build/fuzz/long/bin/
+	@FUZZ_TOP=build/fuzz/long tests/fuzz/run -t $(FUZZ_LONG_S) -j 2 -n 19 $(FUZZ_BIN:build/fuzz/%=build/fuzz/long/bin/%)
 
 integration: deps-build deps-test
 	@$(MAKE) --no-print-directory all
