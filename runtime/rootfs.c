@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
@@ -499,8 +500,19 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 			}
 		}
 		const char *type = st->kind == SK_MOUNT_CGROUP ? "cgroup2" : st->type;
-		int r = mount(src, sk_fd_path(fdp, fd), type, st->flags, st->data);
+		char *odata = st->data;
+		int *layers = NULL;
+		size_t n_layers = 0;
+		if (st->overlay_bundle && sk_mount_overlay_data(st, &odata, &layers, &n_layers, err) < 0)
+			goto out;
+		int r = mount(src, sk_fd_path(fdp, fd), type, st->flags, odata);
 		int e = errno;
+		if (odata != st->data) {
+			for (size_t i = 0; i < n_layers; i++)
+				close(layers[i]);
+			free(layers);
+			free(odata);
+		}
 		if (r < 0 && st->kind == SK_MOUNT_DEVPTS && e == EINVAL && c->userns && st->data &&
 		    strstr(st->data, "gid=")) {
 			char data[4096];
