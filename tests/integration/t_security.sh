@@ -108,7 +108,7 @@ test_security_exec_exe_is_read_only() {
 
 test_security_sealed_copy_kinds() {
 	# Run as root: a detached read-only bind mount of the binary, no copy.
-	expect_fail 1 sk --debug exec nope true
+	expect_fail 255 sk --debug exec nope true
 	assert_contains "$err" 'msg="running from a detached read-only bind mount"'
 	# Without the right to mount (a user namespace of its own): a sealed
 	# memfd copy.
@@ -136,7 +136,7 @@ test_security_fifo_instead_of_a_file() {
 	mv "$T/config.json" "$T/c/config.json"
 	expect_ok sk run -d --bundle "$T/c" c
 	mkfifo "$T/p.json"
-	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" exec --process "$T/p.json" c
+	expect_fail 255 timeout 10 "$SKIFF" --root "$ROOT" exec --process "$T/p.json" c
 	assert_eq "$err" "skiff exec: --process: $T/p.json: not a regular file"
 	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" update --resources "$T/p.json" c
 	assert_eq "$err" "skiff update: $T/p.json: not a regular file"
