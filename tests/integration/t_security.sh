@@ -108,7 +108,7 @@ test_security_exec_exe_is_read_only() {
 
 test_security_sealed_copy_kinds() {
 	# Run as root: a detached read-only bind mount of the binary, no copy.
-	expect_fail 1 sk --debug exec nope true
+	expect_fail 255 sk --debug exec nope true
 	assert_contains "$err" 'msg="running from a detached read-only bind mount"'
 	# Without the right to mount (a user namespace of its own): a sealed
 	# memfd copy.
@@ -136,9 +136,75 @@ test_security_fifo_instead_of_a_file() {
 	mv "$T/config.json" "$T/c/config.json"
 	expect_ok sk run -d --bundle "$T/c" c
 	mkfifo "$T/p.json"
-	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" exec --process "$T/p.json" c
+	expect_fail 255 timeout 10 "$SKIFF" --root "$ROOT" exec --process "$T/p.json" c
 	assert_eq "$err" "skiff exec: --process: $T/p.json: not a regular file"
 	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" update --resources "$T/p.json" c
 	assert_eq "$err" "skiff update: $T/p.json: not a regular file"
 	expect_ok sk delete -f c
+}
+
+# CVE-2024-21626: a cwd through /proc/self/fd/N reaches a host directory when
+# the runtime leaks one into the init or the exec child.  skiff closes them
+# and checks the cwd is inside the root: never started, whatever N.
+test_security_cwd_through_leaked_fds() {
+	local n
+	mk_bundle "$T/c" sh -c 'echo started'
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		cfg_edit "$T/c" '.process.cwd = $d' --arg d "/proc/self/fd/$n"
+		run sk run --bundle "$T/c" "c$n"
+		((status == 1)) || fail "cwd /proc/self/fd/$n: run exited $status: $out $err"
+		assert_not_contains "$out" started
+	done
+	cfg_edit "$T/c" '.process.cwd = "/" | .process.args = ["sleep", "1000"]'
+	expect_ok sk run -d --bundle "$T/c" c
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		run sk exec --cwd "/proc/self/fd/$n" c sh -c 'echo started'
+		((status != 0)) || fail "exec --cwd /proc/self/fd/$n ran: $out"
+	done
+	expect_ok sk delete -f c
+	assert_empty_dir "$ROOT"
+}
+
+# CVE-2022-29162: exec --cap must not fill the inheritable set (nor the
+# ambient one without an inheritable set in the config).
+test_security_exec_caps_not_inheritable() {
+	mk_bundle "$T/c" sleep 1000
+	expect_ok sk run -d --bundle "$T/c" c
+	expect_ok sk exec --cap CAP_NET_RAW --cap CAP_SYS_ADMIN c grep -E '^Cap(Inh|Amb|Eff)' /proc/self/status
+	assert_eq "$out" $'CapInh:\t0000000000000000\nCapEff:\t0000000020202420\nCapAmb:\t0000000000000000'
+	expect_ok sk delete -f c
+}
+
+# The 2025 maskedPaths advisory (CVE-2025-31133): the image's /dev/null is a
+# link to a procfs file, so that "masking" binds that file writable over the
+# masked path.  skiff masks files only with the real null device.
+test_security_masked_path_with_a_fake_dev_null() {
+	local f
+	for f in link file; do
+		mk_bundle "$T/$f" true
+		mkdir -p "$T/$f/devdir"
+		echo s3cret >"$T/$f/rootfs/etc/secret"
+		if [[ $f == link ]]; then
+			ln -s /proc/sys/kernel/core_pattern "$T/$f/devdir/null"
+		else
+			: >"$T/$f/devdir/null"
+		fi
+		cfg_edit "$T/$f" '.mounts |= map(select(.destination != "/dev"))
+			| .mounts += [{destination: "/dev", type: "bind", source: "devdir", options: ["rbind"]}]
+			| .linux.maskedPaths = ["/etc/secret"]'
+		expect_fail 1 sk run --bundle "$T/$f" "$f"
+		assert_eq "$err" 'skiff run: masked path "/etc/secret": /dev/null is not the null device'
+	done
+	assert_empty_dir "$ROOT"
+}
+
+# CVE-2019-16884 / CVE-2023-27561: the init writes /proc/sys and
+# /proc/self/attr; a /proc that is not procfs must not take those writes.
+test_security_fake_proc_refused() {
+	mk_bundle "$T/c" true
+	cfg_edit "$T/c" '.mounts |= map(if .destination == "/proc" then {destination: "/proc", type: "tmpfs", source: "tmpfs"} else . end)
+		| .linux.sysctl = {"kernel.shmmax": "1000000"}'
+	expect_fail 1 sk run --bundle "$T/c" c
+	assert_contains "$err" '"/proc" is not a procfs mount'
+	assert_empty_dir "$ROOT"
 }
