@@ -1,26 +1,67 @@
 /* fuzz_mount: mounts[] to the mount plan through sk_mount_plan_build()
  * (runtime/mount.c): option names (libmount's table, opened with dlopen,
  * and skiff's own), propagation, fs data, bundle-relative bind sources and
- * overlay lowerdir/upperdir/workdir, destination cleaning.  The input is
- * text, to reach the option parser without JSON in the way:
+ * overlay lowerdir/upperdir/workdir, destination cleaning; then, for an
+ * overlay with bundle-relative layers, what the init does with its data:
+ * sk_mount_overlay_data(), each layer opened beneath a real bundle (a
+ * directory made at start, with a few layers and symlinks out of it).
+ * The input is text, to reach the option parser without JSON in the way:
  *     line 1: linux.rootfsPropagation (empty: none)
  *     then one block per mount, blocks separated by an empty line:
  *         type (empty: none), source (empty: none), destination, options...
  * The container has one uid and one gid mapping (for "idmap").
  * Beyond the sanitizers: every error is one line; a built plan has cleaned
  * absolute destinations, absolute bind sources, fs data within a page, and
- * absolute overlay directories. */
+ * an overlay whose data holds a relative layer (read as overlayfs reads
+ * it: ',' between options and ':' between lower layers, both escaped by
+ * '\\') is marked for the init to resolve; the init's data holds absolute
+ * layers only, and leaves no fd open on error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 #include "skiff/mount.h"
 #include "skiff/spec.h"
 
-#define BUNDLE "/run/bundle"
 #define MAX_MOUNTS 16
 #define MAX_LINES 64
+#define MAX_FD_PROBE 256
+
+static char bundle[64];
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb, (void)type, (void)ftw;
+	return remove(path);
+}
+
+static void remove_bundle(void)
+{
+	nftw(bundle, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	strcpy(bundle, "/tmp/skiff-fuzz-mount.XXXXXX");
+	FUZZ_CHECK(mkdtemp(bundle), "mkdtemp: %s", strerror(errno));
+	int d = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	FUZZ_CHECK(d >= 0, "open the bundle: %s", strerror(errno));
+	static const char *const dirs[] = { "l1", "l2", "up", "w", "rootfs", "rootfs/up", "a:b", "c,d" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		FUZZ_CHECK(mkdirat(d, dirs[i], 0755) == 0, "mkdir %s: %s", dirs[i], strerror(errno));
+	FUZZ_CHECK(symlinkat("/", d, "out") == 0 && symlinkat("../..", d, "rootfs/esc") == 0 &&
+		   symlinkat("l1", d, "in") == 0, "symlink: %s", strerror(errno));
+	close(d);
+	atexit(remove_bundle);
+	return 0;
+}
 
 static char *dup_n(const char *s, size_t n)
 {
@@ -41,8 +82,8 @@ static void check_clean(const char *d)
 		   "destination \"%s\" not clean", d);
 }
 
-/* Each directory of an overlay option in data is absolute (or empty). */
-static void check_overlay(const char *data)
+/* Whether overlayfs, given data, would find a relative layer in it. */
+static bool overlay_relative(const char *data)
 {
 	const char *p = data;
 	while (p && *p) {
@@ -61,11 +102,44 @@ static void check_overlay(const char *data)
 					m++;
 				m++;
 			}
-			FUZZ_CHECK(m == 0 || p[at] == '/', "overlay directory not absolute in \"%s\"", data);
+			if (m && p[at] != '/')
+				return true;
 			at += m + 1;
 		}
 		p += n + (p[n] == ',');
 	}
+	return false;
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < MAX_FD_PROBE; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* What the init does with an overlay step that has relative layers. */
+static void init_overlay(const struct sk_mount_step *st)
+{
+	int before = open_fds();
+	char *data = NULL;
+	int *fds = NULL;
+	size_t n_fds = 0;
+	struct sk_err err = { 0 };
+	if (sk_mount_overlay_data(st, &data, &fds, &n_fds, &err) < 0) {
+		fuzz_check_err(&err, NULL);
+	} else {
+		FUZZ_CHECK(!overlay_relative(data), "a relative layer left for the kernel in \"%s\"", data);
+		FUZZ_CHECK(strlen(data) <= 4095, "fs data of %zu bytes", strlen(data));
+		for (size_t i = 0; i < n_fds; i++) {
+			FUZZ_CHECK(fcntl(fds[i], F_GETFD) >= 0, "layer fd %d not open", fds[i]);
+			close(fds[i]);
+		}
+		free(fds);
+		free(data);
+	}
+	FUZZ_CHECK(open_fds() == before, "fds left open by the init's overlay data");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -120,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct sk_mount_plan plan;
 	struct sk_err err = { 0 };
-	if (sk_mount_plan_build(&spec, BUNDLE, &plan, &err) < 0) {
+	if (sk_mount_plan_build(&spec, bundle, &plan, &err) < 0) {
 		fuzz_check_err(&err, NULL);
 		FUZZ_CHECK(fuzz_all_zero(&plan, sizeof(plan)), "plan not left empty after: %s", err.msg);
 		goto out;
@@ -139,8 +213,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (st->data) {
 			FUZZ_CHECK(strlen(st->data) <= 4095, "fs data of %zu bytes", strlen(st->data));
 			if (st->type && !strcmp(st->type, "overlay"))
-				check_overlay(st->data);
+				FUZZ_CHECK(!overlay_relative(st->data) || st->overlay_bundle,
+					   "a relative layer in \"%s\" the init will not resolve", st->data);
 		}
+		if (st->overlay_bundle)
+			init_overlay(st);
 	}
 	sk_mount_plan_free(&plan);
 out:

@@ -360,6 +360,10 @@ Test(mount_plan, errors_name_the_mount)
 	 * the bundle rewrite never saw (fuzz_mount found it). */
 	build_fails(M("/x", "overlay", NULL, OPTS("lowerdir=/l\\", "upperdir=up", "workdir=/w")),
 		    "mounts[1].options[0]: \"lowerdir=/l\\\": ends in a lone '\\'");
+	/* The same with nothing relative before the join: "rel" would have
+	 * reached the kernel unresolved, as a directory of the init's cwd. */
+	build_fails(M("/x", "overlay", NULL, OPTS("lowerdir=/a\\", ":rel", "upperdir=/u", "workdir=/w")),
+		    "mounts[1].options[0]: \"lowerdir=/a\\\": ends in a lone '\\'");
 	build_fails(M("/x", "tmpfs", NULL, OPTS("a\\\\\\")), "mounts[1].options[0]: \"a\\\\\\\": ends in a lone '\\'");
 	build_fails(M("/x", "tmpfs", NULL, OPTS("shared", "slave", "private", "shared", "slave")),
 		    "mounts[1].options[4]: more than 4 propagation options");
