@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skiff/util.h"
+#include "skiff/fdpass.h"
 
 #define SYNC_PAYLOAD_MAX (16u << 20)
 

@@ -188,31 +188,6 @@ int sk_mkdir_p(const char *path, mode_t mode, struct sk_err *err)
 	return 0;
 }
 
-int sk_msg_fd(struct msghdr *mh, int *fd)
-{
-	size_t n = 0;
-	*fd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++, n++) {
-			int got;
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (n == 0)
-				*fd = got;
-			else
-				close(got);
-		}
-	}
-	if (n == 1 && !(mh->msg_flags & MSG_CTRUNC))
-		return 1;
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	return n == 0 && !(mh->msg_flags & MSG_CTRUNC) ? 0 : -1;
-}
-
 int sk_write_pid_file(const char *path, pid_t pid, struct sk_err *err)
 {
 	char buf[32], dir[PATH_MAX];

@@ -1,11 +1,10 @@
-/* util: small file helpers shared by modules.  The file ones take a
- * directory fd (or AT_FDCWD) and a path relative to it, and report failures
- * through struct sk_err naming the path. */
+/* util: small file helpers shared by modules.  All take a directory fd
+ * (or AT_FDCWD) and a path relative to it, and report failures through
+ * struct sk_err naming the path. */
 #ifndef SKIFF_UTIL_H
 #define SKIFF_UTIL_H
 
 #include <stddef.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "skiff/error.h"
@@ -38,12 +37,6 @@ int sk_write_all(int fd, const void *buf, size_t len);
 /* mkdir -p: create path and its missing parents with mode (parents that
  * exist are left as they are).  An existing directory is not an error. */
 int sk_mkdir_p(const char *path, mode_t mode, struct sk_err *err);
-
-/* The fd a message received with recvmsg(2) carries (SCM_RIGHTS): 1 with
- * *fd set when it holds exactly one and its control data was not cut
- * short; 0 with *fd = -1 when it holds none; otherwise -1 with *fd = -1,
- * every fd it carried closed (a peer cannot leave fds open in us). */
-int sk_msg_fd(struct msghdr *mh, int *fd);
 
 /* --pid-file: the pid alone, written atomically in path's directory. */
 int sk_write_pid_file(const char *path, pid_t pid, struct sk_err *err);

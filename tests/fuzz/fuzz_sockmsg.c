@@ -1,6 +1,6 @@
 /* fuzz_sockmsg: the messages skiff reads from sockets, fed through a real
  * socketpair: the pty master arriving on the console socket (sk_fd_recv(),
- * runtime/terminal.c, a stream socket) and the init's sync messages
+ * runtime/fdpass.c, a stream socket) and the init's sync messages
  * (sk_sync_recv() and sk_sync_expect(), runtime/sync.c, a seqpacket one).
  * The input:
  *     byte 0: bit 0 sync (else console), bit 1 pass no fd/payload pointers
@@ -23,7 +23,7 @@
 
 #include "fuzz.h"
 #include "skiff/sync.h"
-#include "skiff/terminal.h"
+#include "skiff/fdpass.h"
 
 #define MAX_CHUNKS 32
 #define MAX_FD_PROBE 256
