@@ -368,12 +368,6 @@ static void complete(const struct sk_cgroup *cg, struct sk_resources *r)
 	if (r->n_devices)
 		sk_debug("update %s: device rules ignored, as runc does", cg->path);
 	r->n_devices = 0;
-	if (r->memory.has_kernel && r->memory.kernel == 0)
-		r->memory.has_kernel = false;
-	if (r->memory.has_kernel_tcp && r->memory.kernel_tcp == 0)
-		r->memory.has_kernel_tcp = false;
-	if (r->pids.has_limit && r->pids.limit == 0)
-		r->pids.has_limit = false;
 
 	bool quota = r->cpu.has_quota && r->cpu.quota != 0, period = r->cpu.has_period && r->cpu.period != 0;
 	if (quota != period && sk_cgroup_read(cg, "cpu.max", buf, sizeof(buf), &ignored) > 0) {
