@@ -43,6 +43,9 @@
 
 /* Exit codes. */
 enum { SK_EXIT_OK = 0, SK_EXIT_ERROR = 1, SK_EXIT_USAGE = 2 };
+/* exec's own failures, as runc: a status no exiting process is likely to
+ * share (the process's own status is exec's otherwise). */
+enum { SK_EXIT_EXEC_FAILED = 255 };
 
 /* Command flags. */
 #define SK_CMD_NO_CGROUP 1u   /* never creates or changes cgroups: runs
