@@ -240,9 +240,9 @@ test_exec_errors() {
 	expect_fail 255 sk exec c nosuch
 	assert_eq "$err" "skiff exec: exec: \"nosuch\": executable file not found in \$PATH"
 	expect_fail 255 sk exec c /bin/nosuch
-	assert_eq "$err" "skiff exec: exec: \"/bin/nosuch\": ENOENT"
+	assert_eq "$err" "skiff exec: exec: \"/bin/nosuch\": no such file or directory: ENOENT"
 	expect_fail 255 sk exec c /etc/passwd
-	assert_eq "$err" "skiff exec: exec: \"/etc/passwd\": EACCES"
+	assert_eq "$err" "skiff exec: exec: \"/etc/passwd\": permission denied: EACCES"
 	expect_fail 255 sk exec --cwd /nonexistent c true
 	assert_eq "$err" "skiff exec: chdir to cwd (\"/nonexistent\") set in config.json failed: ENOENT"
 	# Nothing is left behind: the init is alone in its cgroup.

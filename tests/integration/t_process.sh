@@ -149,7 +149,7 @@ test_process_missing_binary() {
 	assert_empty_dir "$ROOT"
 	mk_bundle "$T/c" /bin/nosuchbinary
 	expect_fail 1 sk create --bundle "$T/c" missing2
-	assert_eq "$err" 'skiff create: exec: "/bin/nosuchbinary": ENOENT'
+	assert_eq "$err" 'skiff create: exec: "/bin/nosuchbinary": no such file or directory: ENOENT'
 	# PATH comes from process.env, not from the runtime.
 	mk_bundle "$T/d" sh -c true
 	cfg_edit "$T/d" '.process.env = ["TERM=xterm"]'
