@@ -59,6 +59,10 @@ wait_until() {
 	done
 }
 
+# in_tty CMD...: run CMD with a terminal as its stdio (script(1)), for the
+# clients that insist on one; its output, terminal line ends and all.
+in_tty() { script -qec "$(printf '%q ' "$@")" /dev/null; }
+
 # need_limits: skip unless skiff applies cgroup limits here (the runner's
 # probe: a container with memory, pids and cpu limits).
 need_limits() {
