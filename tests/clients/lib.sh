@@ -267,6 +267,44 @@ unmount_under() {
 	return 0
 }
 
+# cl_containerd DIR [CONFIG LINES]: start containerd with root, state and
+# sockets under DIR; CONFIG LINES are added to its config.toml.
+cl_containerd() {
+	local dir=$1 extra=${2:-}
+	mkdir -p "$dir"
+	cat >"$dir/config.toml" <<EOF
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+$extra
+[grpc]
+  address = "$dir/containerd.sock"
+[ttrpc]
+  address = "$dir/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+EOF
+	# "runc" in its PATH is skiff too: ctr's --no-pivot replaces the task's
+	# runtime options, --runc-binary and --runc-root with them.
+	mkdir -p "$dir/bin"
+	ln -sf "$dir/skiff" "$dir/bin/runc"
+	PATH=$dir/bin:$PATH containerd --config "$dir/config.toml" --log-level warn </dev/null >"$dir/containerd.log" 2>&1 &
+	echo $! >"$dir/containerd.pid"
+	local end=$((SECONDS + 120))
+	until ctr --address "$dir/containerd.sock" version >/dev/null 2>&1; do
+		if ((SECONDS > end)) || ! kill -0 "$(<"$dir/containerd.pid")" 2>/dev/null; then
+			tail -n 20 "$dir/containerd.log"
+			echo "containerd did not come up"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+ct() { ctr --address "$CL/containerd.sock" "$@"; }
+
 # ---------------------------------------------------------------------------
 # The recorded runtime calls and the contract.
 

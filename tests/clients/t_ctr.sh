@@ -13,45 +13,6 @@ missing_ctr() {
 	done
 }
 
-# cl_containerd DIR [CONFIG LINES]: start containerd with root, state and
-# sockets under DIR; CONFIG LINES are added to its config.toml.
-cl_containerd() {
-	local dir=$1 extra=${2:-}
-	mkdir -p "$dir"
-	cat >"$dir/config.toml" <<EOF
-version = 2
-root = "$dir/root"
-state = "$dir/state"
-$extra
-[grpc]
-  address = "$dir/containerd.sock"
-[ttrpc]
-  address = "$dir/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
-	# "runc" in its PATH is skiff too: ctr's --no-pivot replaces the task's
-	# runtime options, --runc-binary and --runc-root with them.
-	mkdir -p "$dir/bin"
-	ln -sf "$dir/skiff" "$dir/bin/runc"
-	PATH=$dir/bin:$PATH containerd --config "$dir/config.toml" --log-level warn </dev/null >"$dir/containerd.log" 2>&1 &
-	echo $! >"$dir/containerd.pid"
-	local end=$((SECONDS + 120))
-	until ctr --address "$dir/containerd.sock" version >/dev/null 2>&1; do
-		if ((SECONDS > end)) || ! kill -0 "$(<"$dir/containerd.pid")" 2>/dev/null; then
-			tail -n 20 "$dir/containerd.log"
-			echo "containerd did not come up"
-			return 1
-		fi
-		sleep 0.2
-	done
-}
-
-ct_argv=(ctr --address "$CL/containerd.sock")
-ct() { "${ct_argv[@]}" "$@"; }
-
 # ctr run's defaults: cpu shares 1024 (cgroup v2's default weight, still a
 # cpu setting).  Where skiff applies no limits, leave shares out (0).
 ct_run() {
@@ -99,7 +60,7 @@ test_ctr_detached_exec_kill_rm() {
 	((status != 0)) || fail "exec of a missing command succeeded"
 	assert_contains "$err" 'executable file not found in $PATH'
 	# ctr -t wants a terminal of its own.
-	expect_ok in_tty "${ct_argv[@]}" tasks exec -t --exec-id e4 d1 tty
+	expect_ok in_tty ctr --address "$CL/containerd.sock" tasks exec -t --exec-id e4 d1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
 	expect_ok ct tasks ps d1
 	expect_ok ct tasks pause d1
@@ -122,7 +83,7 @@ test_ctr_detached_exec_kill_rm() {
 test_ctr_terminal_and_stdin() {
 	local cpu=()
 	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
-	expect_ok in_tty "${ct_argv[@]}" run --runc-binary "$CL/skiff" --runc-root "$CL/runc" "${cpu[@]}" \
+	expect_ok in_tty ctr --address "$CL/containerd.sock" run --runc-binary "$CL/skiff" --runc-root "$CL/runc" "${cpu[@]}" \
 		--rm -t "$IMG" t1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
 	# ctr does not pass on the end of its stdin: read one line.
