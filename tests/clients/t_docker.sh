@@ -5,8 +5,7 @@
 # data-root, exec-root and socket, and no networking of any kind.
 # (run() in lib.sh sets $out, $err and $status.)
 
-lean_tests=(test_docker_run_rm_exit_codes test_docker_detached_exec test_docker_prestart_hook
-	test_docker_memory_and_update test_docker_pids_limit)
+lean_tests=(test_docker_run_rm_exit_codes test_docker_memory_and_update test_docker_pids_limit)
 
 # Debian's client: /usr/local/bin may hold another docker CLI.
 DOCKER=/usr/bin/docker

@@ -121,10 +121,16 @@ def main():
         if (ex.stdout, ex.stderr, ex.exit_code) != (b"out\n", b"err\n", 3):
             sys.exit("FAIL ExecSync: got stdout %r, stderr %r, exit code %d" % (ex.stdout, ex.stderr, ex.exit_code))
         print("ExecSync: exit code 3, stdout and stderr apart")
-        ex = pod.call("ExecSync", A.ExecSyncRequest(container_id=app, cmd=["nosuchcommand"], timeout=30))
-        if ex.exit_code == 0:
-            sys.exit("FAIL ExecSync of a missing command: exit code 0")
-        print("ExecSync of a missing command: exit code %d" % ex.exit_code)
+        # A command that cannot start is the call's error (containerd
+        # passes on the runtime's message), as with runc.
+        try:
+            ex = pod.stub.ExecSync(A.ExecSyncRequest(container_id=app, cmd=["nosuchcommand"], timeout=30),
+                                   timeout=args.timeout)
+            sys.exit("FAIL ExecSync of a missing command: no error (exit code %d)" % ex.exit_code)
+        except grpc.RpcError as e:
+            if "executable file not found" not in e.details():
+                sys.exit("FAIL ExecSync of a missing command: %s: %s" % (e.code().name, e.details()))
+        print("ExecSync of a missing command: the runtime's error")
 
         # The CRI log format: "TIMESTAMP STREAM P|F TEXT".
         log = os.path.join(args.log_dir, "app.log")
