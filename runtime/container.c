@@ -135,7 +135,7 @@ static int saved_hooks(int dir_fd, enum sk_hook_kind kind, struct sk_spec *spec,
 	*have = false;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(dir_fd, "config.json", SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_at(dir_fd, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		return -1;
 	int r = sk_spec_parse("config.json", buf, len, spec, err);
 	free(buf);

@@ -8,6 +8,7 @@
  * once.  The typed struct is then filled by walking the tree while the JSON
  * path is kept in a buffer, so every problem names where it is. */
 #include "skiff/spec.h"
+#include "skiff/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -2097,7 +2098,10 @@ int sk_spec_parse_process(const char *name, const char *buf, size_t len, struct 
 	memset(out, 0, sizeof(*out));
 	if (len > SK_SPEC_MAX_BYTES)
 		return too_large(err, name);
-	if (len == 0 || buf[strspn(buf, " \t\r\n")] == '\0')
+	size_t blank = 0;
+	while (blank < len && strchr(" \t\r\n", buf[blank]) && buf[blank])
+		blank++;
+	if (blank == len)
 		return sk_error(err, 0, "%s: file is empty", name);
 	struct builder b = { 0 };
 	const struct jv *root = NULL;
@@ -2120,69 +2124,6 @@ void sk_spec_process_free(struct sk_process *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* The whole file, refused past SK_SPEC_MAX_BYTES without reading it all. */
-static int read_file(const char *path, const char *name, char **bufp, size_t *lenp, struct sk_err *err)
-{
-	/* O_NONBLOCK: a FIFO in place of the file must not hang us (it is
-	 * refused below); regular files ignore the flag. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s\"", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return sk_error(err, e, "stat %s", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return sk_error(err, 0, "%s: not a regular file", name);
-	}
-	if (st.st_size > (off_t)SK_SPEC_MAX_BYTES) {
-		close(fd);
-		return too_large(err, name);
-	}
-	/* The file may change size under us: read to EOF, never past the
-	 * limit (one byte of room shows EOF without another allocation). */
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			close(fd);
-			return sk_error(err, ENOMEM, "%s: out of memory", name);
-		}
-		if (len == cap) {
-			if (len > SK_SPEC_MAX_BYTES) {
-				free(buf);
-				close(fd);
-				return too_large(err, name);
-			}
-			cap = cap > SK_SPEC_MAX_BYTES / 2 ? SK_SPEC_MAX_BYTES + 1 : 2 * cap;
-			char *bigger = realloc(buf, cap);
-			if (!bigger)
-				free(buf);
-			buf = bigger;
-			continue;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return sk_error(err, e, "read %s", path);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
 int sk_spec_load(const char *path, struct sk_spec *out, struct sk_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -2190,7 +2131,7 @@ int sk_spec_load(const char *path, struct sk_spec *out, struct sk_err *err)
 	const char *name = slash && slash[1] ? slash + 1 : path;
 	char *buf = NULL;
 	size_t len = 0;
-	if (read_file(path, name, &buf, &len, err))
+	if (sk_read_file_at(AT_FDCWD, path, name, SK_SPEC_MAX_BYTES, &buf, &len, err))
 		return -1;
 	int r = sk_spec_parse(name, buf, len, out, err);
 	free(buf);

@@ -782,4 +782,14 @@ Test(spec, lone_process_object)
 			     "%s must be refused", bad[i].json);
 		cr_assert_str_eq(err.msg, bad[i].msg);
 	}
+	/* (buf, len) holds without a NUL after the bytes: blanks exactly len
+	 * long (ASan catches a read past them; libFuzzer found one). */
+	char *blank = malloc(2);
+	cr_assert_not_null(blank);
+	memcpy(blank, "\n\n", 2);
+	cr_assert_eq(sk_spec_parse_process("p.json", blank, 2, &p, &err), -1);
+	cr_assert_str_eq(err.msg, "p.json: file is empty");
+	memcpy(blank, "\n{", 2);
+	cr_assert_eq(sk_spec_parse_process("p.json", blank, 2, &p, &err), -1);
+	free(blank);
 }
