@@ -355,7 +355,8 @@ call_shape() {
 check_calls() {
 	local client=$1 contract=$REPO/tests/clients/contract/$1.txt line shape new=() n=0
 	local -A known=() seen=() example=()
-	[[ -s $CL/calls.log ]] || fail "no runtime call was recorded in $CL/calls.log"
+	# Every scenario skipped (a client whose tests all need limits): nothing to check.
+	[[ -s $CL/calls.log ]] || skip "no runtime call was made (the scenarios that would make them were skipped)"
 	while IFS= read -r line; do
 		[[ -z $line || $line == \#* ]] && continue
 		known[$line]=1
