@@ -77,15 +77,35 @@ has_cap_sys_resource() {
 	(((16#$bnd >> 24) & 1))
 }
 
-# The cgroup v2 file FILE of the cgroup of process PID (host side).
-cg2_file_of_pid() {
-	local pid=$1 file=$2 line cg2
-	cg2=$(cg2_mount)
-	[[ -n $cg2 ]] || return 1
+# cg_limit PID memory|pids: the memory or pids limit of process PID's
+# cgroup, read on the host side ("max" for none), from cgroup v2 or, where
+# the controller is a v1 hierarchy's, from v1: the tests hold whichever
+# backend skiff uses.
+cg_limit() {
+	local pid=$1 what=$2 line ctrls path v2= v1= v1mp file
 	while IFS= read -r line; do
-		[[ $line == 0::* ]] && { cat "$cg2${line#0::}/$file"; return; }
+		ctrls=${line#*:}
+		path=${ctrls#*:}
+		ctrls=${ctrls%%:*}
+		if [[ -z $ctrls ]]; then
+			v2=$path
+		elif [[ ,$ctrls, == *",$what,"* ]]; then
+			v1=$path
+		fi
 	done <"/proc/$pid/cgroup"
-	return 1
+	file=$what.max
+	if [[ -n $v2 && -e $(cg2_mount)$v2/$file ]]; then
+		cat "$(cg2_mount)$v2/$file"
+		return
+	fi
+	[[ -n $v1 ]] || fail "process $pid has no $what cgroup"
+	v1mp=$(awk -v c="$what" '$0 ~ / - cgroup / { n = split($NF, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) { print $5; exit } }' /proc/self/mountinfo)
+	[[ $what == memory ]] && file=memory.limit_in_bytes
+	local v
+	v=$(<"$v1mp$v1/$file")
+	# v1's "no memory limit" is the largest page-aligned int64.
+	[[ $what == memory && $v == 9223372036854771712 ]] && v=max
+	printf '%s\n' "$v"
 }
 
 cg2_mount() {
@@ -129,19 +149,27 @@ _cl_blob() {
 	printf '%s' "$sum"
 }
 
-# cl_image OUT.tar NAME CMD-JSON: an image NAME (repo:tag) whose config runs
-# CMD-JSON, e.g. '["sh"]'.  Deterministic: same inputs, same digests.
-cl_image() {
-	local out=$1 name=$2 cmd=$3 w layer lsum csum msum lsize csize msize
-	w=$(mktemp -d "${out%/*}/.image.XXXXXX")
-	_cl_rootfs "$w/rootfs"
-	mkdir -p "$w/img/blobs/sha256"
-	# Owners as created here (root; /home/user is uid 1000's).
-	tar -C "$w/rootfs" --sort=name --mtime=@0 --numeric-owner --format=posix \
+# cl_layer ROOTFS OUT: the image layer (an uncompressed tar of ROOTFS,
+# owners as created here) in OUT/blobs/sha256; prints its digest.
+# Deterministic: same inputs, same digests.
+cl_layer() {
+	local rootfs=$1 out=$2
+	mkdir -p "$out/blobs/sha256"
+	tar -C "$rootfs" --sort=name --mtime=@0 --numeric-owner --format=posix \
 		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-		-cf "$w/layer.tar" . || fail "tar of the image layer failed"
-	lsize=$(stat -c %s "$w/layer.tar")
-	lsum=$(_cl_blob "$w/layer.tar" "$w/img")
+		-cf "$out/layer.tar" . || fail "tar of the image layer failed"
+	_cl_blob "$out/layer.tar" "$out"
+}
+
+# cl_image OUT.tar NAME CMD-JSON LAYERDIR DIGEST: an image NAME (repo:tag)
+# of the one layer DIGEST (cl_layer's, in LAYERDIR) whose config runs
+# CMD-JSON, e.g. '["sh"]'.
+cl_image() {
+	local out=$1 name=$2 cmd=$3 ldir=$4 lsum=$5 w csum msum lsize csize msize
+	w=$(mktemp -d "${out%/*}/.image.XXXXXX")
+	mkdir -p "$w/img/blobs/sha256"
+	cp "$ldir/blobs/sha256/$lsum" "$w/img/blobs/sha256/"
+	lsize=$(stat -c %s "$ldir/blobs/sha256/$lsum")
 	jq -cn --arg diff "sha256:$lsum" --argjson cmd "$cmd" '{
 		architecture: "amd64", os: "linux", created: "1970-01-01T00:00:00Z",
 		config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
@@ -177,13 +205,13 @@ IMG=localhost/skiff-test/busybox:latest
 PAUSE_IMG=localhost/skiff-test/pause:latest
 export IMG PAUSE_IMG
 
-# cl_probe_limits: set LIMITS (1 or 0) and LIMITS_WHY: can skiff run a
-# container with memory, pids and cpu limits here?
+# cl_probe_limits ROOTFS: set LIMITS (1 or 0) and LIMITS_WHY: can skiff
+# run a container (read-only ROOTFS) with memory, pids and cpu limits here?
 cl_probe_limits() {
 	local b=$BASE/probe out
-	_cl_rootfs "$b/rootfs"
+	mkdir -p "$b"
 	"$SKIFF" spec --bundle "$b"
-	jq '.process.terminal = false | .process.args = ["true"]
+	jq --arg root "$1" '.process.terminal = false | .process.args = ["true"] | .root.path = $root
 		| .linux.resources += {memory: {limit: 67108864}, pids: {limit: 100}, cpu: {shares: 512}}' \
 		"$b/config.json" >"$b/config.json.new" && mv "$b/config.json.new" "$b/config.json"
 	if out=$("$SKIFF" --root "$b/state" run --bundle "$b" "skiff-clients-probe-$$" 2>&1); then

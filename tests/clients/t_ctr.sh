@@ -110,7 +110,7 @@ test_ctr_memory_limit() {
 	# ctr's containers have no cgroup namespace: read from outside.
 	local pid
 	pid=$(ct tasks ls | awk '$1 == "m1" { print $2 }')
-	assert_eq "$(cg2_file_of_pid "$pid" memory.max)" 67108864 "memory.max of m1"
+	assert_eq "$(cg_limit "$pid" memory)" 67108864 "memory limit of m1"
 	expect_ok ct tasks kill -s KILL m1
 	wait_until 20 "m1 to stop" test "$(ct_status m1)" = STOPPED
 	expect_ok ct tasks rm -f m1

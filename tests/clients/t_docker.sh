@@ -133,27 +133,31 @@ test_docker_logs_wait_restart() {
 	expect_ok dk rm lw
 }
 
+# The limit of container NAME's cgroup, read from the host side.
+dk_limit() {
+	expect_ok dk inspect -f '{{.State.Pid}}' "$1"
+	cg_limit "$out" "$2"
+}
+
 test_docker_memory_and_update() {
 	need_limits
 	dk_sleeper mem --memory 64m
-	expect_ok dk exec mem cat /sys/fs/cgroup/memory.max
-	assert_eq "$out" 67108864
+	assert_eq "$(dk_limit mem memory)" 67108864 "memory limit"
 	# docker sends its whole resources block, with 0 for "unset".
 	expect_ok dk update --memory 96m --memory-swap 128m mem
-	expect_ok dk exec mem cat /sys/fs/cgroup/memory.max
-	assert_eq "$out" 100663296
+	assert_eq "$(dk_limit mem memory)" 100663296 "memory limit after update"
 	expect_ok dk rm -f mem
 }
 
 test_docker_pids_limit() {
 	need_limits
 	dk_sleeper pl --pids-limit 5
-	expect_ok dk exec pl cat /sys/fs/cgroup/pids.max
-	assert_eq "$out" 5
+	assert_eq "$(dk_limit pl pids)" 5 "pids limit"
 	expect_ok dk rm -f pl
 	dk_sleeper un --pids-limit -1
-	expect_ok dk exec un sh -c 'cat /sys/fs/cgroup/pids.max; sleep 0 & wait; echo forked'
-	assert_eq "$out" $'max\nforked'
+	assert_eq "$(dk_limit un pids)" max "pids limit of --pids-limit -1"
+	expect_ok dk exec un sh -c 'sleep 0 & wait; echo forked'
+	assert_eq "$out" forked
 	expect_ok dk rm -f un
 }
 

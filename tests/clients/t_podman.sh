@@ -132,27 +132,31 @@ test_podman_no_pivot() {
 	grep -q -- '--no-pivot' "$CL/calls.log" || fail "podman did not pass --no-pivot: $(tail -n 3 "$CL/calls.log")"
 }
 
+# The limit of container NAME's cgroup, read from the host side.
+pm_limit() {
+	expect_ok pm inspect -f '{{.State.Pid}}' "$1"
+	cg_limit "$out" "$2"
+}
+
 test_podman_memory_and_update() {
 	need_limits
 	pm_sleeper m --memory 64m
-	expect_ok pm exec m cat /sys/fs/cgroup/memory.max
-	assert_eq "$out" 67108864
+	assert_eq "$(pm_limit m memory)" 67108864 "memory limit"
 	expect_ok pm update --memory 96m m
-	expect_ok pm exec m cat /sys/fs/cgroup/memory.max
-	assert_eq "$out" 100663296
+	assert_eq "$(pm_limit m memory)" 100663296 "memory limit after update"
 	expect_ok pm rm -f -t 0 m
 }
 
 test_podman_pids_limit() {
 	need_limits
 	pm_sleeper p --pids-limit 5
-	expect_ok pm exec p cat /sys/fs/cgroup/pids.max
-	assert_eq "$out" 5
+	assert_eq "$(pm_limit p pids)" 5 "pids limit"
 	expect_ok pm rm -f -t 0 p
 	# podman 4.3 sends a limit of 0 for -1: "no limit", as runc 1.1 reads it.
 	pm_sleeper u --pids-limit -1
-	expect_ok pm exec u sh -c 'cat /sys/fs/cgroup/pids.max; sleep 0 & wait; echo forked'
-	assert_eq "$out" $'max\nforked'
+	assert_eq "$(pm_limit u pids)" max "pids limit of --pids-limit -1"
+	expect_ok pm exec u sh -c 'sleep 0 & wait; echo forked'
+	assert_eq "$out" forked
 	expect_ok pm rm -f -t 0 u
 }
 
