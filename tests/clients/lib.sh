@@ -45,7 +45,6 @@ expect_status() {
 
 assert_eq() { [[ $1 == "$2" ]] || fail "${3:-value}: expected [$2], got [$1]"; }
 assert_contains() { [[ $1 == *"$2"* ]] || fail "${3:-output} does not contain [$2]: [$1]"; }
-assert_not_contains() { [[ $1 != *"$2"* ]] || fail "${3:-output} contains [$2]: [$1]"; }
 assert_match() { [[ $1 =~ $2 ]] || fail "${3:-value} does not match /$2/: [$1]"; }
 
 # wait_until SECONDS WHAT CMD...: until CMD succeeds.
@@ -236,7 +235,6 @@ exec '$SKIFF' "\$@"
 WRAP
 	chmod 755 "$dir/skiff"
 	: >"$dir/calls.log"
-	export WRAPPER=$dir/skiff
 }
 
 _cl_mounts_under() {

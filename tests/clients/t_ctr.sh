@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2154
 # containerd 1.6, started here with its own root, state and sockets and the
-# CRI plugin off, driven by ctr: `ctr run --runc-binary WRAPPER --runc-root
+# CRI plugin off, driven by ctr: `ctr run --runc-binary $CL/skiff --runc-root
 # DIR`, which containerd's runc shim (io.containerd.runc.v2) runs.
 # (run() in lib.sh sets $out, $err and $status.)
 
