@@ -1,4 +1,4 @@
-/* test_spec: config.json parsing and validation (runtime/spec.c).
+/* test_spec: config.json parsing and validation (runtime/spec*.c, json*.c).
  * The fixtures live in spec-fixtures/: every valid/ file must parse, every
  * invalid/NAME.json must fail with exactly the line in NAME.err.  Inputs
  * too big to keep in the tree (the 10 MB file, deep nesting, a million
