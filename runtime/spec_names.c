@@ -1,16 +1,18 @@
 /* spec_names: the symbolic values config.json may hold (namespace types,
- * hook kinds, capability sets and names, rlimits, scheduler policies and
- * flags, I/O priority classes, seccomp actions, architectures, flags and
- * operators, propagations, personality domains), as tables, with the lookups
- * the parser checks names with (spec_parse.h) and the public ones (spec.h). */
+ * hook kinds, capability sets, rlimits, scheduler policies and flags, I/O
+ * priority classes, seccomp actions, architectures, flags and operators,
+ * propagations, personality domains) as tables, and capability names as
+ * libcap knows them; with the lookups the parser checks names with
+ * (spec_parse.h) and the public ones (spec.h). */
 #include "skiff/spec_parse.h"
 
+#include <ctype.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/resource.h>
 
-#include <linux/capability.h>
 #include <linux/ioprio.h>
 #include <linux/sched.h>
 
@@ -58,24 +60,6 @@ static const char *const cap_sets[SK_CAP_NSETS] = {
 	[SK_CAP_INHERITABLE] = "inheritable",
 	[SK_CAP_PERMITTED] = "permitted",
 	[SK_CAP_AMBIENT] = "ambient",
-};
-
-#define CAP(x) [x] = #x
-static const char *const cap_names[] = {
-	CAP(CAP_CHOWN), CAP(CAP_DAC_OVERRIDE), CAP(CAP_DAC_READ_SEARCH),
-	CAP(CAP_FOWNER), CAP(CAP_FSETID), CAP(CAP_KILL), CAP(CAP_SETGID),
-	CAP(CAP_SETUID), CAP(CAP_SETPCAP), CAP(CAP_LINUX_IMMUTABLE),
-	CAP(CAP_NET_BIND_SERVICE), CAP(CAP_NET_BROADCAST), CAP(CAP_NET_ADMIN),
-	CAP(CAP_NET_RAW), CAP(CAP_IPC_LOCK), CAP(CAP_IPC_OWNER),
-	CAP(CAP_SYS_MODULE), CAP(CAP_SYS_RAWIO), CAP(CAP_SYS_CHROOT),
-	CAP(CAP_SYS_PTRACE), CAP(CAP_SYS_PACCT), CAP(CAP_SYS_ADMIN),
-	CAP(CAP_SYS_BOOT), CAP(CAP_SYS_NICE), CAP(CAP_SYS_RESOURCE),
-	CAP(CAP_SYS_TIME), CAP(CAP_SYS_TTY_CONFIG), CAP(CAP_MKNOD),
-	CAP(CAP_LEASE), CAP(CAP_AUDIT_WRITE), CAP(CAP_AUDIT_CONTROL),
-	CAP(CAP_SETFCAP), CAP(CAP_MAC_OVERRIDE), CAP(CAP_MAC_ADMIN),
-	CAP(CAP_SYSLOG), CAP(CAP_WAKE_ALARM), CAP(CAP_BLOCK_SUSPEND),
-	CAP(CAP_AUDIT_READ), CAP(CAP_PERFMON), CAP(CAP_BPF),
-	CAP(CAP_CHECKPOINT_RESTORE),
 };
 
 static const struct named rlimits[] = {
@@ -154,14 +138,38 @@ const char *sk_spec_cap_set_name(enum sk_cap_set s)
 	return (unsigned)s < SK_CAP_NSETS ? cap_sets[s] : NULL;
 }
 
+/* Capability names are libcap's ("cap_sys_admin"), written as config.json
+ * has them: "CAP_SYS_ADMIN", in that case exactly (as runc: libcap itself
+ * would take any case, numbers, and ignore what follows a name). */
 int sk_cap_from_name(const char *name)
 {
-	return index_of(TAB(cap_names), name);
+	if (strncmp(name, "CAP_", 4) != 0 || name[strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")] != '\0')
+		return -1;
+	cap_value_t v;
+	if (cap_from_name(name, &v) == 0)
+		return v;
+	/* cap_from_name() looks no further than the kernel's last capability;
+	 * one that libcap knows and this kernel does not is still a name
+	 * (sk_caps_apply warns that it is not granted). */
+	char buf[SK_CAP_NAME_MAX];
+	for (int c = cap_max_bits(); sk_cap_name(c, buf); c++)
+		if (strcmp(buf, name) == 0)
+			return c;
+	return -1;
 }
 
-const char *sk_cap_name(int cap)
+const char *sk_cap_name(int cap, char buf[SK_CAP_NAME_MAX])
 {
-	return cap >= 0 && (size_t)cap < LEN(cap_names) ? cap_names[cap] : NULL;
+	if (cap < 0 || cap > 63)
+		return NULL;
+	char *s = cap_to_name(cap);
+	/* Beyond the names it knows, libcap writes the number. */
+	bool known = s && s[0] && !isdigit((unsigned char)s[0]) && strlen(s) < SK_CAP_NAME_MAX;
+	if (known)
+		for (size_t i = 0; (buf[i] = (char)toupper((unsigned char)s[i])); i++)
+			;
+	cap_free(s);
+	return known ? buf : NULL;
 }
 
 /* name -> value, or -1 */
