@@ -356,14 +356,12 @@ static int write_lsm_attrs(int proc, const struct sk_process *p, struct sk_err *
 	return 0;
 }
 
-static int apply_lsm(const struct sk_process *p, struct sk_err *err)
+int sk_process_lsm(const struct sk_process_plan *pp, struct sk_err *err)
 {
-	if (!(p->apparmor_profile && *p->apparmor_profile) && !(p->selinux_label && *p->selinux_label))
-		return 0;
 	int proc = sk_proc_open(err);
 	if (proc < 0)
 		return -1;
-	int r = write_lsm_attrs(proc, p, err);
+	int r = write_lsm_attrs(proc, pp->proc, err);
 	close(proc);
 	return r;
 }
@@ -378,8 +376,9 @@ struct sched_attr_v0 {
 	uint64_t sched_runtime, sched_deadline, sched_period;
 };
 
-static int apply_scheduler(const struct sk_scheduler *s, struct sk_err *err)
+int sk_process_scheduler(const struct sk_process_plan *pp, struct sk_err *err)
 {
+	const struct sk_scheduler *s = &pp->proc->scheduler;
 	struct sched_attr_v0 a = {
 		.size = sizeof(a),
 		.sched_policy = (uint32_t)s->policy,
@@ -396,30 +395,42 @@ static int apply_scheduler(const struct sk_scheduler *s, struct sk_err *err)
 	return 0;
 }
 
-int sk_process_prepare(struct sk_process_plan *pp, struct sk_err *err)
+void sk_process_home(struct sk_process_plan *pp)
+{
+	char home[PATH_MAX];
+	passwd_home(pp->proc->user.uid, home, sizeof(home));
+	snprintf(pp->home, sizeof(pp->home), "HOME=%s", home);
+	pp->envp[pp->n_env] = pp->home;
+}
+
+int sk_process_personality(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	if (personality(pp->personality) < 0)
+		return sk_error(err, errno, "linux.personality: personality(0x%lx)", pp->personality);
+	return 0;
+}
+
+int sk_process_io_priority(const struct sk_process_plan *pp, struct sk_err *err)
 {
 	const struct sk_process *p = pp->proc;
-	if (pp->need_home) {
-		char home[PATH_MAX];
-		passwd_home(p->user.uid, home, sizeof(home));
-		snprintf(pp->home, sizeof(pp->home), "HOME=%s", home);
-		pp->envp[pp->n_env] = pp->home;
-	}
-	if (apply_lsm(p, err) < 0)
-		return -1;
-	if (pp->has_personality && personality(pp->personality) < 0)
-		return sk_error(err, errno, "linux.personality: personality(0x%lx)", pp->personality);
-	if (p->scheduler.present && apply_scheduler(&p->scheduler, err) < 0)
-		return -1;
-	if (p->io_priority.present &&
-	    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
 		    IOPRIO_PRIO_VALUE(p->io_priority.class_, p->io_priority.priority)) < 0)
 		return sk_error(err, errno, "process.ioPriority: ioprio_set (class %d, priority %d)",
 				p->io_priority.class_, p->io_priority.priority);
-	if (pp->exec && pp->has_affinity_final &&
-	    sched_setaffinity(0, sizeof(pp->affinity_final), &pp->affinity_final) < 0)
+	return 0;
+}
+
+int sk_process_cpu_affinity(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	if (sched_setaffinity(0, sizeof(pp->affinity_final), &pp->affinity_final) < 0)
 		return sk_error(err, errno, "process.execCPUAffinity.final \"%s\": sched_setaffinity",
-				p->exec_cpu_affinity_final);
+				pp->proc->exec_cpu_affinity_final);
+	return 0;
+}
+
+int sk_process_rlimits(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	const struct sk_process *p = pp->proc;
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct sk_rlimit *r = &p->rlimits[i];
 		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };

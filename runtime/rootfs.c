@@ -629,10 +629,13 @@ static int bind_rootfs(const char *rootfs, int *rootfd, struct sk_err *err)
 	return 0;
 }
 
-/* In the container's own mount namespace: propagation of "/", then the
- * rootfs bound onto itself (pivot_root wants a mount point). */
-static int own_rootfs(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *err)
+int sk_rootfs_open(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *err)
 {
+	/* Sharing the runtime's mount namespace, "/" is the host's: leave it. */
+	if (c->shared_mntns) {
+		*rootfd = c->shared_rootfd;
+		return 0;
+	}
 	const struct sk_mount_plan *plan = c->plan;
 	unsigned long prop = plan->has_root_propagation ? plan->root_propagation : MS_SLAVE | MS_REC;
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
@@ -643,33 +646,22 @@ static int own_rootfs(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err 
 	return bind_rootfs(c->rootfs, rootfd, err);
 }
 
-int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
+int sk_rootfs_mount(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err)
 {
-	const struct sk_mount_plan *plan = c->plan;
-	mode_t old_umask = umask(0);
-	int rc = -1, rootfd = -1;
+	mode_t old = umask(0);
+	int r = do_step(rootfd, c, st, err);
+	umask(old);
+	if (st->tree_fd >= 0)
+		close(st->tree_fd);
+	return r;
+}
 
-	/* Sharing the runtime's mount namespace, "/" is the host's: leave it. */
-	if (c->shared_mntns)
-		rootfd = c->shared_rootfd;
-	else if (own_rootfs(c, &rootfd, err) < 0)
-		goto out;
-	for (size_t i = 0; i < plan->n_steps; i++) {
-		const struct sk_mount_step *st = &plan->steps[i];
-		int r = do_step(rootfd, c, st, err);
-		if (st->tree_fd >= 0)
-			close(st->tree_fd);
-		if (r < 0)
-			goto out;
-	}
-	if (!plan->dev_is_bind && sk_dev_setup(rootfd, c, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (rootfd >= 0 && !c->shared_mntns)
-		close(rootfd);
-	umask(old_umask);
-	return rc;
+int sk_rootfs_devices(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err)
+{
+	mode_t old = umask(0);
+	int r = sk_dev_setup(rootfd, c, err);
+	umask(old);
+	return r;
 }
 
 int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err)
@@ -739,7 +731,7 @@ int sk_rootfs_chroot(int rootfd, struct sk_err *err)
 	return 0;
 }
 
-static int readonly_path(int rootfd, const char *path, struct sk_err *err)
+int sk_rootfs_readonly(int rootfd, const char *path, struct sk_err *err)
 {
 	char fdp[32];
 	int fd = open_in_root(rootfd, path, O_PATH), top = -1, rc = -1;
@@ -767,7 +759,7 @@ out:
 	return rc;
 }
 
-static int mask_path(int rootfd, const char *path, int *nullfd, struct sk_err *err)
+int sk_rootfs_mask(int rootfd, const char *path, int *nullfd, struct sk_err *err)
 {
 	char fdp[32], nullp[32];
 	int fd = open_in_root(rootfd, path, O_PATH), rc = -1;
@@ -808,41 +800,21 @@ out:
 	return rc;
 }
 
-int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err)
+int sk_rootfs_root_readonly(int rootfd, struct sk_err *err)
 {
-	const struct sk_spec *s = c->spec;
-	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), nullfd = -1, rc = -1;
-	if (rootfd < 0)
-		return sk_error(err, errno, "open \"/\"");
-	if (s->has_linux) {
-		for (size_t i = 0; i < s->linux_.n_readonly_paths; i++)
-			if (readonly_path(rootfd, s->linux_.readonly_paths[i], err) < 0)
-				goto out;
-		for (size_t i = 0; i < s->linux_.n_masked_paths; i++)
-			if (mask_path(rootfd, s->linux_.masked_paths[i], &nullfd, err) < 0)
-				goto out;
-	}
-	if (s->root.readonly) {
-		unsigned long keep;
-		if (locked_flags(rootfd, &keep, err) < 0) {
-			sk_error_wrap(err, "root.readonly: \"/\"");
-			goto out;
-		}
-		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) {
-			sk_error(err, errno, "root.readonly: remount \"/\" read-only");
-			goto out;
-		}
-	}
-	if (c->plan->has_root_propagation && mount(NULL, "/", NULL, c->plan->root_propagation, NULL) < 0) {
-		sk_error(err, errno, "linux.rootfsPropagation: set the propagation of \"/\"");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (nullfd >= 0)
-		close(nullfd);
-	close(rootfd);
-	return rc;
+	unsigned long keep;
+	if (locked_flags(rootfd, &keep, err) < 0)
+		return sk_error_wrap(err, "root.readonly: \"/\"");
+	if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+		return sk_error(err, errno, "root.readonly: remount \"/\" read-only");
+	return 0;
+}
+
+int sk_rootfs_root_propagation(const struct sk_mount_plan *plan, struct sk_err *err)
+{
+	if (mount(NULL, "/", NULL, plan->root_propagation, NULL) < 0)
+		return sk_error(err, errno, "linux.rootfsPropagation: set the propagation of \"/\"");
+	return 0;
 }
 
 /* ---- no mount namespace: the runtime's side ------------------------------------------- */

@@ -1,5 +1,5 @@
-/* dev: the container's /dev, made by its init before pivot (rootfs.c calls
- * it at the end of sk_rootfs_setup; it is skipped when /dev is a bind
+/* dev: the container's /dev, made by its init before pivot (the plan's
+ * DEVICES step, sk_rootfs_devices; it is skipped when /dev is a bind
  * mount, as runc does).  Like runc: the default devices null, zero, full,
  * random, urandom and tty (0666, root), the symlinks fd, stdin, stdout,
  * stderr and core (when the host has /proc/kcore), the pts and shm
@@ -14,7 +14,7 @@
 #include "skiff/rootfs.h"
 
 /* rootfd: the rootfs (after its self-bind), an O_PATH directory fd.
- * Expects umask 0 (sk_rootfs_setup sets it). */
+ * Expects umask 0 (sk_rootfs_devices sets it). */
 int sk_dev_setup(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err);
 
 #endif
