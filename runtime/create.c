@@ -33,13 +33,14 @@
 #include "skiff/terminal.h"
 #include "skiff/walk.h"
 #include "skiff/util.h"
+#include "skiff/pidfd.h"
+#include "skiff/fdpass.h"
+#include "skiff/signals.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
 
 /* Everything create holds, so that one cleanup path can undo it all. */
 struct create {
@@ -161,7 +162,7 @@ static void create_cleanup(struct create *c)
 {
 	struct sk_err ignored;
 	if (c->pidfd >= 0 && c->init_pid > 0) {
-		pidfd_signal(c->pidfd, SIGKILL);
+		sk_pidfd_signal(c->pidfd, SIGKILL);
 		waitpid(c->init_pid, NULL, 0);
 	} else if (c->init_pid > 0) {
 		kill(c->init_pid, SIGKILL);
@@ -274,7 +275,7 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			c->init_pid = m.value;
 			waitpid(c->stage_pid, NULL, 0);
 			close(c->pidfd);
-			c->pidfd = pidfd_open_(c->init_pid);
+			c->pidfd = sk_pidfd_open(c->init_pid);
 			if (c->pidfd < 0)
 				return sk_error(err, errno, "pidfd_open %d", m.value);
 			c->stage_pid = c->init_pid;

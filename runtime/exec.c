@@ -33,6 +33,9 @@
 #include "skiff/terminal.h"
 #include "skiff/util.h"
 #include "skiff/walk.h"
+#include "skiff/pidfd.h"
+#include "skiff/fdpass.h"
+#include "skiff/signals.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -79,7 +82,6 @@ struct exec {
 
 /* ---- parent: the container ---- */
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 /* Whether the process behind pidfd is still there: a pidfd polls readable
  * once it has exited.  While it has not, its pid names it alone. */
@@ -111,7 +113,7 @@ static int load_container(struct exec *c, struct sk_err *err)
 	/* The pidfd first: the status, which checks the start time, then
 	 * proves that it names the init (a pid is not reused before the
 	 * status could see the init alive). */
-	c->init_pidfd = c->st.pid > 0 ? pidfd_open_(c->st.pid) : -1;
+	c->init_pidfd = c->st.pid > 0 ? sk_pidfd_open(c->st.pid) : -1;
 	if (c->init_pidfd < 0 && c->st.pid > 0 && errno != ESRCH) {
 		sk_error(err, errno, "pidfd_open %d (the init of \"%s\")", (int)c->st.pid, o->id);
 		goto out;
@@ -489,7 +491,7 @@ static void kill_child(struct exec *c)
 {
 	if (c->pidfd < 0)
 		return;
-	syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+	sk_pidfd_signal(c->pidfd, SIGKILL);
 	siginfo_t si;
 	while (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;

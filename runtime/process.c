@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "skiff/util.h"
+#include "skiff/inroot.h"
 
 /* ---- parent: the plan ---- */
 
@@ -221,42 +222,6 @@ void sk_process_plan_free(struct sk_process_plan *pp)
 	free(pp->argv);
 	free(pp->envp);
 	pp->argv = pp->envp = NULL;
-}
-
-/* ---- child: procfs ---- */
-
-int sk_proc_open(struct sk_err *err)
-{
-	int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"/proc\"");
-	struct statfs sf;
-	if (fstatfs(fd, &sf) < 0) {
-		int e = errno;
-		close(fd);
-		return sk_error(err, e, "statfs \"/proc\"");
-	}
-	if (sf.f_type != PROC_SUPER_MAGIC) {
-		close(fd);
-		return sk_error(err, 0, "\"/proc\" is not a procfs mount");
-	}
-	return fd;
-}
-
-int sk_proc_write(int proc_fd, const char *path, const char *val, size_t len, struct sk_err *err)
-{
-	struct open_how how = {
-		.flags = O_WRONLY | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, proc_fd, path, &how, sizeof(how));
-	if (fd < 0)
-		return sk_error(err, errno, "open \"/proc/%s\"", path);
-	int r = 0;
-	if (sk_write_all(fd, val, len) < 0)
-		r = sk_error(err, errno, "write \"%.*s\" to \"/proc/%s\"", (int)(len < 64 ? len : 64), val, path);
-	close(fd);
-	return r;
 }
 
 /* ---- child: prepare ---- */
@@ -593,27 +558,3 @@ int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err)
 	return exec_error(err, errno, pp->exe);
 }
 
-void sk_signals_reset(uint64_t which)
-{
-	/* The kernel's struct sigaction; SIG_DFL needs no restorer. */
-	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = { .handler = SIG_DFL };
-	uint64_t none = 0;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && (which & (UINT64_C(1) << (sig - 1))))
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
-}
-
-int sk_signals_ignored(uint64_t *out, struct sk_err *err)
-{
-	char buf[4096];
-	if (sk_read_small_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), err) < 0)
-		return -1;
-	const char *line = strstr(buf, "\nSigIgn:");
-	char *end = NULL;
-	errno = 0;
-	*out = line ? strtoull(line + 8, &end, 16) : 0;
-	if (!line || errno || end == line + 8)
-		return sk_error(err, 0, "\"/proc/self/status\": no SigIgn line");
-	return 0;
-}

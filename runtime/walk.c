@@ -18,6 +18,7 @@
 #include "skiff/sync.h"
 #include "skiff/sysctl.h"
 #include "skiff/terminal.h"
+#include "skiff/signals.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)

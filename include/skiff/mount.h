@@ -2,7 +2,7 @@
  * The parent turns every mount into one step, in config order, holding all
  * the child needs (mount(2) flags, propagation, fs data, setattr bits,
  * resolved source, cleaned destination), so the container's init performs
- * the mounts with no parsing and no allocation (rootfs.c walks the plan).
+ * the mounts with no parsing and no allocation (the init takes them as steps of its plan: plan.h, rootfs.c).
  * Option names come from libmount's Linux table (ro, nosuid, relatime,
  * bind/rbind, rshared...); skiff adds runc's recursive mount_setattr
  * options (rro, rnosuid, rnosymfollow...), idmap/ridmap and tmpcopyup.
@@ -93,10 +93,5 @@ int sk_mount_overlay_data(const struct sk_mount_step *st, char **data, int **fds
 
 /* Free the strings and close the prepared fds; plan is left empty. */
 void sk_mount_plan_free(struct sk_mount_plan *plan);
-
-/* Lexically clean an absolute path into out: collapse "//", "." and ".."
- * ("/a/../b/./" -> "/b").  No allocation.  Fails with ENAMETOOLONG when it
- * does not fit, EINVAL when in is not absolute. */
-int sk_path_clean(char *out, size_t cap, const char *in, struct sk_err *err);
 
 #endif

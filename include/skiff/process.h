@@ -36,7 +36,7 @@ struct sk_process_plan {
 	size_t n_env;
 	const char *path;              /* the value of PATH in envp, NULL if none */
 	bool need_home;                /* no HOME in envp: prepare adds one */
-	char home[PATH_MAX + 8];       /* "HOME=...", filled by sk_process_prepare */
+	char home[PATH_MAX + 8];       /* "HOME=...", filled by sk_process_home */
 	char exe[PATH_MAX];            /* args[0] resolved, by sk_process_resolve */
 };
 
@@ -111,23 +111,5 @@ int sk_process_no_new_privs(const struct sk_process_plan *pp, struct sk_err *err
 
 /* Child, after start: execve(pp->exe, argv, envp).  Returns only on error. */
 int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err);
-
-/* Child: empty signal mask, and SIG_DFL for every signal whose bit
- * (1 << (N-1)) is set in which: a disposition the runtime's caller ignored
- * (a background job's SIGINT, nohup's SIGHUP, even glibc's reserved 32 and
- * 33, which sigaction() refuses to touch) must not reach the process
- * through execve.  Raw rt_sigaction: no allocation, any signal. */
-void sk_signals_reset(uint64_t which);
-/* Parent: the signals this process ignores (SigIgn of /proc/self/status,
- * one read instead of a sigaction() per signal: skiff installs no handler,
- * so these are the only dispositions a child must reset). */
-int sk_signals_ignored(uint64_t *out, struct sk_err *err);
-
-/* Child helpers for files of the container's procfs.  sk_proc_open: an
- * O_PATH fd of /proc, refused unless it is a procfs.  sk_proc_write: write
- * len bytes of val to path (relative to /proc, e.g. "self/attr/exec"),
- * resolved beneath proc_fd without crossing a mount or a magic link. */
-int sk_proc_open(struct sk_err *err);
-int sk_proc_write(int proc_fd, const char *path, const char *val, size_t len, struct sk_err *err);
 
 #endif

@@ -81,19 +81,4 @@ int sk_rootfs_bind_shared(const char *rootfs, int *fd, struct sk_rootfs_ids *ids
 int sk_rootfs_attach_shared(const char *rootfs, int fd, struct sk_err *err);
 int sk_rootfs_unbind_shared(const char *rootfs, const struct sk_rootfs_ids *ids, struct sk_err *err);
 
-/* What sk_rootfs_resolve() creates when the last component is missing. */
-enum sk_rootfs_create { SK_CREATE_NONE, SK_CREATE_DIR, SK_CREATE_FILE };
-
-/* Open path (absolute in the container) inside the root directory rootfd
- * as an O_PATH|O_CLOEXEC fd in *out.  Unless create is SK_CREATE_NONE,
- * missing parent directories are made (0755, under the caller's umask) and
- * the last component too (a 0755 directory or an empty 0644 file).
- * Symlinks met on the way, dangling ones included, are followed as if
- * rootfd were "/"; nothing outside rootfd is touched. */
-int sk_rootfs_resolve(int rootfd, const char *path, enum sk_rootfs_create create, int *out,
-		      struct sk_err *err);
-
-/* "/proc/self/fd/N" for fd into buf (at least 32 bytes). */
-const char *sk_fd_path(char *buf, int fd);
-
 #endif

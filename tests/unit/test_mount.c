@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "skiff/inroot.h"
 #include "skiff/mount.h"
 #include "skiff/rootfs.h"
 
@@ -965,20 +966,20 @@ Test(rootfs, resolve_creates_inside, .fini = drop_ws)
 	struct sk_err err = { 0 };
 	char b[PATH_MAX];
 	struct stat sb;
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/evil/new/file", SK_CREATE_FILE, &fd, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/evil/new/file", SK_CREATE_FILE, &fd, &err), 0, "%s", err.msg);
 	close(fd);
 	cr_assert_eq(stat(R(b, "/etc/new/file"), &sb), 0);
 	cr_assert(S_ISREG(sb.st_mode));
 	cr_assert_eq(access("/etc/new", F_OK), -1);
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/a/../../b", SK_CREATE_DIR, &fd, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/a/../../b", SK_CREATE_DIR, &fd, &err), 0, "%s", err.msg);
 	close(fd);
 	cr_assert_eq(stat(R(b, "/b"), &sb), 0);
 	cr_assert(S_ISDIR(sb.st_mode));
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/missing", SK_CREATE_NONE, &fd, &err), -1);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/missing", SK_CREATE_NONE, &fd, &err), -1);
 	cr_assert_eq(err.errnum, ENOENT);
 	cr_assert_eq(symlink("loop2", R(b, "/loop1")), 0);
 	cr_assert_eq(symlink("loop1", R(b, "/loop2")), 0);
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/loop1/x", SK_CREATE_DIR, &fd, &err), -1);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/loop1/x", SK_CREATE_DIR, &fd, &err), -1);
 	cr_assert_eq(err.errnum, ELOOP, "%s", err.msg);
 	close(rootfd);
 }
