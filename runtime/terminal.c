@@ -1,6 +1,8 @@
+/* terminal: the container's pty (runc's console-socket protocol) and
+ * `run`'s proxy between it and the caller's terminal.  See terminal.h. */
 #include "skiff/terminal.h"
-#include "skiff/pidfd.h"
 #include "skiff/fdpass.h"
+#include "skiff/pidfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
