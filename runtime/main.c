@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	}
 	sk_debug("%s: root %s", g.cmd->name, g.root);
 	int rc = g.cmd->fn(&g, cargc, cargv, &err);
-	/* run and exec return the process's status with err left empty. */
+	/* run, exec and wait return the process's status with err left empty. */
 	if (rc != SK_EXIT_OK && err.msg[0])
 		report(g.cmd->name, &err);
 	return rc;

@@ -48,6 +48,10 @@ const char *sk_exit_state_name(enum sk_exit_state s);
 /* Set r->finished to now. */
 void sk_exit_rec_stamp(struct sk_exit_rec *r);
 
+/* The record as exit.json holds it (one line, with its newline) into buf;
+ * returns its length, or -1 when cap is too small (512 is enough). */
+int sk_exit_rec_format(const struct sk_exit_rec *r, char *buf, size_t cap);
+
 /* exit.json into dir_fd; durable: synced with its directory (then dir_fd
  * must not be O_PATH). */
 int sk_exit_rec_write(int dir_fd, const struct sk_exit_rec *r, bool durable, struct sk_err *err);
