@@ -6,10 +6,13 @@
  *          and at most 8192 bytes; clients send raw stdin bytes, and a
  *          client's shutdown(SHUT_WR) closes the container's stdin (-i,
  *          unless --leave-stdin-open).
- *          Writes to clients never block: what a client cannot take yet
- *          waits in its own queue, and a client more than SHIM_BACKLOG
- *          bytes behind is disconnected, so a slow or stuck client never
- *          holds up the container or the log (conmon writes blocking).
+ *          Writes to clients never block (conmon's do, so one stuck client
+ *          stops the container and the log): what a client cannot take yet
+ *          goes to its backlog, an unlinked file (in the endpoint
+ *          directory, else $TMPDIR or /tmp), not the shim's memory.  A slow
+ *          client gets every byte, late; one more than SHIM_BACKLOG bytes
+ *          behind is disconnected.  At exit, clients get their backlog for
+ *          as long as they keep reading (2 s without progress ends it).
  *          Stdin is taken from clients only as fast as the container
  *          reads it.
  * ctl      a FIFO of lines "TYPE H W": 1 resizes the pty, 2 reopens the
@@ -26,7 +29,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,15 +38,7 @@
 
 #include "shim.h"
 
-#define SHIM_BACKLOG (8u << 20)
-#define QBLOCK_SIZE (64u << 10)
-
-struct shim_qblock {
-	struct shim_qblock *next;
-	uint32_t head, tail;
-	char data[];
-};
-#define QBLOCK_ROOM (QBLOCK_SIZE - offsetof(struct shim_qblock, data))
+#define SHIM_BACKLOG ((off_t)256 << 20)
 
 static bool stdin_close_pending;
 
@@ -141,13 +136,10 @@ static void client_drop(struct shim_client *c)
 	close(c->fd);
 	c->fd = -1;
 	c->readable = false;
-	while (c->head) {
-		struct shim_qblock *b = c->head;
-		c->head = b->next;
-		munmap(b, QBLOCK_SIZE);
-	}
-	c->tail = NULL;
-	c->queued = 0;
+	if (c->spill_fd >= 0)
+		close(c->spill_fd);
+	c->spill_fd = -1;
+	c->spill_rd = c->spill_wr = 0;
 }
 
 static uint32_t client_events(const struct shim_client *c)
@@ -155,7 +147,7 @@ static uint32_t client_events(const struct shim_client *c)
 	uint32_t ev = 0;
 	if (c->readable && !S.stdin_len)
 		ev |= EPOLLIN;
-	if (c->queued)
+	if (c->spill_wr > c->spill_rd)
 		ev |= EPOLLOUT;
 	return ev;
 }
@@ -192,7 +184,7 @@ void shim_attach_accept(void)
 			S.n_clients++;
 		}
 		struct shim_client *c = &S.clients[idx];
-		*c = (struct shim_client){ .fd = fd, .readable = true };
+		*c = (struct shim_client){ .fd = fd, .readable = true, .spill_fd = -1 };
 		struct sk_err err;
 		if (shim_watch(fd, client_events(c), SHIM_TAG(T_CLIENT, idx), &err) < 0) {
 			shim_warn("%s", err.msg);
@@ -204,50 +196,70 @@ void shim_attach_accept(void)
 	}
 }
 
+static int spill_open(void)
+{
+	if (S.endpoint_dir >= 0) {
+		int fd = openat(S.endpoint_dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+	}
+	const char *tmp = getenv("TMPDIR");
+	const char *dirs[] = { tmp && *tmp ? tmp : "/tmp", "/tmp" };
+	for (size_t i = 0; i < 2; i++) {
+		int fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+/* Append one message to the client's backlog: a 2-byte length, then it. */
 static bool enqueue(struct shim_client *c, const char *msg, size_t len)
 {
-	if (!c->tail || QBLOCK_ROOM - c->tail->tail < len + 2) {
-		struct shim_qblock *b = mmap(NULL, QBLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (b == MAP_FAILED)
-			return false;
-		b->next = NULL;
-		b->head = b->tail = 0;
-		if (c->tail)
-			c->tail->next = b;
-		else
-			c->head = b;
-		c->tail = b;
-	}
+	if (c->spill_wr - c->spill_rd + (off_t)len + 2 > SHIM_BACKLOG)
+		return false;
+	if (c->spill_fd < 0 && (c->spill_fd = spill_open()) < 0)
+		return false;
 	uint16_t l = (uint16_t)len;
-	memcpy(c->tail->data + c->tail->tail, &l, 2);
-	memcpy(c->tail->data + c->tail->tail + 2, msg, len);
-	c->tail->tail += (uint32_t)(len + 2);
-	c->queued += len;
+	struct iovec iov[] = { { &l, 2 }, { (void *)msg, len } };
+	ssize_t n = pwritev(c->spill_fd, iov, 2, c->spill_wr);
+	if (n != (ssize_t)(len + 2))
+		return false;
+	c->spill_wr += n;
 	return true;
 }
 
-/* Send what the client can take; false when it is gone. */
+static struct timespec last_progress;
+
+/* Send from the backlog what the client takes; false when it is gone. */
 static bool flush_queue(struct shim_client *c)
 {
-	while (c->head) {
-		struct shim_qblock *b = c->head;
-		if (b->head == b->tail) {
-			c->head = b->next;
-			if (!c->head)
-				c->tail = NULL;
-			munmap(b, QBLOCK_SIZE);
-			continue;
-		}
-		uint16_t l;
-		memcpy(&l, b->data + b->head, 2);
-		if (send(c->fd, b->data + b->head + 2, l, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return true;
+	static char buf[4 * (SHIM_READ_MAX + 3)];
+	while (c->spill_rd < c->spill_wr) {
+		ssize_t n = pread(c->spill_fd, buf, sizeof(buf), c->spill_rd);
+		if (n < 2)
 			return false;
+		size_t off = 0;
+		for (;;) {
+			uint16_t l;
+			if (off + 2 > (size_t)n)
+				break;
+			memcpy(&l, buf + off, 2);
+			if (off + 2 + l > (size_t)n)
+				break;
+			if (send(c->fd, buf + off + 2, l, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				c->spill_rd += (off_t)off;
+				return errno == EAGAIN || errno == EINTR;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &last_progress);
+			off += 2u + l;
 		}
-		b->head += 2u + l;
-		c->queued -= l;
+		c->spill_rd += (off_t)off;
 	}
+	/* Empty: start the file over. */
+	if (ftruncate(c->spill_fd, 0) < 0)
+		return false;
+	c->spill_rd = c->spill_wr = 0;
 	return true;
 }
 
@@ -258,7 +270,7 @@ void shim_clients_send(int type, const char *msg, size_t len)
 		struct shim_client *c = &S.clients[i];
 		if (c->fd < 0)
 			continue;
-		bool was_empty = c->queued == 0;
+		bool was_empty = c->spill_wr == c->spill_rd;
 		if (was_empty) {
 			if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 				continue;
@@ -267,8 +279,9 @@ void shim_clients_send(int type, const char *msg, size_t len)
 				continue;
 			}
 		}
-		if (c->queued + len > SHIM_BACKLOG || !enqueue(c, msg, len)) {
-			shim_warn("attach client %zu is more than %u bytes behind: disconnected", i, SHIM_BACKLOG);
+		if (!enqueue(c, msg, len)) {
+			shim_warn("attach client %zu: more than %lld bytes behind, or no room for its backlog: "
+				  "disconnected", i, (long long)SHIM_BACKLOG);
 			client_drop(c);
 			continue;
 		}
@@ -389,7 +402,7 @@ void shim_client_event(size_t idx, uint32_t events)
 			client_drop(c);
 			return;
 		}
-		if (!c->queued)
+		if (c->spill_wr == c->spill_rd)
 			client_rearm(idx);
 	}
 	if ((events & EPOLLIN) && c->readable)
@@ -401,22 +414,27 @@ void shim_client_event(size_t idx, uint32_t events)
 static bool no_backlog(void)
 {
 	for (size_t i = 0; i < S.n_clients; i++) {
-		if (S.clients[i].fd >= 0 && S.clients[i].queued)
+		if (S.clients[i].fd >= 0 && S.clients[i].spill_wr > S.clients[i].spill_rd)
 			return false;
 	}
 	return true;
 }
 
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
 void shim_clients_finish(int ms)
 {
-	struct timespec start, now;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	clock_gettime(CLOCK_MONOTONIC, &last_progress);
 	while (!no_backlog()) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (spent >= ms)
+		long idle = ms_since(&last_progress);
+		if (idle >= ms)
 			break;
-		shim_loop_run(no_backlog, (int)(ms - spent));
+		shim_loop_run(no_backlog, (int)(ms - idle));
 	}
 	for (size_t i = 0; i < S.n_clients; i++)
 		client_drop(&S.clients[i]);

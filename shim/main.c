@@ -14,7 +14,8 @@
  *   3. the fds inherited from the caller are closed (port reservations);
  *   4. oom files, <persist-dir>/exit, <exit-dir>/<cid>;
  *   5. for exec, the status on the sync pipe;
- *   6. attach clients get their queued output (2 s at most), are closed;
+ *   6. attach clients get their backlog while they keep reading (2 s
+ *      without progress ends it), then are closed;
  *   7. the exit command runs (after --exit-delay), and is waited for.
  * The shim exits with the container's status, or the exit command's when
  * that one fails (conmon's rule). */

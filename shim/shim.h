@@ -64,15 +64,14 @@ struct shim_opts {
 	bool full_attach, replace_listen_pid, version, help;
 };
 
-/* An output queue of one attach client: whole messages, in 64 KiB blocks
- * mapped and unmapped as needed, so that a burst leaves no memory behind. */
-struct shim_qblock;
-
+/* An attach client.  What it could not take yet waits in its backlog, an
+ * unlinked file of [2-byte length][message] records between spill_rd and
+ * spill_wr: a slow client costs disk or page cache, not shim memory. */
 struct shim_client {
 	int fd;
 	bool readable;               /* still sends us stdin */
-	struct shim_qblock *head, *tail;
-	size_t queued;               /* bytes in the queue */
+	int spill_fd;
+	off_t spill_rd, spill_wr;
 };
 
 struct shim_pidstatus {
@@ -218,15 +217,15 @@ int shim_endpoints_setup(struct sk_err *err);
 void shim_attach_accept(void);
 void shim_client_event(size_t idx, uint32_t events);
 /* One piece of output (type 2 stdout, 3 stderr) to every client, without
- * ever blocking: a client whose queue passes its bound is dropped. */
+ * ever blocking: a client whose backlog passes its bound is dropped. */
 void shim_clients_send(int type, const char *buf, size_t len);
 void shim_stdin_writable(void);
 void shim_ctl_ready(void);
 void shim_apply_winsize(void);
 int shim_notify_setup(struct sk_err *err);
 void shim_notify_ready(void);
-/* Give clients up to ms milliseconds to take their queued output, then
- * close them and the attach socket. */
+/* Let clients take their backlog while they make progress (ms without
+ * any ends it), then close them and the attach socket. */
 void shim_clients_finish(int ms);
 /* Close the container's stdin when the last reader asks (-i, and not
  * --leave-stdin-open). */
