@@ -269,7 +269,7 @@ sc_oom() {
 	local b
 	b=$(pm_bundle oom)
 	jq -e '.oomKilled == true and .signal == 9' "$b/exit.json" >/dev/null || fail "exit.json: $(<"$b/exit.json")"
-	expect_ok pmr --name nooom -m 32m bb sh -c 'exit 1'
+	expect_fail 1 pmr --name nooom -m 32m bb sh -c 'exit 1'
 	assert_eq "$(pm_state nooom OOMKilled)" false "OOMKilled without an OOM kill"
 }
 
