@@ -6,9 +6,9 @@ PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev
-DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common
+DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common podman runc
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
-DEB_BENCH := crun runc jq
+DEB_BENCH := crun runc jq podman conmon
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmount is opened by dlopen() when create first needs it (runtime/mount.c):
