@@ -107,8 +107,9 @@ static int wait_gone(pid_t pid, uint64_t start, struct sk_err *err)
 	if (pid <= 0)
 		return 0;
 	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* EINVAL: the pid is still held but its process is gone. */
 	if (fd < 0)
-		return errno == ESRCH ? 0 : sk_error(err, errno, "pidfd_open %d", (int)pid);
+		return errno == ESRCH || errno == EINVAL ? 0 : sk_error(err, errno, "pidfd_open %d", (int)pid);
 	uint64_t now;
 	struct sk_err ignored;
 	/* Checked after the pidfd is open: the pidfd then names the process
