@@ -50,13 +50,8 @@ until_ok() {
 	fail "\`$*\` did not succeed in time"
 }
 
-# The attach-socket client (helpers/attach.c), built once per run.
-_attach_client() {
-	ATTACH=$SK_CACHE/attach
-	[[ -x $ATTACH ]] && return 0
-	cc -O2 -o "$ATTACH.$$" "$REPO/tests/integration/helpers/attach.c" || fail "cannot build the attach client"
-	mv "$ATTACH.$$" "$ATTACH"
-}
+# The attach-socket client (helpers/attach.c).
+_attach_client() { ATTACH=$(helper attach); }
 
 # A runtime wrapper in $T/rt/NAME that runs RUNTIME with its own --root
 # (podman's cleanup process cannot be given runtime flags).  NAME is the
