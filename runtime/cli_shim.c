@@ -4,9 +4,25 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "skiff/container.h"
 #include "skiff/shim.h"
+#include "skiff/state.h"
+
+/* Whether <root>/<id> exists. */
+static bool exists(const char *root, const char *id)
+{
+	struct sk_err ignored;
+	int r = sk_state_open_root(root, &ignored);
+	if (r < 0)
+		return false;
+	int d = sk_state_open(r, id, &ignored);
+	close(r);
+	if (d >= 0)
+		close(d);
+	return d >= 0;
+}
 
 int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *o, const char *shim_log,
 		       struct sk_err *err)
@@ -34,6 +50,15 @@ int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *
 		.no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
 		.global_args = args,
 	};
+	/* The shim may fail after its create succeeded (the log cannot be
+	 * opened...): then the container is ours to remove, unless it was
+	 * there before (create failed on it). */
+	bool before = exists(g->root, o->id);
 	pid_t pid;
-	return sk_shim_create(&so, &pid, err) < 0 ? SK_EXIT_ERROR : SK_EXIT_OK;
+	if (sk_shim_create(&so, &pid, err) == 0)
+		return SK_EXIT_OK;
+	struct sk_err ignored;
+	if (!before && exists(g->root, o->id))
+		sk_container_delete(g->root, o->id, true, &ignored);
+	return SK_EXIT_ERROR;
 }

@@ -201,6 +201,10 @@ static void to_devnull(void)
 static _Noreturn void fail_start(const char *msg)
 {
 	shim_log(SHIM_L_ERROR, "%s", msg);
+	/* A process the runtime made would run on unwatched: the caller
+	 * (podman, skiff) deletes what is left. */
+	if (S.ctr_pidfd >= 0 && !S.ctr_done)
+		syscall(SYS_pidfd_send_signal, S.ctr_pidfd, SIGKILL, NULL, 0);
 	shim_sync_send(S.sync_fd, -1, msg);
 	shim_scratch_remove();
 	if (S.attach_symlink)

@@ -633,6 +633,10 @@ test_shim_skiff_errors() {
 	assert_contains "$err" "--shim needs --detach"
 	expect_fail 2 sk run -d --shim --console-socket "$T/x" -b "$T/b" e1
 	assert_contains "$err" "--console-socket cannot go with --shim"
+	# A failure after the create: nothing is left either.
+	expect_fail 1 sk run -d --shim --shim-log "$T/no/such/dir/log" -b "$T/b" e1
+	assert_contains "$err" "open log file \"$T/no/such/dir/log\": ENOENT"
+	assert_empty_dir "$ROOT"
 	cfg_edit "$T/b" '.process.args = []'
 	expect_fail 1 sk run -d --shim -b "$T/b" e1
 	assert_contains "$err" "process.args"
