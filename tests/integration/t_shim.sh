@@ -653,3 +653,42 @@ test_shim_skiff_errors() {
 	assert_contains "$err" "SKIFF_SHIM"
 	assert_empty_dir "$ROOT"
 }
+
+# -l journald: the native protocol with conmon's fields, whole lines.
+# Only where /run may be written freely and has no journald (the VM).
+test_shim_journald() {
+	require_shim
+	[[ ${SKIFF_IN_VM:-} == 1 ]] || skip "needs a throwaway /run for a stand-in journald socket (the VM)"
+	[[ ! -e /run/systemd/journal/socket ]] || skip "a journald is running"
+	local sink
+	sink=$(helper journal_sink)
+	mkdir -p /run/systemd/journal
+	"$sink" /run/systemd/journal/socket "$T/journal" &
+	local sp=$!
+	until_ok 10 test -S /run/systemd/journal/socket
+	mk_bundle "$T/b" sh -c 'echo one; printf "two\nthr"; sleep 0.2; echo ee; echo oops >&2; printf tail'
+	local id=0123456789abcdef
+	mk_runtime skiff
+	local sync start
+	exec {sync}> >(cat >"$T/sync.out")
+	exec {start}< <(printf '\0')
+	_OCI_SYNCPIPE=$sync _OCI_STARTPIPE=$start expect_ok "$SHIM" --api-version -b "$T/b" -c "$id" -u "$id" \
+		-n jname --log-tag jtag -l journald -r "$RT" --full-attach
+	exec {sync}>&- {start}<&-
+	until_ok 30 test -s "$T/sync.out"
+	expect_ok sk start "$id"
+	until_ok 30 grep -q 'MESSAGE=tail' "$T/journal"
+	kill "$sp"
+	wait "$sp" 2>/dev/null || true
+	rm -f /run/systemd/journal/socket
+	local common="CONTAINER_ID_FULL=$id|CONTAINER_ID=0123456789ab"
+	mapfile -t lines <"$T/journal"
+	assert_eq "${#lines[@]}" 5 "journal entries: $(<"$T/journal")"
+	assert_eq "${lines[0]}" "$common|PRIORITY=6|CONTAINER_TAG=jtag|CONTAINER_NAME=jname|SYSLOG_IDENTIFIER=jtag|MESSAGE=one|"
+	assert_eq "${lines[1]}" "$common|PRIORITY=6|CONTAINER_TAG=jtag|CONTAINER_NAME=jname|SYSLOG_IDENTIFIER=jtag|MESSAGE=two|"
+	assert_eq "${lines[2]}" "$common|PRIORITY=6|CONTAINER_TAG=jtag|CONTAINER_NAME=jname|SYSLOG_IDENTIFIER=jtag|MESSAGE=three|" \
+		"a line written in two pieces"
+	assert_contains "$(<"$T/journal")" "PRIORITY=3|CONTAINER_TAG=jtag|CONTAINER_NAME=jname|SYSLOG_IDENTIFIER=jtag|MESSAGE=oops|"
+	assert_contains "$(<"$T/journal")" "SYSLOG_IDENTIFIER=jtag|CONTAINER_PARTIAL_MESSAGE=true|MESSAGE=tail|"
+	expect_ok sk delete --force "$id"
+}
