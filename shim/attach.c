@@ -546,6 +546,8 @@ void shim_notify_ready(void)
 {
 	char buf[4097];
 	ssize_t n = recv(S.notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n < 0 && errno == EINTR)
+		n = recv(S.notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
@@ -556,4 +558,11 @@ void shim_notify_ready(void)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", S.o.sdnotify_socket);
 	if (sendto(S.notify_host_fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		shim_warn("sd-notify to \"%s\": %s", S.o.sdnotify_socket, strerrorname_np(errno));
+}
+
+void shim_notify_drain(void)
+{
+	int pending = 0;
+	while (S.notify_fd >= 0 && ioctl(S.notify_fd, FIONREAD, &pending) == 0 && pending > 0)
+		shim_notify_ready();
 }

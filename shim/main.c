@@ -436,6 +436,7 @@ int main(int argc, char **argv)
 		shim_oom_check();
 	shim_record_exit();
 	shim_output_drain();
+	shim_notify_drain();
 	shim_logs_sync();
 	for (size_t i = 0; i < S.n_inherited; i++)
 		close(S.inherited[i]);

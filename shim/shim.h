@@ -224,6 +224,8 @@ void shim_ctl_ready(void);
 void shim_apply_winsize(void);
 int shim_notify_setup(struct sk_err *err);
 void shim_notify_ready(void);
+/* What the container sent before it exited. */
+void shim_notify_drain(void);
 /* Let clients take their backlog while they make progress (ms without
  * any ends it), then close them and the attach socket. */
 void shim_clients_finish(int ms);

@@ -224,6 +224,10 @@ sc_detach_logs() {
 }
 
 sc_attach() {
+	# passthrough: the container writes straight to podman's stdio.
+	expect_ok pmr --rm --log-driver passthrough bb sh -c 'echo pass; echo perr >&2'
+	assert_eq "$out" pass
+	assert_eq "$err" perr
 	expect_ok pmr -d -i --name at bb sh -c 'read x; echo got:$x; exit 6'
 	run pm attach at <<<"hello"
 	assert_contains "$out" "got:hello" "attach output"
@@ -437,6 +441,19 @@ test_shim_podman_kill_shim_runc() { host_only "runc"; pm_setup runc; sc_kill_shi
 
 # ---------------------------------------------------------------- the shim by hand
 
+# shim_by_hand OUT ARGS...: start the shim as its callers do, the sync pipe
+# going into the file OUT, one byte in the start pipe; returns once the
+# first message is in OUT.
+shim_by_hand() {
+	local o=$1 sync start
+	shift
+	exec {sync}> >(cat >"$o")
+	exec {start}< <(printf '\0')
+	_OCI_SYNCPIPE=$sync _OCI_STARTPIPE=$start expect_ok "$SHIM" "$@"
+	exec {sync}>&- {start}<&-
+	until_ok 30 test -s "$o"
+}
+
 test_shim_options() {
 	require_shim
 	expect_ok "$SHIM" --version
@@ -467,14 +484,9 @@ test_shim_crio_create() {
 	mk_runtime skiff
 	mk_bundle "$T/b" sh -c 'read x; echo "got $x"; exit 5'
 	mkdir -p "$T/exits" "$T/persist" "$T/sock"
-	local sync start
-	exec {sync}> >(cat >"$T/sync.out")
-	exec {start}< <(printf '\0')
-	_OCI_SYNCPIPE=$sync _OCI_STARTPIPE=$start expect_ok "$SHIM" -b "$T/b" -c crio1 -u crio1 \
+	shim_by_hand "$T/sync.out" -b "$T/b" -c crio1 -u crio1 \
 		--exit-dir "$T/exits" -l "$T/ctr.log" --log-level debug -n crio1 -P "$T/conmon.pid" \
 		-p "$T/b/pidfile" --persist-dir "$T/persist" -r "$RT" --socket-dir-path "$T/sock" -i
-	exec {sync}>&- {start}<&-
-	until_ok 30 test -s "$T/sync.out"
 	assert_match "$(<"$T/sync.out")" '^\{"pid": [0-9]+\}$' "the sync message"
 	local shim
 	shim=$(<"$T/conmon.pid")
@@ -524,6 +536,60 @@ test_shim_crio_exec_sync() {
 	expect_ok sk delete --force es
 }
 
+# --sdnotify-socket: READY=1 from the container reaches the host's socket,
+# stripped of the rest; other messages do not.
+test_shim_sdnotify() {
+	require_shim
+	mk_runtime skiff
+	mk_bundle "$T/b" sh -c '/sdnotify /run/notify/notify.sock "$(printf "STATUS=x\nREADY=1")"; /sdnotify /run/notify/notify.sock FOO=1'
+	cc -O2 -static -o "$T/b/rootfs/sdnotify" "$REPO/tests/integration/helpers/sdnotify.c" || fail "cannot build sdnotify"
+	mkdir -p "$T/b/notify"
+	cfg_edit "$T/b" '.mounts += [{destination: "/run/notify", type: "bind", source: $s, options: ["bind"]}]' \
+		--arg s "$T/b/notify"
+	local sink
+	sink=$(helper journal_sink)
+	"$sink" "$T/host.sock" "$T/notify.out" &
+	local sp=$!
+	until_ok 10 test -S "$T/host.sock"
+	shim_by_hand "$T/sync.out" --api-version -b "$T/b" -c nt -u nt -l "$T/nt.log" -r "$RT" --full-attach \
+		--sdnotify-socket "$T/host.sock" --exit-dir "$T"
+	[[ -S $T/b/notify/notify.sock ]] || fail "no notify socket in the bundle"
+	expect_ok sk start nt
+	until_ok 30 test -e "$T/nt"
+	sleep 0.2
+	kill "$sp"
+	wait "$sp" 2>/dev/null || true
+	assert_eq "$(<"$T/notify.out")" "READY=1|" "what reached the host's socket"
+	expect_ok sk delete nt
+}
+
+# --log-size-max rotates (the previous part kept, as PATH.1);
+# --log-global-size-max stops.
+test_shim_log_limits() {
+	require_shim
+	mk_runtime skiff
+	mk_bundle "$T/b" sh -c 'i=0; while [ $i -lt 100 ]; do echo line$i; i=$((i+1)); done'
+	shim_by_hand "$T/s1" --api-version -b "$T/b" -c l1 -u l1 -l "k8s-file:$T/a.log" --log-size-max 1000 \
+		-r "$RT" --full-attach --exit-dir "$T"
+	expect_ok sk start l1
+	until_ok 30 test -e "$T/l1"
+	local n
+	n=$(stat -c %s "$T/a.log")
+	((n <= 1000)) || fail "a.log has $n bytes"
+	n=$(stat -c %s "$T/a.log.1")
+	((n > 900 && n <= 1000)) || fail "a.log.1 has $n bytes"
+	assert_contains "$(tail -n1 "$T/a.log")" "stdout F line99"
+	expect_ok sk delete l1
+	shim_by_hand "$T/s2" --api-version -b "$T/b" -c l2 -u l2 -l "k8s-file:$T/g.log" --log-global-size-max 1000 \
+		-r "$RT" --full-attach --exit-dir "$T"
+	expect_ok sk start l2
+	until_ok 30 test -e "$T/l2"
+	n=$(stat -c %s "$T/g.log")
+	((n > 900 && n <= 1100)) || fail "g.log has $n bytes"
+	assert_contains "$(head -n1 "$T/g.log")" "stdout F line0"
+	expect_ok sk delete l2
+}
+
 # A runtime that fails: its stderr comes back on the sync pipe (conmon
 # 2.1.6 said nothing when it was empty).
 test_shim_runtime_failure() {
@@ -531,23 +597,12 @@ test_shim_runtime_failure() {
 	mk_runtime skiff
 	mk_bundle "$T/b" true
 	cfg_edit "$T/b" '.process.args = []'
-	local sync start
-	exec {sync}> >(cat >"$T/sync.out")
-	exec {start}< <(printf '\0')
-	_OCI_SYNCPIPE=$sync _OCI_STARTPIPE=$start expect_ok "$SHIM" --api-version -b "$T/b" -c bad -u bad \
-		-l "k8s-file:$T/ctr.log" -r "$RT" --full-attach
-	exec {sync}>&- {start}<&-
-	until_ok 30 test -s "$T/sync.out"
+	shim_by_hand "$T/sync.out" --api-version -b "$T/b" -c bad -u bad -l "k8s-file:$T/ctr.log" -r "$RT" --full-attach
 	jq -e '.data == -1 and (.message | contains("process.args"))' "$T/sync.out" >/dev/null ||
 		fail "sync message: $(<"$T/sync.out")"
 	printf '#!/bin/sh\nexit 1\n' >"$T/rt/mute"
 	chmod +x "$T/rt/mute"
-	exec {sync}> >(cat >"$T/sync2.out")
-	exec {start}< <(printf '\0')
-	_OCI_SYNCPIPE=$sync _OCI_STARTPIPE=$start expect_ok "$SHIM" --api-version -b "$T/b" -c mute -u mute \
-		-l none -r "$T/rt/mute"
-	exec {sync}>&- {start}<&-
-	until_ok 30 test -s "$T/sync2.out"
+	shim_by_hand "$T/sync2.out" --api-version -b "$T/b" -c mute -u mute -l none -r "$T/rt/mute"
 	jq -e '.data == -1 and (.message | contains("exit status 1"))' "$T/sync2.out" >/dev/null ||
 		fail "sync message: $(<"$T/sync2.out")"
 }
@@ -669,13 +724,8 @@ test_shim_journald() {
 	mk_bundle "$T/b" sh -c 'echo one; printf "two\nthr"; sleep 0.2; echo ee; echo oops >&2; printf tail'
 	local id=0123456789abcdef
 	mk_runtime skiff
-	local sync start
-	exec {sync}> >(cat >"$T/sync.out")
-	exec {start}< <(printf '\0')
-	_OCI_SYNCPIPE=$sync _OCI_STARTPIPE=$start expect_ok "$SHIM" --api-version -b "$T/b" -c "$id" -u "$id" \
-		-n jname --log-tag jtag -l journald -r "$RT" --full-attach
-	exec {sync}>&- {start}<&-
-	until_ok 30 test -s "$T/sync.out"
+	shim_by_hand "$T/sync.out" --api-version -b "$T/b" -c "$id" -u "$id" -n jname --log-tag jtag -l journald \
+		-r "$RT" --full-attach
 	expect_ok sk start "$id"
 	until_ok 30 grep -q 'MESSAGE=tail' "$T/journal"
 	kill "$sp"

@@ -2,9 +2,10 @@
  * journald test.
  *   journal_sink SOCKET OUTPUT
  * Binds the datagram socket SOCKET and appends to OUTPUT one line per
- * entry received: its fields as KEY=VALUE separated by '|', in the order
- * sent, with binary-form values (KEY\n, 64-bit little-endian length,
- * bytes, \n) decoded.  Runs until killed. */
+ * datagram received: its fields as KEY=VALUE separated by '|', in the
+ * order sent, with binary-form values (KEY\n, 64-bit little-endian length,
+ * bytes, \n) decoded.  Also serves as an sd_notify socket.  Runs until
+ * killed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -38,8 +39,11 @@ int main(int argc, char **argv)
 		size_t i = 0, len = (size_t)n;
 		while (i < len) {
 			char *nl = memchr(buf + i, '\n', len - i);
-			if (!nl)
+			if (!nl) {
+				/* sd_notify's last (or only) field has no newline. */
+				fprintf(out, "%.*s|", (int)(len - i), buf + i);
 				break;
+			}
 			char *eq = memchr(buf + i, '=', (size_t)(nl - (buf + i)));
 			if (eq) {
 				fprintf(out, "%.*s|", (int)(nl - (buf + i)), buf + i);
