@@ -465,7 +465,7 @@ static int delegate(const struct sk_cgroup *cg, uid_t owner, struct sk_err *err)
 	return 0;
 }
 
-int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
@@ -490,11 +490,17 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 		return sk_error(err, ENOMEM, "cgroup");
 	}
 	strcat(strcpy(cg->path, mount), rel);
+	return 0;
+}
 
+int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err)
+{
+	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
+	const char *rel = cg->rel;
 	/* Walk down from the mount, making what is missing. */
-	int fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC), first_made = -1, idx = 0;
+	int fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC), first_made = -1, idx = 0;
 	if (fd < 0) {
-		sk_error(err, errno, "open \"%s\"", mount);
+		sk_error(err, errno, "open \"%s\"", cg->mount);
 		cg_clear(cg);
 		return -1;
 	}
@@ -565,6 +571,11 @@ fail:
 		unmake(cg->mount, cg->rel, first_made);
 	cg_clear(cg);
 	return -1;
+}
+
+int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+{
+	return sk_cgroup_plan(spec, id, cg, err) < 0 ? -1 : sk_cgroup_make(spec, cg, err);
 }
 
 int sk_cgroup_open(const char *path, struct sk_cgroup *cg, struct sk_err *err)

@@ -188,11 +188,8 @@ static int needs_memory(const struct sk_resources *r, struct sk_cgroup_needs *n,
 	if (!r->memory.present)
 		return 0;
 	/* No cgroup v2 file holds these; refusing (as crun does) beats running
-	 * a container without a limit it asked for. */
-	if (r->memory.has_kernel)
-		return sk_error(err, 0, "linux.resources.memory.kernel: not supported on cgroup v2");
-	if (r->memory.has_kernel_tcp)
-		return sk_error(err, 0, "linux.resources.memory.kernelTCP: not supported on cgroup v2");
+	 * a container without a limit it asked for.  Kernel memory limits are
+	 * the exception: runc 1.1 ignores them everywhere (write_memory warns). */
 	if (r->memory.has_swappiness)
 		return sk_error(err, 0, "linux.resources.memory.swappiness: not supported on cgroup v2");
 	if (r->memory.has_disable_oom_killer && r->memory.disable_oom_killer)
@@ -222,8 +219,6 @@ static int needs_cpu(const struct sk_resources *r, struct sk_cgroup_needs *n, st
 		return sk_error(err, 0, "linux.resources.cpu.realtimeRuntime: not supported on cgroup v2");
 	if (r->cpu.has_realtime_period && r->cpu.realtime_period)
 		return sk_error(err, 0, "linux.resources.cpu.realtimePeriod: not supported on cgroup v2");
-	if (r->cpu.has_quota && r->cpu.quota < -1)
-		return sk_error(err, 0, "linux.resources.cpu.quota: %" PRId64 " is not a quota (use -1 for none)", r->cpu.quota);
 	if (r->cpu.has_period && r->cpu.period > 1000000)
 		return sk_error(err, 0, "linux.resources.cpu.period: %" PRIu64 " is above the kernel's 1000000 us", r->cpu.period);
 	if (r->cpu.has_idle && r->cpu.idle != 0 && r->cpu.idle != 1)
@@ -252,7 +247,7 @@ static int needs_io(const struct sk_resources *r, struct sk_cgroup_needs *n, str
 		   r->block_io.n_throttle_write_iops;
 	for (size_t i = 0; i < r->block_io.n_weight_device; i++) {
 		const struct sk_weight_device *d = &r->block_io.weight_device[i];
-		if (!d->has_weight)
+		if (!d->has_weight || !d->weight)
 			continue;
 		if (d->weight < 10 || d->weight > 1000)
 			return sk_error(err, 0, "linux.resources.blockIO.weightDevice[%zu].weight: %u is outside 10..1000",
@@ -368,6 +363,8 @@ static int write_memory(const struct sk_cgroup *cg, const struct sk_resources *r
 {
 	if (!r->memory.present)
 		return 0;
+	if ((r->memory.has_kernel && r->memory.kernel) || (r->memory.has_kernel_tcp && r->memory.kernel_tcp))
+		sk_warn("linux.resources.memory.kernel and kernelTCP are ignored, as runc does (kernel memory limits are deprecated)");
 	int64_t limit = r->memory.has_limit ? r->memory.limit : 0;
 	int64_t swap = r->memory.has_swap ? r->memory.swap : 0, swap_max;
 	char buf[32];
@@ -469,7 +466,7 @@ static int write_io(const struct sk_cgroup *cg, const struct sk_resources *r, st
 		if (d->has_leaf_weight)
 			sk_debug("cgroup %s: blockIO.weightDevice[%zu].leafWeight ignored: cgroup v2 has no leaf weight",
 				 cg->path, i);
-		if (!d->has_weight)
+		if (!d->has_weight || !d->weight)
 			continue;
 		uint64_t w = bfq ? d->weight : sk_cgroup_blkio_to_io_weight(d->weight);
 		snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor, w);
@@ -564,8 +561,10 @@ int sk_cgroup_apply(const struct sk_cgroup *cg, const struct sk_resources *r, bo
 	if (r) {
 		char buf[32];
 		if (r->pids.present && r->pids.has_limit) {
-			/* -1 (any negative) is "max"; 0 becomes 1, as runc does: the
-			 * init itself must be able to enter the cgroup. */
+			/* -1 (any negative) is "max".  0 is a limit only from
+			 * runtime-spec 1.3 on (the parser made it -1 before):
+			 * it becomes 1, as runc does, so that the init itself can
+			 * enter the cgroup. */
 			if (r->pids.limit < 0)
 				snprintf(buf, sizeof(buf), "max");
 			else

@@ -46,7 +46,7 @@ int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *
 		args[n++] = "--systemd-cgroup";
 	args[n] = NULL;
 	struct sk_shim_opts so = {
-		.root = g->root, .id = o->id, .bundle = o->bundle, .pid_file = o->pid_file, .log_path = shim_log,
+		.self = g->argv0, .root = g->root, .id = o->id, .bundle = o->bundle, .pid_file = o->pid_file, .log_path = shim_log,
 		.no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
 		.global_args = args,
 	};

@@ -21,38 +21,8 @@
 #include "skiff/state.h"
 #include "skiff/terminal.h"
 #include "skiff/util.h"
+#include "skiff/pidfd.h"
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
-
-int sk_signal_parse(const char *s)
-{
-	if (!s || !*s)
-		return -1;
-	char *end;
-	long n = strtol(s, &end, 10);
-	if (!*end)
-		return n > 0 && n < NSIG ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (int sig = 1; sig < SIGRTMIN; sig++) {
-		const char *name = sigabbrev_np(sig);
-		if (name && !strcasecmp(name, s))
-			return sig;
-	}
-	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
-		bool min = !strncasecmp(s, "RTMIN", 5);
-		long off = 0;
-		if (s[5]) {
-			off = strtol(s + 5, &end, 10);
-			if (*end || (min ? off < 0 : off > 0))
-				return -1;
-		}
-		int sig = (int)((min ? SIGRTMIN : SIGRTMAX) + off);
-		return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
-	}
-	return -1;
-}
 
 int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h, struct sk_cgroup *cg,
 			     struct sk_err *err)
@@ -118,13 +88,13 @@ static int init_pidfd(const struct sk_state *st, struct sk_err *err)
 {
 	if (st->pid <= 0)
 		return sk_error(err, ESRCH, "container \"%s\" has no init process", st->id);
-	int fd = pidfd_open_(st->pid);
+	int fd = sk_pidfd_open(st->pid);
 	if (fd < 0)
 		return sk_error(err, errno, "pidfd_open %d", (int)st->pid);
 	uint64_t t;
 	if (sk_proc_start_time(st->pid, &t, err) < 0 || t != st->start_time) {
 		close(fd);
-		return sk_error(err, ESRCH, "container \"%s\" is not running", st->id);
+		return sk_error(err, ESRCH, "container \"%s\": container not running (its init has exited)", st->id);
 	}
 	return fd;
 }
@@ -135,7 +105,7 @@ static int saved_hooks(int dir_fd, enum sk_hook_kind kind, struct sk_spec *spec,
 	*have = false;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(dir_fd, "config.json", SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_at(dir_fd, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		return -1;
 	int r = sk_spec_parse("config.json", buf, len, spec, err);
 	free(buf);
@@ -259,18 +229,33 @@ int sk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	if (sk_container_hold(root, id, true, &h, err) < 0)
 		return -1;
 	int r = -1;
-	if (h.status == SK_STATUS_STOPPED) {
-		sk_error(err, 0, "container \"%s\" is not running", id);
+	bool stopped = h.status == SK_STATUS_STOPPED;
+	/* runc's rules, and its "container not running", which containerd,
+	 * CRI-O and podman match on: --all still reaches what is left in the
+	 * cgroup of a stopped container, and is no error once that is gone. */
+	if (stopped && !all) {
+		sk_error(err, 0, "kill \"%s\": container not running", id);
 		goto out;
 	}
 	if (all && h.st.cgroup_path) {
 		r = signal_all(&h, sig, err);
+		if (r < 0 && stopped && err->errnum == ENOENT)
+			r = 0;
+		goto out;
+	}
+	if (stopped) {
+		r = 0;
 		goto out;
 	}
 	int fd = init_pidfd(&h.st, err);
 	if (fd < 0)
 		goto out;
-	r = pidfd_signal(fd, sig) < 0 ? sk_error(err, errno, "kill container \"%s\" with signal %d", id, sig) : 0;
+	if (sk_pidfd_signal(fd, sig) == 0)
+		r = 0;
+	else if (errno == ESRCH)
+		r = sk_error(err, ESRCH, "kill \"%s\": container not running (its init has exited)", id);
+	else
+		r = sk_error(err, errno, "kill container \"%s\" with signal %d", id, sig);
 	close(fd);
 out:
 	sk_container_release(&h);
@@ -314,7 +299,7 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 			}
 			if (h.st.cgroup_path)
 				signal_all(&h, SIGKILL, err);
-			pidfd_signal(fd, SIGKILL);
+			sk_pidfd_signal(fd, SIGKILL);
 			int w = wait_gone(fd, 10000, err);
 			close(fd);
 			if (w < 0)
@@ -413,7 +398,7 @@ int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *er
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				pidfd_signal(c->pidfd, (int)si.ssi_signo);
+				sk_pidfd_signal(c->pidfd, (int)si.ssi_signo);
 		}
 		if (p[0].revents & POLLIN) {
 			r = reap(c->pidfd, status, err);

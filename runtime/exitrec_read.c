@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
 
+#include "skiff/pidfd.h"
 #include "skiff/state.h"
 #include "skiff/util.h"
 
@@ -88,7 +88,7 @@ int sk_exit_rec_read(int dir_fd, struct sk_exit_rec *r, struct sk_err *err)
 {
 	memset(r, 0, sizeof(*r));
 	char *buf;
-	if (sk_read_file_at(dir_fd, SK_EXIT_FILE, EXIT_MAX_BYTES, &buf, NULL, err) < 0)
+	if (sk_read_file_at(dir_fd, SK_EXIT_FILE, NULL, EXIT_MAX_BYTES, &buf, NULL, err) < 0)
 		return -1;
 	char ebuf[128];
 	yajl_val root = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
@@ -106,7 +106,7 @@ static int wait_gone(pid_t pid, uint64_t start, struct sk_err *err)
 {
 	if (pid <= 0)
 		return 0;
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = sk_pidfd_open(pid);
 	/* EINVAL: the pid is still held but its process is gone. */
 	if (fd < 0)
 		return errno == ESRCH || errno == EINVAL ? 0 : sk_error(err, errno, "pidfd_open %d", (int)pid);

@@ -6,6 +6,7 @@
 #include <seccomp.h>
 
 #include "cli.h"
+#include "skiff/exe_seal.h"
 #include "skiff/features.h"
 #include "skiff/log.h"
 #include "skiff/state.h"
@@ -64,7 +65,7 @@ static void report(const char *cmd, const struct sk_err *err)
 
 int main(int argc, char **argv)
 {
-	struct sk_globals g = { .root = SK_DEFAULT_ROOT };
+	struct sk_globals g = { .root = SK_DEFAULT_ROOT, .argv0 = argv[0] };
 	struct sk_err err = { 0 };
 	const char *log_format = "text", *criu = NULL, *rootless = NULL;
 	bool help = false, version = false;
@@ -157,6 +158,10 @@ int main(int argc, char **argv)
 		sk_error(&err, 0, "unknown command \"%s\" (see skiff --help)", cargv[0]);
 		report(NULL, &err);
 		return SK_EXIT_USAGE;
+	}
+	if ((g.cmd->flags & SK_CMD_SEALED) && sk_exe_seal(argv, &err) < 0) {
+		report(g.cmd->name, &err);
+		return SK_EXIT_ERROR;
 	}
 	sk_debug("%s: root %s", g.cmd->name, g.root);
 	int rc = g.cmd->fn(&g, cargc, cargv, &err);

@@ -16,6 +16,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "skiff/spec.h"
 #include "skiff/util.h"
 
 extern char **environ;
@@ -25,7 +26,25 @@ static bool executable(const char *p)
 	return access(p, X_OK) == 0;
 }
 
-static int find_shim(char *out, size_t cap, struct sk_err *err)
+/* The absolute path of name: itself with a slash, else the first
+ * executable match in $PATH. */
+static int find_program(const char *name, char *out, size_t cap)
+{
+	if (strchr(name, '/'))
+		return realpath(name, out) && executable(out) ? 0 : -1;
+	const char *path = getenv("PATH");
+	for (const char *p = path; p && *p;) {
+		size_t l = strcspn(p, ":");
+		char cand[PATH_MAX];
+		int k = snprintf(cand, sizeof(cand), "%.*s/%s", (int)l, p, name);
+		if (l && k > 0 && (size_t)k < sizeof(cand) && executable(cand) && realpath(cand, out))
+			return 0;
+		p += l + (p[l] == ':');
+	}
+	return -1;
+}
+
+static int find_shim(const char *self, char *out, size_t cap, struct sk_err *err)
 {
 	const char *env = getenv("SKIFF_SHIM");
 	if (env && *env) {
@@ -34,31 +53,20 @@ static int find_shim(char *out, size_t cap, struct sk_err *err)
 		snprintf(out, cap, "%s", env);
 		return 0;
 	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			static const char *const rel[] = { "skiff-shim", "../shim/skiff-shim" };
-			for (size_t i = 0; i < 2; i++) {
-				int k = snprintf(out, cap, "%s/%s", self, rel[i]);
-				if (k > 0 && (size_t)k < cap && executable(out))
-					return 0;
-			}
-		}
-	}
-	const char *path = getenv("PATH");
-	for (const char *p = path; p && *p;) {
-		size_t l = strcspn(p, ":");
-		if (l && (int)l < (int)cap - 12) {
-			snprintf(out, cap, "%.*s/skiff-shim", (int)l, p);
-			if (executable(out))
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", self);
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		static const char *const rel[] = { "skiff-shim", "../shim/skiff-shim" };
+		for (size_t i = 0; i < 2; i++) {
+			int k = snprintf(out, cap, "%s/%s", dir, rel[i]);
+			if (k > 0 && (size_t)k < cap && executable(out))
 				return 0;
 		}
-		p += l + (p[l] == ':');
 	}
+	if (find_program("skiff-shim", out, cap) == 0)
+		return 0;
 	return sk_error(err, ENOENT, "skiff-shim not found (next to skiff, in $PATH, or set SKIFF_SHIM)");
 }
 
@@ -70,7 +78,7 @@ static int wants_terminal(const char *bundle, bool *out, struct sk_err *err)
 	if (d < 0)
 		return sk_error(err, errno, "open bundle \"%s\"", bundle);
 	char *buf;
-	int r = sk_read_file_at(d, "config.json", 16u << 20, &buf, NULL, err);
+	int r = sk_read_file_at(d, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, NULL, err);
 	close(d);
 	if (r < 0)
 		return -1;
@@ -128,12 +136,10 @@ static int parse_reply(const char *buf, pid_t *pid, struct sk_err *err)
 int sk_shim_create(const struct sk_shim_opts *o, pid_t *pid, struct sk_err *err)
 {
 	char shim[PATH_MAX], self[PATH_MAX], cwd[PATH_MAX];
-	if (find_shim(shim, sizeof(shim), err) < 0)
+	if (find_program(o->self, self, sizeof(self)) < 0)
+		return sk_error(err, ENOENT, "cannot find skiff's own binary from \"%s\"", o->self);
+	if (find_shim(self, shim, sizeof(shim), err) < 0)
 		return -1;
-	ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (sl <= 0)
-		return sk_error(err, errno, "readlink /proc/self/exe");
-	self[sl] = '\0';
 	const char *bundle = o->bundle;
 	if (!bundle || !*bundle) {
 		if (!getcwd(cwd, sizeof(cwd)))

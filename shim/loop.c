@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "shim.h"
+#include "skiff/pidfd.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -105,7 +105,7 @@ void shim_claim_early(void)
 void shim_forward_signal(int sig)
 {
 	if (S.ctr_pidfd >= 0 && !S.ctr_done) {
-		if (syscall(SYS_pidfd_send_signal, S.ctr_pidfd, sig, NULL, 0) < 0)
+		if (sk_pidfd_signal(S.ctr_pidfd, sig) < 0)
 			shim_debug("forward signal %d: %s", sig, strerrorname_np(errno));
 	} else if (S.runtime_pid > 0 && !S.runtime_done) {
 		kill(S.runtime_pid, sig);
@@ -164,7 +164,7 @@ static void timer_ready(void)
 	pid_t pg = getpgid(S.ctr_pid);
 	if (pg > 1 && pg != getpgrp())
 		kill(-pg, SIGKILL);
-	syscall(SYS_pidfd_send_signal, S.ctr_pidfd, SIGKILL, NULL, 0);
+	sk_pidfd_signal(S.ctr_pidfd, SIGKILL);
 }
 
 int shim_timer_start(int seconds, struct sk_err *err)

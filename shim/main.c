@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "skiff/pidfd.h"
 #include "skiff/state.h"
 #include "skiff/util.h"
 
@@ -204,7 +205,7 @@ static _Noreturn void fail_start(const char *msg)
 	/* A process the runtime made would run on unwatched: the caller
 	 * (podman, skiff) deletes what is left. */
 	if (S.ctr_pidfd >= 0 && !S.ctr_done)
-		syscall(SYS_pidfd_send_signal, S.ctr_pidfd, SIGKILL, NULL, 0);
+		sk_pidfd_signal(S.ctr_pidfd, SIGKILL);
 	shim_sync_send(S.sync_fd, -1, msg);
 	shim_scratch_remove();
 	if (S.attach_symlink)
@@ -232,7 +233,7 @@ static void start_container_watch(void)
 	}
 	shim_claim_early();
 	if (!S.ctr_done) {
-		S.ctr_pidfd = (int)syscall(SYS_pidfd_open, S.ctr_pid, 0);
+		S.ctr_pidfd = sk_pidfd_open(S.ctr_pid);
 		if (S.ctr_pidfd < 0) {
 			/* Gone, and not reaped by us: not our child. */
 			shim_reap();

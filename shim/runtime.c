@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/terminal.h"
+#include "skiff/fdpass.h"
 
 extern char **environ;
 

@@ -46,11 +46,18 @@ int sk_cgroup_mount_find(const char **mount, struct sk_err *err);
 int sk_cgroup_resolve(const char *cgroups_path, const char *id, const char *own,
 		      char **rel, struct sk_err *err);
 
-/* Create (or reuse, when it exists and holds no process) the container's
- * cgroup for spec and id, enable the controllers its resources need, write
- * the resources and attach the device program.  On success cg is filled and
- * dir_fd is ready for CLONE_INTO_CGROUP.  On failure, removes the
- * directories it made and leaves cg empty. */
+/* The container's cgroup in two steps, so that create can record its path
+ * before anything exists that a killed create would leave behind.
+ *  plan  checks the resources and finds the path for spec and id (cg->path,
+ *        mount, rel); makes nothing.  On failure cg is left empty.
+ *  make  creates (or reuses, when it exists and holds no process) that
+ *        cgroup, enables the controllers its resources need, writes the
+ *        resources and attaches the device program; dir_fd is then ready
+ *        for CLONE_INTO_CGROUP.  On failure, removes the directories it made
+ *        and leaves cg empty.
+ *  prepare  both. */
+int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err);
+int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err);
 int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg,
 		      struct sk_err *err);
 

@@ -6,7 +6,9 @@
  * the container's state, where `skiff wait` finds it.
  *
  * The shim binary: $SKIFF_SHIM, else skiff-shim next to this skiff, else
- * ../shim/skiff-shim from it (the build tree), else $PATH. */
+ * ../shim/skiff-shim from it (the build tree), else $PATH.  "This skiff"
+ * is found from argv[0] (a path, or a name looked up in $PATH), not
+ * /proc/self/exe: create and run re-execute from a sealed copy. */
 #ifndef SKIFF_SHIM_H
 #define SKIFF_SHIM_H
 
@@ -16,6 +18,7 @@
 #include "skiff/error.h"
 
 struct sk_shim_opts {
+	const char *self;              /* argv[0] of this skiff */
 	const char *root;              /* skiff's --root */
 	const char *id;
 	const char *bundle;            /* NULL: current directory */

@@ -175,14 +175,6 @@ Test(cgroup, needs_refuses_what_v2_lacks)
 	struct sk_resources r;
 	memset(&r, 0, sizeof(r));
 	r.memory.present = true;
-	r.memory.has_kernel = true;
-	needs_error(&r, "linux.resources.memory.kernel: not supported on cgroup v2");
-	memset(&r, 0, sizeof(r));
-	r.memory.present = true;
-	r.memory.has_kernel_tcp = true;
-	needs_error(&r, "linux.resources.memory.kernelTCP: not supported on cgroup v2");
-	memset(&r, 0, sizeof(r));
-	r.memory.present = true;
 	r.memory.has_swappiness = true;
 	needs_error(&r, "linux.resources.memory.swappiness: not supported on cgroup v2");
 	memset(&r, 0, sizeof(r));
@@ -230,8 +222,22 @@ Test(cgroup, needs_tolerates_harmless_fields)
 	r.cpu.has_realtime_period = true;                  /* 0: nothing asked */
 	r.block_io.present = true;
 	r.block_io.has_leaf_weight = true;
+	r.block_io.has_weight = true;                      /* 0: docker's "unset" */
+	struct sk_weight_device wd = { .major = 8, .has_weight = true };   /* weight 0: none */
+	r.block_io.weight_device = &wd;
+	r.block_io.n_weight_device = 1;
+	r.memory.has_kernel = true;                        /* ignored, as runc 1.1 does */
+	r.memory.kernel = 1 << 26;
+	r.memory.has_kernel_tcp = true;
 	cr_assert_eq(sk_cgroup_needs(&r, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n.mask, 0);
+	r.cpu.has_quota = true;                            /* any negative: no quota (runc, the kernel) */
+	r.cpu.quota = -5;
+	cr_assert_eq(sk_cgroup_needs(&r, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, 1u << SK_CG_CPU);
+	char max[48];
+	sk_cgroup_cpu_max(&r, max, sizeof(max));
+	cr_assert_str_eq(max, "max 100000");
 	cr_assert_eq(sk_cgroup_needs(NULL, &n, &err), 0);
 	cr_assert_eq(n.mask, 0);
 }
@@ -1079,7 +1085,7 @@ Test(cgroup_root, pids_limit)
 	struct sk_spec s = spec_at(p);
 	s.linux_.resources.pids.present = true;
 	s.linux_.resources.pids.has_limit = true;
-	s.linux_.resources.pids.limit = 0;   /* runc: 1, so the init can enter */
+	s.linux_.resources.pids.limit = 0;   /* 1.3 configs: 1, as runc, so the init can enter */
 	struct sk_cgroup cg;
 	prepare_ok(&s, &cg);
 	file_is(&cg, "pids.max", "1");
