@@ -640,7 +640,11 @@ test_shim_skiff_run_detach_wait() {
 	wait "$w1" || st=$?
 	assert_eq "$st" 7 "the other waiter"
 	assert_match "$(<"$ROOT/own/ctr.log")" 'stdout F hi'$'\n''.* stderr F err' "ctr.log"
+	local init
+	init=$(jq -r .pid "$ROOT/own/exit.json")
 	gone "$shim" "the shim"
+	# Reaped by the shim, not left a zombie.
+	[[ ! -e /proc/$init ]] || fail "the container's init $init is still in /proc: $(cat "/proc/$init/stat")"
 	# After the shim: from exit.json alone.
 	expect_fail 7 sk wait own
 	expect_ok sk delete own
