@@ -130,6 +130,7 @@ pm_state() { pm inspect --format "{{.State.$2}}" "$1"; }
 
 # pm_status_is NAME STATUS: whether podman says so now.
 pm_status_is() { [[ $(pm_state "$1" Status 2>/dev/null) == "$2" ]]; }
+pm_restarted_once() { [[ $(pm inspect --format "{{.RestartCount}}" "$1" 2>/dev/null) == 1 ]] && pm_status_is "$1" running; }
 
 # Remove every container, wait for their shims, remove podman's cgroups
 # (its shims' "conmon" cgroup is never removed by podman) in every
@@ -292,6 +293,18 @@ sc_stop_restart() {
 	no_shim_left "-n lc "
 }
 
+# A restart by the restart policy is made by podman's cleanup process, the
+# shim's exit command, which never saw --conmon: it must find the shim in
+# the containers.conf named by CONTAINERS_CONF, which the shim passes on.
+sc_restart_policy() {
+	expect_ok pmr -d --restart on-failure:1 --name rp bb sh -c '[ -e /once ] && exec sleep 1000; touch /once; exit 1'
+	until_ok 60 pm_restarted_once rp
+	local shim
+	shim=$(pm_state rp ConmonPid)
+	assert_eq "$(readlink "/proc/$shim/exe")" "$SHIM" "the monitor of the restarted container"
+	expect_ok pm rm -f -t 0 rp
+}
+
 sc_kill_wait() {
 	expect_ok pmr -d --name kw bb sleep 1000
 	expect_ok pm kill kw
@@ -420,6 +433,7 @@ test_shim_podman_exec_skiff() { host_only "exec"; pm_setup skiff; sc_exec; }
 test_shim_podman_signal_skiff() { host_only "signals"; pm_setup skiff; sc_signal; }
 test_shim_podman_attach_skiff() { host_only "attach"; pm_setup skiff; sc_attach; }
 test_shim_podman_stop_restart_skiff() { host_only "stop, restart"; pm_setup skiff; sc_stop_restart; }
+test_shim_podman_restart_policy_skiff() { host_only "restart policy"; pm_setup skiff; sc_restart_policy; }
 test_shim_podman_kill_wait_skiff() { host_only "kill, wait"; pm_setup skiff; sc_kill_wait; }
 test_shim_podman_burst_skiff() { host_only "50 MB through podman logs"; pm_setup skiff; sc_burst; }
 test_shim_podman_stuck_client_skiff() { host_only "30 MB"; pm_setup skiff; sc_stuck_client; }
