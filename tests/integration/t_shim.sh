@@ -200,6 +200,13 @@ sc_signal() {
 	local st=0
 	wait "$p" || st=$?
 	assert_eq "$st" 137 "run's status after SIGKILL"
+	# --timeout: the shim kills the process; the status is -1 (conmon's).
+	local t0=$SECONDS
+	expect_fail 255 pmr --name to --timeout 2 bb sleep 100
+	((SECONDS - t0 < 30)) || fail "--timeout 2 took $((SECONDS - t0)) s"
+	assert_eq "$(pm_state to ExitCode)" -1 "ExitCode after --timeout"
+	jq -e '.timedOut == true' "$(pm_bundle to)/exit.json" >/dev/null || fail "exit.json: $(<"$(pm_bundle to)/exit.json")"
+	expect_ok pm rm to
 	expect_ok pm ps -aq
 	assert_eq "$out" "" "containers left by run --rm"
 }
@@ -767,4 +774,17 @@ test_shim_journald() {
 	assert_contains "$(<"$T/journal")" "PRIORITY=3|CONTAINER_TAG=jtag|CONTAINER_NAME=jname|SYSLOG_IDENTIFIER=jtag|MESSAGE=oops|"
 	assert_contains "$(<"$T/journal")" "SYSLOG_IDENTIFIER=jtag|CONTAINER_PARTIAL_MESSAGE=true|MESSAGE=tail|"
 	expect_ok sk delete --force "$id"
+}
+
+# SIGTERM, SIGINT and SIGQUIT to the shim go on to the container.
+test_shim_skiff_signal_forwarding() {
+	host_only "signals"
+	require_shim
+	mk_bundle "$T/b" sh -c 'trap "exit 9" TERM; trap "exit 8" INT; touch /tmp/ready; while :; do sleep 0.1; done'
+	cfg_edit "$T/b" '.root.readonly = false'
+	expect_ok sk run -d --shim -b "$T/b" sf
+	until_ok 20 test -e "$T/b/rootfs/tmp/ready"
+	kill -TERM "$(own_shim sf)"
+	expect_fail 9 sk wait sf
+	expect_ok sk delete sf
 }
