@@ -213,7 +213,8 @@ static const char **runtime_argv(void)
 	return v;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
+/* In the child, between fork and exec (the shim has one thread, so the
+ * child may call anything). */
 static _Noreturn void runtime_child(const char **argv, pid_t parent)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -236,16 +237,9 @@ static _Noreturn void runtime_child(const char **argv, pid_t parent)
 		if (*end || l <= 0)
 			_exit(127);
 		if (S.o.replace_listen_pid || l == (long)parent) {
+			/* One thread: the child may allocate. */
 			char buf[16];
-			int k = 0;
-			long p = (long)getpid();
-			char tmp[16];
-			do
-				tmp[k++] = (char)('0' + p % 10);
-			while ((p /= 10) > 0);
-			for (int i = 0; i < k; i++)
-				buf[i] = tmp[k - 1 - i];
-			buf[k] = '\0';
+			snprintf(buf, sizeof(buf), "%ld", (long)getpid());
 			setenv("LISTEN_PID", buf, 1);
 		}
 	}
