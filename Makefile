@@ -6,9 +6,14 @@ PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev
-DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common podman runc
+DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
+# podman and conmon: tests/bench/shim compares skiff-shim with conmon.
 DEB_BENCH := crun runc jq podman conmon
+# The real clients tests/clients drives; each is optional: one that cannot
+# be installed has its tests skipped with the reason.  (t_shim's podman
+# tests skip without podman too.)
+DEB_CLIENTS := podman conmon catatonit containerd docker.io python3-grpcio python3-grpc-tools
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmount is opened by dlopen() when create first needs it (runtime/mount.c):
@@ -40,7 +45,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim)
 
 .SECONDARY:
-.PHONY: all deps deps-build deps-test deps-vm deps-bench test unit integration vm demo bench install clean
+.PHONY: all deps deps-build deps-test deps-vm deps-bench deps-clients test unit integration vm clients clients-vm demo bench install clean
 all: $(BINS)
 
 build/libskiff.a: $(OBJ)
@@ -84,6 +89,16 @@ deps-vm:
 	$(call apt_missing,$(DEB_VM))
 deps-bench:
 	$(call apt_missing,$(DEB_BENCH))
+# One package at a time, and no failure: a client that cannot be installed
+# is skipped by tests/clients/run, which says so.  Their services are not
+# started (policy-rc.d): the tests start private daemons of their own.
+deps-clients:
+	@missing=""; for p in $(DEB_CLIENTS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; export DEBIAN_FRONTEND=noninteractive; \
+	  rc_policy=; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; rc_policy=1; fi; \
+	  apt-get update -q >/dev/null; \
+	  for p in $$missing; do apt-get install -y -q --no-install-recommends $$p >/dev/null 2>&1 || echo "could not install $$p: tests/clients will skip what needs it"; done; \
+	  if [ -n "$$rc_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi; fi
 
 unit: deps-build deps-test
 	@$(MAKE) --no-print-directory $(UNIT_BIN)
@@ -97,13 +112,26 @@ vm: deps-build deps-test deps-vm
 	@$(MAKE) --no-print-directory all
 	@tests/vm/run tests/integration/run
 
-# Everything: unit tests under sanitizers, integration on the host, then in
-# the cgroup v2 VM.  Each runner ends with its summary line.
-test: deps
+# podman, containerd (ctr and CRI) and docker against skiff: every scenario
+# on the host (those needing cgroup limits skip where skiff cannot apply
+# them), and every one in the cgroup v2 VM (docs/orchestrators.md).
+clients: deps-build deps-test deps-clients
+	@$(MAKE) --no-print-directory all
+	@tests/clients/run
+
+clients-vm: deps-build deps-test deps-vm deps-clients
+	@$(MAKE) --no-print-directory all
+	@SKIFF_CLIENTS_FULL=1 tests/vm/run tests/clients/run
+
+# Everything: unit tests under sanitizers, integration and the real
+# clients on the host, then in the cgroup v2 VM (the clients' lean subset
+# there, one boot for both).  Each runner ends with its summary line.
+test: deps deps-clients
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@tests/unit/run $(UNIT_BIN)
 	@tests/integration/run
-	@tests/vm/run tests/integration/run
+	@tests/clients/run
+	@tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
 
 demo: deps-build deps-test
 	@$(MAKE) --no-print-directory all

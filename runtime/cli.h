@@ -152,6 +152,11 @@ struct sk_create_opts;
 int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *o, const char *shim_log,
 		       struct sk_err *err);
 
+/* --format table|json of list and ps: the option, and its check, which
+ * sets *json or fills err ("invalid --format ...") and returns -1. */
+#define SK_OPT_FORMAT(dest) { "format", 'f', SK_OPT_STRING, dest, "table|json", "output format (default: table)" }
+int sk_cli_format(const char *format, bool *json, struct sk_err *err);
+
 /* Write to stdout; -1 with err filled when the write fails. */
 int sk_out(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sk_out_write(const void *buf, size_t len, struct sk_err *err);

@@ -1,4 +1,5 @@
-/* The option parser and the stdout helpers of the CLI layer (see cli.h). */
+/* cli_opts: the option parser and the stdout helpers of the CLI layer (see
+ * cli.h). */
 #include "cli.h"
 
 #include <errno.h>
@@ -38,6 +39,14 @@ int sk_out(struct sk_err *err, const char *fmt, ...)
 	int rc = sk_out_write(big, (size_t)n, err);
 	free(big);
 	return rc;
+}
+
+int sk_cli_format(const char *format, bool *json, struct sk_err *err)
+{
+	*json = strcmp(format, "json") == 0;
+	if (!*json && strcmp(format, "table") != 0)
+		return sk_error(err, 0, "invalid --format \"%s\": must be table or json", format);
+	return 0;
 }
 
 /* The implicit --help/-h of commands. */

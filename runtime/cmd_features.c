@@ -98,8 +98,9 @@ int cmd_features(struct sk_globals *g, int argc, char **argv, struct sk_err *err
 	sk_json_str(&j, "capabilities");
 	if (SK_FEAT_CAPABILITIES) {
 		sk_json_array_open(&j);
-		for (int cap = 0; sk_cap_name(cap); cap++)
-			sk_json_str(&j, sk_cap_name(cap));
+		char name[SK_CAP_NAME_MAX];
+		for (int cap = 0; sk_cap_name(cap, name); cap++)
+			sk_json_str(&j, name);
 		sk_json_array_close(&j);
 	} else {
 		sk_json_empty_array(&j);

@@ -1,26 +1,19 @@
-/* skiff list: the containers under --root, as runc prints them: a table
- * aligned like Go's tabwriter (minimum width 12, padding 3), a JSON array
- * (null when empty, as runc's encoder writes a nil slice), or the ids only.
- * Reading is lock-free: state.json is replaced atomically, and a list must
- * not wait behind a create that runs hooks. */
-#include <dirent.h>
+/* skiff list: the containers under --root (containers.h), as runc prints
+ * them: a table aligned like Go's tabwriter (minimum width 12, padding 3), a
+ * JSON array (null when empty, as runc's encoder writes a nil slice), or
+ * the ids only.  The owner column is the owner's user name. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "skiff/containers.h"
 #include "skiff/json_gen.h"
-#include "skiff/log.h"
-#include "skiff/state.h"
 
 struct entry {
-	struct sk_state st;
-	enum sk_status status;
+	const struct sk_container_info *c;
 	char owner[64];
 };
 
@@ -42,113 +35,6 @@ static void owner_name(struct owner_cache *c, uid_t uid, char *out, size_t cap)
 	snprintf(out, cap, "%s", c->name);
 }
 
-/* Loads one container; 0 and *skip = true for entries that are not
- * containers or cannot be read (those are logged as warnings, as runc does). */
-static int load_entry(int root, const char *name, struct entry *e, struct owner_cache *oc, bool *skip,
-		      struct sk_err *err)
-{
-	*skip = true;
-	struct sk_err ignored;
-	if (sk_state_validate_id(name, &ignored) < 0)
-		return 0;
-	int dir = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dir < 0) {
-		if (errno == ENOTDIR || errno == ELOOP || errno == ENOENT)
-			return 0;
-		return sk_error(err, errno, "open state directory of \"%s\"", name);
-	}
-	struct sk_err rerr;
-	if (sk_state_read(dir, &e->st, &rerr) == 0) {
-		e->status = sk_state_status(dir, &e->st);
-	} else if (rerr.errnum == ENOENT) {
-		/* Being created, or a create that died before writing its
-		 * state: shown so that it can be found and deleted. */
-		struct stat sb;
-		memset(&e->st, 0, sizeof(e->st));
-		e->st.id = strdup(name);
-		if (!e->st.id || fstat(dir, &sb) < 0) {
-			int errnum = e->st.id ? errno : ENOMEM;
-			close(dir);
-			sk_state_free(&e->st);
-			return sk_error(err, errnum, "state directory of \"%s\"", name);
-		}
-		e->st.owner = sb.st_uid;
-		e->status = SK_STATUS_CREATING;
-	} else {
-		close(dir);
-		sk_warn("list: skipping container \"%s\": %s", name, rerr.msg);
-		return 0;
-	}
-	close(dir);
-	owner_name(oc, e->st.owner, e->owner, sizeof(e->owner));
-	*skip = false;
-	return 0;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct entry *)a)->st.id, ((const struct entry *)b)->st.id);
-}
-
-static int load_all(const char *root_path, struct entry **out, size_t *n_out, struct sk_err *err)
-{
-	*out = NULL;
-	*n_out = 0;
-	int root = open(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0) {
-		if (errno == ENOENT)
-			return 0;       /* nothing was ever created there */
-		return sk_error(err, errno, "open state root %s", root_path);
-	}
-	DIR *d = fdopendir(root);
-	if (!d) {
-		int e = errno;
-		close(root);
-		return sk_error(err, e, "read state root %s", root_path);
-	}
-	struct owner_cache oc = { 0 };
-	struct entry *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
-	struct dirent *de;
-	while ((errno = 0, de = readdir(d))) {
-		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
-			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct entry *nv = realloc(v, ncap * sizeof(*nv));
-			if (!nv) {
-				rc = sk_error(err, ENOMEM, "list containers");
-				break;
-			}
-			v = nv;
-			cap = ncap;
-		}
-		bool skip;
-		if (load_entry(root, de->d_name, &v[n], &oc, &skip, err) < 0) {
-			rc = -1;
-			break;
-		}
-		if (!skip)
-			n++;
-	}
-	if (rc == 0 && errno)
-		rc = sk_error(err, errno, "read state root %s", root_path);
-	closedir(d);
-	if (rc < 0) {
-		for (size_t i = 0; i < n; i++)
-			sk_state_free(&v[i].st);
-		free(v);
-		return -1;
-	}
-	/* runc lists in name order (Go's ReadDir sorts). */
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_entry);
-	*out = v;
-	*n_out = n;
-	return 0;
-}
-
 static void print_table(FILE *f, const struct entry *v, size_t n)
 {
 	enum { NCOL = 5, MINW = 12, PAD = 3 };
@@ -158,9 +44,9 @@ static void print_table(FILE *f, const struct entry *v, size_t n)
 		w[c] = strlen(head[c]);
 	char pid[16];
 	for (size_t i = 0; i < n; i++) {
-		const struct sk_state *st = &v[i].st;
-		int pl = snprintf(pid, sizeof(pid), "%d", v[i].status == SK_STATUS_STOPPED ? 0 : (int)st->pid);
-		size_t len[NCOL] = { strlen(st->id), (size_t)pl, strlen(sk_status_name(v[i].status)),
+		const struct sk_state *st = &v[i].c->st;
+		int pl = snprintf(pid, sizeof(pid), "%d", v[i].c->status == SK_STATUS_STOPPED ? 0 : (int)st->pid);
+		size_t len[NCOL] = { strlen(st->id), (size_t)pl, strlen(sk_status_name(v[i].c->status)),
 				     strlen(st->bundle ? st->bundle : ""), strlen(st->created ? st->created : "") };
 		for (int c = 0; c < NCOL; c++)
 			w[c] = len[c] > w[c] ? len[c] : w[c];
@@ -170,10 +56,10 @@ static void print_table(FILE *f, const struct entry *v, size_t n)
 	fprintf(f, "%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], head[0], (int)w[1], head[1], (int)w[2], head[2],
 		(int)w[3], head[3], (int)w[4], head[4], "OWNER");
 	for (size_t i = 0; i < n; i++) {
-		const struct sk_state *st = &v[i].st;
-		snprintf(pid, sizeof(pid), "%d", v[i].status == SK_STATUS_STOPPED ? 0 : (int)st->pid);
+		const struct sk_state *st = &v[i].c->st;
+		snprintf(pid, sizeof(pid), "%d", v[i].c->status == SK_STATUS_STOPPED ? 0 : (int)st->pid);
 		fprintf(f, "%-*s%-*s%-*s%-*s%-*s%s\n", (int)w[0], st->id, (int)w[1], pid, (int)w[2],
-			sk_status_name(v[i].status), (int)w[3], st->bundle ? st->bundle : "", (int)w[4],
+			sk_status_name(v[i].c->status), (int)w[3], st->bundle ? st->bundle : "", (int)w[4],
 			st->created ? st->created : "", v[i].owner);
 	}
 }
@@ -187,7 +73,7 @@ static int print_json(const struct entry *v, size_t n, struct sk_err *err)
 		return -1;
 	sk_json_array_open(&j);
 	for (size_t i = 0; i < n; i++)
-		sk_state_gen_oci(&j, &v[i].st, v[i].status, v[i].owner);
+		sk_state_gen_oci(&j, &v[i].c->st, v[i].c->status, v[i].owner);
 	sk_json_array_close(&j);
 	const char *buf;
 	size_t len;
@@ -205,7 +91,7 @@ int cmd_list(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	const char *format = "table";
 	bool quiet = false;
 	struct sk_opt opts[] = {
-		{ "format", 'f', SK_OPT_STRING, &format, "table|json", "output format (default: table)" },
+		SK_OPT_FORMAT(&format),
 		{ "quiet", 'q', SK_OPT_BOOL, &quiet, NULL, "print only the container ids" },
 		{ 0 }
 	};
@@ -213,16 +99,26 @@ int cmd_list(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	int rc = sk_cli_parse(g, &u, &argc, &argv, err);
 	if (rc != SK_CLI_CONTINUE)
 		return rc;
-	bool json = strcmp(format, "json") == 0;
-	if (!json && strcmp(format, "table") != 0) {
-		sk_error(err, 0, "invalid --format \"%s\": must be table or json", format);
+	bool json;
+	if (sk_cli_format(format, &json, err) < 0)
 		return SK_EXIT_USAGE;
-	}
 
-	struct entry *v;
+	struct sk_container_info *c;
 	size_t n;
-	if (load_all(g->root, &v, &n, err) < 0)
+	if (sk_containers_list(g->root, &c, &n, err) < 0)
 		return SK_EXIT_ERROR;
+	struct entry *v = n ? calloc(n, sizeof(*v)) : NULL;
+	if (n && !v) {
+		sk_containers_free(c, n);
+		sk_error(err, ENOMEM, "list containers");
+		return SK_EXIT_ERROR;
+	}
+	struct owner_cache oc = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		v[i].c = &c[i];
+		if (!quiet)
+			owner_name(&oc, c[i].st.owner, v[i].owner, sizeof(v[i].owner));
+	}
 	rc = 0;
 	if (quiet || !json) {
 		/* One write for the whole listing. */
@@ -234,7 +130,7 @@ int cmd_list(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		} else {
 			if (quiet) {
 				for (size_t i = 0; i < n; i++)
-					fprintf(f, "%s\n", v[i].st.id);
+					fprintf(f, "%s\n", v[i].c->st.id);
 			} else {
 				print_table(f, v, n);
 			}
@@ -248,8 +144,7 @@ int cmd_list(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	} else {
 		rc = print_json(v, n, err);
 	}
-	for (size_t i = 0; i < n; i++)
-		sk_state_free(&v[i].st);
 	free(v);
+	sk_containers_free(c, n);
 	return rc < 0 ? SK_EXIT_ERROR : SK_EXIT_OK;
 }

@@ -1,3 +1,6 @@
+/* container: the lifecycle commands on an existing container (start, kill,
+ * delete, pause/resume), holding it under its lock, and `run`'s wait.
+ * create is create.c.  See container.h. */
 #include "skiff/container.h"
 
 #include <errno.h>

@@ -1,3 +1,7 @@
+/* create: the parent side of `create` and `run`: compile the bundle (plan.h),
+ * record the container, make its cgroup, clone the init that walks the plan
+ * (walk.h), serve it until READY, and undo everything on any failure.  See
+ * container.h. */
 #include "skiff/container.h"
 
 #include <errno.h>

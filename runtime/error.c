@@ -1,3 +1,4 @@
+/* error: filling struct sk_err, and errno values by name (error.h). */
 #include "skiff/error.h"
 
 #include <errno.h>

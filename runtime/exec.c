@@ -1,3 +1,6 @@
+/* exec: one more process in a live container: its plan, a child cloned
+ * into the container's cgroup and pid namespace that walks it, and the wait.
+ * See exec.h. */
 #include "skiff/exec.h"
 
 #include <errno.h>

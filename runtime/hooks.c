@@ -1,3 +1,5 @@
+/* hooks: running the OCI hooks of one kind, each spawned with the state on
+ * its stdin and killed at its timeout (hooks.h). */
 #include "skiff/hooks.h"
 
 #include <errno.h>

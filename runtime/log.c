@@ -1,3 +1,5 @@
+/* log: warnings and debug lines to --log (text or runc's JSON) or stderr
+ * (log.h). */
 #include "skiff/log.h"
 
 #include <errno.h>

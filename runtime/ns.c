@@ -1,3 +1,5 @@
+/* ns: the init's namespaces: the plan of what clone3() creates and what is
+ * joined by path, the joining, the id maps and time offsets (ns.h). */
 #include "skiff/ns.h"
 
 #include <errno.h>

@@ -1,3 +1,6 @@
+/* process: the process a container runs: its plan (env, CPU sets, HOME),
+ * and the child's steps for user, LSM labels, scheduling, rlimits, the
+ * executable lookup and execve.  See process.h. */
 #include "skiff/process.h"
 
 #include <ctype.h>

@@ -1,3 +1,5 @@
+/* state: the container directory under the root: its lock, state.json,
+ * the derived status and the OCI state JSON (state.h). */
 #include "skiff/state.h"
 
 #include <dirent.h>

@@ -1,3 +1,5 @@
+/* sync: the parent <-> init messages over a SOCK_SEQPACKET pair, with an
+ * optional fd (sync.h). */
 #include "skiff/sync.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* sysctl: which linux.sysctl keys the container's own namespaces allow,
+ * and writing them under /proc/sys (sysctl.h). */
 #include "skiff/sysctl.h"
 
 #include <errno.h>

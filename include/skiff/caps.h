@@ -1,6 +1,6 @@
 /* caps: process.capabilities, in the init (or an exec'd process) after
- * sk_process_set_user(), with raw capget/capset/prctl: no libcap, no
- * allocation.  An absent set is an empty set.
+ * sk_process_set_user(), with libcap (its IAB tuple for the inheritable,
+ * ambient and bounding vectors).  An absent set is an empty set.
  *
  * caps->present false: the sets are left as they are, as runc does (the
  * runtime's full sets for uid 0; for another uid execve(2) clears them);
@@ -26,11 +26,11 @@
 #include "skiff/error.h"
 #include "skiff/spec.h"
 
-/* Bounding set (drops every capability not listed, up to the kernel's last
- * one), then effective, permitted and inheritable, then ambient (cleared,
- * then raised one by one).  Works after a switch to a non-root uid made with
- * PR_SET_KEEPCAPS (the effective set is restored from the permitted one
- * first, so that CAP_SETPCAP is there for the bounding set). */
+/* Inheritable, ambient (cleared, then raised) and bounding (every
+ * capability not listed dropped, up to the kernel's last one) first, then
+ * effective, permitted and inheritable.  Works after a switch to a non-root
+ * uid made with PR_SET_KEEPCAPS (the effective set is restored from the
+ * permitted one first, so that CAP_SETPCAP is there for the bounding set). */
 int sk_caps_apply(const struct sk_caps *caps, bool keep_admin, struct sk_err *err);
 
 /* After sk_caps_apply(caps, true, ...): remove CAP_SYS_ADMIN from the

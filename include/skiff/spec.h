@@ -236,9 +236,12 @@ void sk_spec_process_free(struct sk_process *p);
 const struct sk_namespace *sk_spec_namespace(const struct sk_spec *s, enum sk_ns_type t);
 const char *sk_ns_type_name(enum sk_ns_type t);        /* "pid", "network", ... */
 const char *sk_hook_kind_name(enum sk_hook_kind k);    /* "prestart", "createRuntime", ... */
-/* Capability number for "CAP_SYS_ADMIN", or -1. */
+/* Capabilities by the names libcap knows, as config.json writes them
+ * ("CAP_SYS_ADMIN", exact case): the number, or -1.  sk_cap_name() fills
+ * buf and returns it, or NULL for a number libcap has no name for. */
+#define SK_CAP_NAME_MAX 32
 int sk_cap_from_name(const char *name);
-const char *sk_cap_name(int cap);
+const char *sk_cap_name(int cap, char buf[SK_CAP_NAME_MAX]);
 /* RLIMIT_* for "RLIMIT_NOFILE", or -1. */
 int sk_rlimit_from_name(const char *name);
 

@@ -821,6 +821,36 @@ Test(caps, empty_object_drops_everything)
 	run_child(caps_empty_child);
 }
 
+/* Without CAP_SETPCAP the bounding set cannot shrink: capabilities already
+ * gone from it are fine, one still there is an error. */
+static void caps_without_setpcap_child(void)
+{
+	struct sk_err err = { 0 };
+	for (int c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
+		if (!(caps.set[SK_CAP_BOUNDING] & BIT(c)) && c != CAP_SETPCAP)
+			check(prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0, "drop %d", c);
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	check(syscall(SYS_capget, &h, d) == 0, "capget");
+	d[0].effective &= ~BIT(CAP_SETPCAP);
+	d[0].permitted &= ~BIT(CAP_SETPCAP);
+	check(syscall(SYS_capset, &h, d) == 0, "capset");
+	caps.set[SK_CAP_BOUNDING] |= BIT(CAP_SETPCAP);
+	caps.set[SK_CAP_INHERITABLE] = caps.set[SK_CAP_AMBIENT] = 0;
+	check(sk_caps_apply(&caps, false, &err) == 0, "%s", err.msg);
+	expect_caps(0x421 | BIT(CAP_SETPCAP), 0x21, 0x21, 0, 0);
+	caps.set[SK_CAP_BOUNDING] &= ~BIT(CAP_SETPCAP);
+	check(sk_caps_apply(&caps, false, &err) == -1, "dropped CAP_SETPCAP without it");
+	check(strcmp(err.msg, "process.capabilities: set the inheritable, ambient and bounding sets: EPERM") == 0,
+	      "%s", err.msg);
+}
+
+Test(caps, without_setpcap)
+{
+	need_root();
+	run_child(caps_without_setpcap_child);
+}
+
 /* ---- resolve and exec ---- */
 
 static void resolve_fails(const char *msg)

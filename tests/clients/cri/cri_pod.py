@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""A pod's life as kubelet drives it, over the CRI (runtime.v1) of a
+container runtime's socket: one sandbox with the host network (no CNI),
+two containers (one long-lived, one that exits by itself), ExecSync, the
+CRI log file, then stop and removal of everything.
+
+    cri_pod.py --socket PATH --handler NAME --image REF --log-dir DIR
+               [--cgroup-parent PATH] [--timeout S]
+
+Prints one line per call; exits 1 at the first call that fails or
+returns what kubelet would not accept.  Needs python3-grpcio and
+python3-grpc-tools (the stubs are generated from runtime_v1_subset.proto
+beside this file, into a temporary directory, at each run).
+"""
+import argparse
+import importlib
+import os
+import re
+import sys
+import tempfile
+import time
+
+import grpc
+from grpc_tools import protoc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO = "runtime_v1_subset.proto"
+
+
+def stubs(tmp):
+    """api (messages) and the RuntimeService stub class."""
+    rc = protoc.main(["protoc", "-I" + HERE, "--python_out=" + tmp, "--grpc_python_out=" + tmp,
+                      os.path.join(HERE, PROTO)])
+    if rc != 0:
+        sys.exit("protoc failed on %s" % PROTO)
+    sys.path.insert(0, tmp)
+    base = PROTO[:-len(".proto")]
+    return importlib.import_module(base + "_pb2"), importlib.import_module(base + "_pb2_grpc")
+
+
+class Pod:
+    def __init__(self, api, stub, args):
+        self.api, self.stub, self.args = api, stub, args
+
+    def call(self, name, req, timeout=None):
+        try:
+            rsp = getattr(self.stub, name)(req, timeout=timeout or self.args.timeout)
+        except grpc.RpcError as e:
+            sys.exit("FAIL %s: %s: %s" % (name, e.code().name, e.details()))
+        return rsp
+
+    def status(self, cid):
+        return self.call("ContainerStatus", self.api.ContainerStatusRequest(container_id=cid)).status
+
+    def wait_state(self, cid, state, limit=60):
+        end = time.time() + limit
+        while True:
+            st = self.status(cid)
+            if st.state == state:
+                return st
+            if time.time() > end:
+                sys.exit("FAIL ContainerStatus: %s is %s after %ds, not %s" % (
+                    cid[:12], self.api.ContainerState.Name(st.state), limit,
+                    self.api.ContainerState.Name(state)))
+            time.sleep(0.2)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--socket", required=True)
+    p.add_argument("--handler", required=True)
+    p.add_argument("--image", required=True)
+    p.add_argument("--log-dir", required=True)
+    p.add_argument("--cgroup-parent", default="")
+    p.add_argument("--timeout", type=float, default=120)
+    args = p.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        api, rpc = stubs(tmp)
+        channel = grpc.insecure_channel("unix://" + args.socket)
+        pod = Pod(api, rpc.RuntimeServiceStub(channel), args)
+        A = api
+
+        v = pod.call("Version", A.VersionRequest(version="v1"))
+        print("Version: %s %s (CRI %s)" % (v.runtime_name, v.runtime_version, v.runtime_api_version))
+
+        sandbox_config = A.PodSandboxConfig(
+            metadata=A.PodSandboxMetadata(name="skiff-pod", uid="skiff-pod-uid-1", namespace="default"),
+            # No hostname: kubelet sets none for a host-network pod (it
+            # shares the host's UTS namespace).
+            log_directory=args.log_dir,
+            labels={"app": "skiff-test"},
+            linux=A.LinuxPodSandboxConfig(
+                cgroup_parent=args.cgroup_parent,
+                security_context=A.LinuxSandboxSecurityContext(
+                    namespace_options=A.NamespaceOption(network=A.NODE, pid=A.CONTAINER, ipc=A.POD))))
+        pod_id = pod.call("RunPodSandbox", A.RunPodSandboxRequest(
+            config=sandbox_config, runtime_handler=args.handler)).pod_sandbox_id
+        print("RunPodSandbox: %s" % pod_id[:12])
+
+        def create(name, command):
+            cid = pod.call("CreateContainer", A.CreateContainerRequest(
+                pod_sandbox_id=pod_id, sandbox_config=sandbox_config,
+                config=A.ContainerConfig(
+                    metadata=A.ContainerMetadata(name=name), image=A.ImageSpec(image=args.image),
+                    command=command, envs=[A.KeyValue(key="GREETING", value="hello")],
+                    log_path=name + ".log", labels={"container": name},
+                    linux=A.LinuxContainerConfig()))).container_id
+            print("CreateContainer %s: %s" % (name, cid[:12]))
+            pod.call("StartContainer", A.StartContainerRequest(container_id=cid))
+            print("StartContainer %s" % name)
+            return cid
+
+        # sleep as pid 1 ignores TERM: StopContainer must end with KILL.
+        app = create("app", ["sh", "-c", 'echo "$GREETING from skiff"; echo to-stderr >&2; exec sleep 1000'])
+        st = pod.wait_state(app, A.CONTAINER_RUNNING)
+        print("ContainerStatus app: RUNNING, log %s" % st.log_path)
+
+        ex = pod.call("ExecSync", A.ExecSyncRequest(
+            container_id=app, cmd=["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=30))
+        if (ex.stdout, ex.stderr, ex.exit_code) != (b"out\n", b"err\n", 3):
+            sys.exit("FAIL ExecSync: got stdout %r, stderr %r, exit code %d" % (ex.stdout, ex.stderr, ex.exit_code))
+        print("ExecSync: exit code 3, stdout and stderr apart")
+        # A command that cannot start is the call's error (containerd
+        # passes on the runtime's message), as with runc.
+        try:
+            ex = pod.stub.ExecSync(A.ExecSyncRequest(container_id=app, cmd=["nosuchcommand"], timeout=30),
+                                   timeout=args.timeout)
+            sys.exit("FAIL ExecSync of a missing command: no error (exit code %d)" % ex.exit_code)
+        except grpc.RpcError as e:
+            if "executable file not found" not in e.details():
+                sys.exit("FAIL ExecSync of a missing command: %s: %s" % (e.code().name, e.details()))
+        print("ExecSync of a missing command: the runtime's error")
+
+        # The CRI log format: "TIMESTAMP STREAM P|F TEXT".
+        log = os.path.join(args.log_dir, "app.log")
+        end = time.time() + 30
+        lines = []
+        while time.time() < end:
+            if os.path.exists(log):
+                with open(log) as f:
+                    lines = f.read().splitlines()
+                if len(lines) >= 2:
+                    break
+            time.sleep(0.2)
+        want = [("stdout", "hello from skiff"), ("stderr", "to-stderr")]
+        got = []
+        for line in lines:
+            m = re.match(r"^\S+ (stdout|stderr) F (.*)$", line)
+            if not m:
+                sys.exit("FAIL log %s: not a CRI log line: %r" % (log, line))
+            got.append((m.group(1), m.group(2)))
+        if sorted(got) != sorted(want):
+            sys.exit("FAIL log %s: got %r, want %r" % (log, got, want))
+        print("log file: %d CRI lines" % len(lines))
+
+        # A container that exits by itself: stopping it after is kubelet's
+        # routine (containerd then runs `kill` on a stopped container).
+        job = create("job", ["sh", "-c", "exit 7"])
+        st = pod.wait_state(job, A.CONTAINER_EXITED)
+        if st.exit_code != 7:
+            sys.exit("FAIL ContainerStatus job: exit code %d, want 7" % st.exit_code)
+        print("ContainerStatus job: EXITED, exit code 7")
+
+        for name, cid in (("job", job), ("app", app)):
+            pod.call("StopContainer", A.StopContainerRequest(container_id=cid, timeout=2))
+            st = pod.wait_state(cid, A.CONTAINER_EXITED, 30)
+            print("StopContainer %s: EXITED, exit code %d" % (name, st.exit_code))
+            pod.call("RemoveContainer", A.RemoveContainerRequest(container_id=cid))
+            print("RemoveContainer %s" % name)
+
+        pod.call("StopPodSandbox", A.StopPodSandboxRequest(pod_sandbox_id=pod_id))
+        print("StopPodSandbox")
+        pod.call("RemovePodSandbox", A.RemovePodSandboxRequest(pod_sandbox_id=pod_id))
+        print("RemovePodSandbox")
+
+
+if __name__ == "__main__":
+    main()

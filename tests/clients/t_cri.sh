@@ -1,0 +1,82 @@
+# shellcheck shell=bash disable=SC2154
+# The Kubernetes path: containerd 1.6's CRI plugin with skiff as a runtime
+# handler (io.containerd.runc.v2, BinaryName the logging wrapper), driven
+# by cri/cri_pod.py making kubelet's calls for one pod: a host-network
+# sandbox (no CNI), containers, ExecSync, the CRI log file, stop, removal.
+# The sandbox ("pause") image is busybox-static too.
+# (run() in lib.sh sets $out, $err and $status.)
+
+lean_tests=(test_cri_pod_lifecycle)
+
+# The pod's cgroup parent (kubelet would name one under kubepods).
+CRI_CG=/skiff-cri-${BASE##*.}
+
+missing_cri() {
+	local b
+	for b in containerd ctr containerd-shim-runc-v2; do
+		command -v "$b" >/dev/null || { echo "$b is not installed (Debian package containerd; make deps-clients)"; return; }
+	done
+	/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null ||
+		echo "the CRI client needs python3-grpcio and python3-grpc-tools (make deps-clients)"
+}
+
+setup_cri() {
+	mkdir -p "$CL/cni/bin" "$CL/cni/conf" "$CL/pods"
+	local cri='plugins."io.containerd.grpc.v1.cri"'
+	cl_containerd "$CL" "
+[$cri]
+  sandbox_image = \"$PAUSE_IMG\"
+  disable_apparmor = true
+  enable_selinux = false
+  stream_server_address = \"127.0.0.1\"
+  stream_server_port = \"0\"
+[$cri.containerd]
+  snapshotter = \"overlayfs\"
+  default_runtime_name = \"skiff\"
+[$cri.containerd.runtimes.skiff]
+  runtime_type = \"io.containerd.runc.v2\"
+[$cri.containerd.runtimes.skiff.options]
+  BinaryName = \"$CL/skiff\"
+  Root = \"$CL/runc\"
+[$cri.cni]
+  bin_dir = \"$CL/cni/bin\"
+  conf_dir = \"$CL/cni/conf\"
+" || return 1
+	ct -n k8s.io images import "$IMAGES/busybox.tar" &&
+		ct -n k8s.io images import "$IMAGES/pause.tar"
+}
+
+teardown_cri() {
+	local c
+	for c in $(ct -n k8s.io tasks ls -q 2>/dev/null); do
+		ct -n k8s.io tasks kill -s KILL "$c"
+	done
+	for c in $(ct -n k8s.io containers ls -q 2>/dev/null); do
+		ct -n k8s.io tasks rm -f "$c"
+		ct -n k8s.io containers rm "$c"
+	done
+	cl_stop_daemon "$CL/containerd.pid" containerd
+	unmount_under "$CL"
+	[[ -d $(cg2_mount)$CRI_CG ]] && rmdir "$(cg2_mount)$CRI_CG" 2>/dev/null
+	return 0
+}
+
+test_cri_pod_lifecycle() {
+	# containerd gives every sandbox cpu.shares 2 (kubelet's BestEffort):
+	# a cpu setting skiff can only apply with the cpu controller.
+	[[ -n ${CRI_NO_LIMITS:-} ]] || need_limits
+	# kubelet names a pod's cgroup parent; this one is the test's own.
+	expect_ok /usr/bin/python3 "$REPO/tests/clients/cri/cri_pod.py" --socket "$CL/containerd.sock" \
+		--handler skiff --image "$IMG" --log-dir "$T/logs" --cgroup-parent "$CRI_CG"
+	printf '%s\n' "$out"
+	assert_contains "$out" "RemovePodSandbox"
+	# Every container went through skiff.
+	grep -q ' create --bundle ' "$CL/calls.log" || fail "no create through skiff"
+	expect_ok ct -n k8s.io containers ls -q
+	assert_eq "$out" "" "containers left"
+	[[ ! -d $(cg2_mount)$CRI_CG ]] || rmdir "$(cg2_mount)$CRI_CG"
+}
+
+test_cri_runtime_calls() {
+	check_calls cri
+}
