@@ -5,8 +5,8 @@
  *   1. Write runtime/cmd_NAME.c defining
  *        int cmd_NAME(struct sk_globals *g, int argc, char **argv, struct sk_err *err);
  *      argv[0] is the command name.  Return 0 (success), 1 (runtime error,
- *      err filled), 2 (usage error, err filled), or, for run and exec, the
- *      process's exit status (err left empty).  on a non-zero return, main
+ *      err filled), 2 (usage error, err filled), or, for run, exec and
+ *      wait, the process's exit status (err left empty).  on a non-zero return, main
  *      prints a filled err as the one line "skiff NAME: <msg>" on stderr and
  *      logs it (--log).
  *   2. Add X(NAME, FLAGS, "summary") to SK_COMMANDS below.
@@ -64,6 +64,10 @@ struct sk_globals {
 	bool debug;              /* --debug */
 	bool systemd_cgroup;     /* --systemd-cgroup */
 	const struct sk_command *cmd;  /* the command being run */
+	const char *argv0;       /* how skiff was invoked: --shim finds the
+				  * binary from it (create and run re-execute
+				  * from a sealed copy, whose /proc/self/exe
+				  * names no usable path) */
 };
 
 typedef int sk_cmd_fn(struct sk_globals *g, int argc, char **argv, struct sk_err *err);
@@ -92,7 +96,8 @@ struct sk_command {
 	X(spec, SK_CMD_NO_CGROUP, "write a default config.json into a bundle") \
 	X(state, SK_CMD_NO_CGROUP, "print the state of a container (JSON)") \
 	X(update, 0, "change the resource limits of a live container") \
-	X(validate, SK_CMD_NO_CGROUP, "check a bundle's config.json and rootfs")
+	X(validate, SK_CMD_NO_CGROUP, "check a bundle's config.json and rootfs") \
+	X(wait, SK_CMD_NO_CGROUP, "wait for a container started with --shim to end; exit with its status")
 
 #define SK_DECLARE_CMD(name, flags, summary) sk_cmd_fn cmd_##name;
 SK_COMMANDS(SK_DECLARE_CMD)
@@ -139,6 +144,13 @@ int sk_opts_parse(const struct sk_opt *opts, int argc, char **argv, struct sk_er
 
 /* The option lines of a help text for opts, to stdout. */
 int sk_opts_print_help(const struct sk_opt *opts, struct sk_err *err);
+
+/* `create --shim` and `run --detach --shim` (cli_shim.c): the container
+ * of o created under skiff-shim, with output to shim_log (NULL: the
+ * default).  Returns an exit code. */
+struct sk_create_opts;
+int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *o, const char *shim_log,
+		       struct sk_err *err);
 
 /* --format table|json of list and ps: the option, and its check, which
  * sets *json or fills err ("invalid --format ...") and returns -1. */

@@ -1,5 +1,6 @@
 /* skiff run: create + start + wait, then delete; exits with the process's
- * status (128+N for signal N).  --detach: create + start and return. */
+ * status (128+N for signal N).  --detach: create + start and return;
+ * with --shim, under skiff-shim (docs/shim.md). */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,7 +13,8 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
 	struct sk_create_opts o = { .root = g->root, .bundle = "." };
 	uint64_t preserve = 0;
-	bool detach = false;
+	bool detach = false, shim = false;
+	const char *shim_log = NULL;
 	struct sk_opt opts[] = {
 		{ "bundle", 'b', SK_OPT_STRING, &o.bundle, "DIR", "path to the root of the bundle directory (default: .)" },
 		{ "console-socket", 0, SK_OPT_STRING, &o.console_socket, "PATH", "unix socket that receives the pty master when process.terminal is true" },
@@ -21,6 +23,8 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		{ "no-pivot", 0, SK_OPT_BOOL, &o.no_pivot, NULL, "do not use pivot_root (for a rootfs on a ramdisk)" },
 		{ "no-new-keyring", 0, SK_OPT_BOOL, &o.no_new_keyring, NULL, "do not create a new session keyring" },
 		{ "preserve-fds", 0, SK_OPT_UINT, &preserve, "N", "pass N fds after stdio (3 .. 3+N-1) to the process" },
+		{ "shim", 0, SK_OPT_BOOL, &shim, NULL, "with --detach: run the container under skiff-shim: output to a log, exit status for `skiff wait`" },
+		{ "shim-log", 0, SK_OPT_STRING, &shim_log, "FILE", "with --shim: the container's output (default: ctr.log in its state directory)" },
 		{ 0 }
 	};
 	struct sk_usage u = { .operands = "<container-id>", .min = 1, .max = 1, .opts = opts };
@@ -33,6 +37,21 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	}
 	o.preserve_fds = (int)preserve;
 	o.id = argv[0];
+	if (shim || shim_log) {
+		if (!detach) {
+			sk_error(err, 0, "--shim needs --detach: the shim, not run, waits for the container");
+			return SK_EXIT_USAGE;
+		}
+		rc = sk_cli_shim_create(g, &o, shim_log, err);
+		if (rc != SK_EXIT_OK)
+			return rc;
+		struct sk_err ignored;
+		if (sk_container_start(g->root, o.id, err) < 0) {
+			sk_container_delete(g->root, o.id, true, &ignored);
+			return SK_EXIT_ERROR;
+		}
+		return SK_EXIT_OK;
+	}
 	o.foreground = !detach;
 	struct sk_created c;
 	if (sk_container_create(&o, &c, err) < 0)

@@ -65,7 +65,7 @@ static void report(const char *cmd, const struct sk_err *err)
 
 int main(int argc, char **argv)
 {
-	struct sk_globals g = { .root = SK_DEFAULT_ROOT };
+	struct sk_globals g = { .root = SK_DEFAULT_ROOT, .argv0 = argv[0] };
 	struct sk_err err = { 0 };
 	const char *log_format = "text", *criu = NULL, *rootless = NULL;
 	bool help = false, version = false;
@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	}
 	sk_debug("%s: root %s", g.cmd->name, g.root);
 	int rc = g.cmd->fn(&g, cargc, cargv, &err);
-	/* run and exec return the process's status with err left empty. */
+	/* run, exec and wait return the process's status with err left empty. */
 	if (rc != SK_EXIT_OK && err.msg[0])
 		report(g.cmd->name, &err);
 	return rc;

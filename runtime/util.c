@@ -124,7 +124,8 @@ ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, st
 	return (ssize_t)used;
 }
 
-int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, struct sk_err *err)
+int sk_write_file_replace_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, unsigned flags,
+			     struct sk_err *err)
 {
 	/* The pid keeps concurrent writers (which callers should exclude with
 	 * a lock anyway) from sharing a temporary file. */
@@ -139,7 +140,7 @@ int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_
 		sk_error(err, errno, "write %s", tmp);
 		goto fail;
 	}
-	if (fsync(fd) < 0) {
+	if ((flags & SK_WRITE_SYNC) && fsync(fd) < 0) {
 		sk_error(err, errno, "fsync %s", tmp);
 		goto fail;
 	}
@@ -153,12 +154,21 @@ int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_
 		sk_error(err, errno, "rename %s to %s", tmp, name);
 		goto fail;
 	}
+	/* The rename is an entry of the directory: without this a crash may
+	 * bring back the old content, or none. */
+	if ((flags & SK_WRITE_SYNC_DIR) && fsync(dir_fd) < 0)
+		return sk_error(err, errno, "fsync the directory of %s", name);
 	return 0;
 fail:
 	if (fd >= 0)
 		close(fd);
 	unlinkat(dir_fd, tmp, 0);
 	return -1;
+}
+
+int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, struct sk_err *err)
+{
+	return sk_write_file_replace_at(dir_fd, name, buf, len, mode, SK_WRITE_SYNC, err);
 }
 
 int sk_mkdir_p(const char *path, mode_t mode, struct sk_err *err)

@@ -30,6 +30,14 @@ ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, st
  * fsync it, rename it over name.  Readers see the old or the new content,
  * never a mix; on failure the temporary file is removed. */
 int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, struct sk_err *err);
+/* The same, choosing what is synced: SK_WRITE_SYNC, the file before the
+ * rename; SK_WRITE_SYNC_DIR, the directory after it (then the new content
+ * survives a crash once this returns; dir_fd must not be O_PATH).  With
+ * no flag, only atomic. */
+#define SK_WRITE_SYNC 1u
+#define SK_WRITE_SYNC_DIR 2u
+int sk_write_file_replace_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, unsigned flags,
+			     struct sk_err *err);
 
 /* write() all of buf, retrying short writes and EINTR.  0 or -1 (errno). */
 int sk_write_all(int fd, const void *buf, size_t len);

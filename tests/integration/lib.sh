@@ -192,13 +192,19 @@ gone() {
 	fail "${2:-process} (pid $1) is still there"
 }
 
-# The console-socket receiver (helpers/recvtty.c), built once per run.
-_recvtty() {
-	RECVTTY=$SK_CACHE/recvtty
-	[[ -x $RECVTTY ]] && return 0
-	cc -O2 -o "$RECVTTY.$$" "$REPO/tests/integration/helpers/recvtty.c" || fail "cannot build recvtty"
-	mv "$RECVTTY.$$" "$RECVTTY"
+# helper NAME: tests/integration/helpers/NAME.c, built once per run; prints
+# the binary's path.
+helper() {
+	local bin=$SK_CACHE/$1
+	if [[ ! -x $bin ]]; then
+		cc -O2 -o "$bin.$$" "$REPO/tests/integration/helpers/$1.c" || fail "cannot build $1"
+		mv "$bin.$$" "$bin"
+	fi
+	printf '%s' "$bin"
 }
+
+# The console-socket receiver (helpers/recvtty.c).
+_recvtty() { RECVTTY=$(helper recvtty); }
 
 # Start recvtty on $T/tty.sock with INPUT; wait until it listens.  Its pid
 # is $recv_pid, for the tests that wait for it.
