@@ -34,7 +34,7 @@ static int container_pids(const char *root, const char *id, pid_t **pids, size_t
 	struct sk_cgroup cg;
 	if (!st.cgroup_path)
 		r = sk_error(err, 0, "container \"%s\" has no cgroup", id);
-	else if ((r = sk_cgroup_open(st.cgroup_path, &cg, err)) == 0) {
+	else if ((r = sk_cgroup_open(st.cgroup_path, st.cgroup_paths, st.n_cgroup_paths, &cg, err)) == 0) {
 		r = sk_cgroup_pids(&cg, pids, n, err);
 		sk_cgroup_close(&cg);
 	}
