@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -291,6 +292,12 @@ static int open_dir(const char *path, unsigned long magic, struct sk_err *err)
 		return sk_error(err, 0, "\"%s\" is not a %s directory", path,
 				magic == CGROUP2_SUPER_MAGIC ? "cgroup2" : "cgroup");
 	}
+	/* A hierarchy's root holds every process: never a container's. */
+	struct stat self, up;
+	if (fstat(fd, &self) < 0 || fstatat(fd, "..", &up, 0) < 0 || self.st_dev != up.st_dev) {
+		close(fd);
+		return sk_error(err, 0, "cgroup \"%s\" is the root of a cgroup hierarchy", path);
+	}
 	return fd;
 }
 
@@ -531,16 +538,17 @@ int sk_cgroup_kill_each(const struct sk_cgroup *cg, struct sk_err *err)
 
 int sk_cgroup_signal(const struct sk_cgroup *cg, int sig, struct sk_err *err)
 {
+	const struct sk_cgroup_dir *fz = cg->at[SK_CG_FREEZER] ? &cg->dir[cg->at[SK_CG_FREEZER] - 1] : NULL;
 	if (sig == SIGKILL && cg->v2) {
 		if (sk_cg2_kill(cg->dir[0].fd, cg->dir[0].path, err) == 0)
-			return 0;
+			/* The v1 freezer holds killed processes until thawed. */
+			return fz && sk_cg1_frozen(fz->path) ? sk_cg1_freeze(fz->fd, fz->path, false, err) : 0;
 		if (err->errnum != ENOENT)
 			return -1;
 	}
 	/* v1 has no cgroup.kill: its freezer keeps anyone from forking while
 	 * the list is signalled (runc's way).  cgroup2 without cgroup.kill
 	 * (before 5.14) lists again until no one is left. */
-	const struct sk_cgroup_dir *fz = cg->at[SK_CG_FREEZER] ? &cg->dir[cg->at[SK_CG_FREEZER] - 1] : NULL;
 	if (!fz && sig == SIGKILL)
 		return sk_cgroup_kill_each(cg, err);
 	pid_t *pids = NULL;

@@ -420,6 +420,8 @@ int sk_cgroup_dev_v1(const struct sk_device_rule *in, size_t n_in, sk_cgroup_dev
 		if (i >= n_in)
 			r = default_rules[i - n_in];
 		if (r.type == 'a' && r.major < 0 && r.minor < 0 && r.access == 7) {
+			if (r.allow == st.allow_all && !st.n_exc)
+				continue;   /* as things are already */
 			/* The whole default changes and the exceptions go. */
 			st.allow_all = r.allow;
 			st.n_exc = 0;

@@ -337,7 +337,11 @@ static int v1_blkio_file(int fd, const char *name, struct sk_stats_blkio **out, 
 		(*out)[(*n)++] = e;
 	}
 	free(text);
-	return *n > 0;
+	if (*n)
+		return 1;
+	free(*out);
+	*out = NULL;
+	return 0;
 }
 
 /* runc's order: the first family whose first file has entries. */
