@@ -178,6 +178,36 @@ cg_dir() {
 }
 cg_file() { printf '%s' "$(<"$(cg_dir "$1" "${2%%.*}")/$2")"; }
 
+# cg_freeze ID 1|0: freeze or thaw container ID behind skiff's back, with
+# the freezer skiff uses (v1's when mounted, else cgroup.freeze).
+cg_freeze() {
+	if [[ -n $(cg_v1_mount freezer) ]]; then
+		local s=THAWED
+		(($2)) && s=FROZEN
+		echo "$s" >"$(cg_dir "$1" freezer)/freezer.state"
+	else
+		echo "$2" >"$(cg_dir "$1")/cgroup.freeze"
+	fi
+}
+
+# cg_mkdir_all ID SUB: SUB below container ID's cgroup in every hierarchy
+# (a new v1 cpuset gets its parent's cpus and mems, or takes no process).
+cg_mkdir_all() {
+	local mp d f
+	while read -r mp; do
+		d=$mp$SKIFF_TEST_CGROUP/$1
+		mkdir -p "$d/$2"
+		[[ -e $d/cpuset.cpus && ! -e $d/cgroup.controllers ]] || continue
+		for f in cpuset.cpus cpuset.mems; do
+			local p=$d
+			while IFS= read -r sub; do
+				p=$p/$sub
+				[[ -n $(<"$p/$f") ]] || cat "${p%/*}/$f" >"$p/$f"
+			done < <(tr / '\n' <<<"$2")
+		done
+	done < <(cg_all_mounts)
+}
+
 # cg_gone NAME: no hierarchy has $SKIFF_TEST_CGROUP/NAME any more.
 cg_gone() {
 	local mp
