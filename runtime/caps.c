@@ -60,18 +60,32 @@ static const char *cap_label(int c, char *buf, size_t cap)
 	return buf;
 }
 
-static void warn_not_granted(uint64_t missing)
+static void cap_list(uint64_t set, char *list, size_t size)
 {
-	char list[512], tmp[32];
+	char tmp[32];
 	size_t len = 0;
 	list[0] = '\0';
 	for (int c = 0; c < 64; c++)
-		if ((missing & BIT(c)) && len < sizeof(list)) {
-			int n = snprintf(list + len, sizeof(list) - len, "%s%s", len ? " " : "",
-					 cap_label(c, tmp, sizeof(tmp)));
+		if ((set & BIT(c)) && len < size) {
+			int n = snprintf(list + len, size - len, "%s%s", len ? " " : "", cap_label(c, tmp, sizeof(tmp)));
 			len += n > 0 ? (size_t)n : 0;
 		}
-	sk_warn("process.capabilities: not granted (unknown to the kernel or not held by the runtime): %s", list);
+}
+
+static void warn_not_granted(uint64_t missing, uint64_t amb_config)
+{
+	char list[512];
+	if (amb_config) {
+		/* The config's own sets rule these out (`runc spec` writes such
+		 * configs; runc drops them silently): say so, not blame the host. */
+		cap_list(amb_config, list, sizeof(list));
+		sk_warn("process.capabilities.ambient: %s not raised: an ambient capability must also be in the "
+			"inheritable and permitted sets", list);
+	}
+	if (missing) {
+		cap_list(missing, list, sizeof(list));
+		sk_warn("process.capabilities: not granted (unknown to the kernel or not held by the runtime): %s", list);
+	}
 }
 
 int sk_caps_apply(const struct sk_caps *caps, bool keep_admin, struct sk_err *err)
@@ -116,9 +130,10 @@ int sk_caps_apply(const struct sk_caps *caps, bool keep_admin, struct sk_err *er
 	want.eff = caps->set[SK_CAP_EFFECTIVE] & want.prm;
 	want.inh = caps->set[SK_CAP_INHERITABLE] & valid & (cur.inh | (cur.prm & bnd));
 	uint64_t amb = caps->set[SK_CAP_AMBIENT] & want.prm & want.inh;
+	uint64_t amb_config = caps->set[SK_CAP_AMBIENT] & ~(caps->set[SK_CAP_PERMITTED] & caps->set[SK_CAP_INHERITABLE]);
 	uint64_t missing = (bnd & ~valid) | (caps->set[SK_CAP_PERMITTED] & ~want.prm) |
 			   (caps->set[SK_CAP_EFFECTIVE] & ~want.eff) | (caps->set[SK_CAP_INHERITABLE] & ~want.inh) |
-			   (caps->set[SK_CAP_AMBIENT] & ~amb);
+			   (caps->set[SK_CAP_AMBIENT] & ~amb & ~amb_config);
 	if (keep_admin && (cur.prm & admin)) {
 		want.eff |= admin;
 		want.prm |= admin;
@@ -131,8 +146,8 @@ int sk_caps_apply(const struct sk_caps *caps, bool keep_admin, struct sk_err *er
 	for (int c = 0; c <= last; c++)
 		if ((amb & BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
 			missing |= BIT(c);
-	if (missing)
-		warn_not_granted(missing);
+	if (missing || amb_config)
+		warn_not_granted(missing, amb_config);
 	return 0;
 }
 

@@ -217,7 +217,7 @@ static void unmake_all(struct sk_cgroup *cg)
 	}
 }
 
-int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
@@ -255,9 +255,30 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 		}
 		strcat(strcpy(d->path, h->mount), rel);
 		free(rel);
-		d->fd = sk_cgroup_mkpath(h->mount, d->path + d->mount_len, &d->made,
-					 has(h->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_made : NULL, err);
-		if (d->fd < 0 || (d->made < 0 && check_reuse(d, h->v2, err) < 0))
+	}
+	sk_cgroup_own_free(&own);
+	return 0;
+fail:
+	sk_cgroup_own_free(&own);
+	sk_cgroup_close(cg);
+	return -1;
+}
+
+int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err)
+{
+	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
+	for (size_t i = 0; i < cg->n; i++) {
+		struct sk_cgroup_dir *d = &cg->dir[i];
+		bool v2 = cg->v2 && i == 0;
+		char mount[PATH_MAX];
+		if (d->mount_len >= sizeof(mount)) {
+			sk_error(err, ENAMETOOLONG, "cgroup \"%s\"", d->path);
+			goto fail;
+		}
+		snprintf(mount, sizeof(mount), "%.*s", (int)d->mount_len, d->path);
+		d->fd = sk_cgroup_mkpath(mount, d->path + d->mount_len, &d->made,
+					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_made : NULL, err);
+		if (d->fd < 0 || (d->made < 0 && check_reuse(d, v2, err) < 0))
 			goto fail;
 	}
 	cg->created = cg->dir[0].made >= 0;
@@ -266,15 +287,18 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 	uid_t owner;
 	if (cg->v2 && sk_cgroup_owner(spec, &owner) && sk_cg2_delegate(cg->dir[0].fd, cg->dir[0].path, owner, err) < 0)
 		goto fail;
-	sk_cgroup_own_free(&own);
 	sk_debug("cgroup %s ready (%s, %zu hierarch%s)", cg->dir[0].path, cg->created ? "created" : "reused", cg->n,
 		 cg->n == 1 ? "y" : "ies");
 	return 0;
 fail:
-	sk_cgroup_own_free(&own);
 	unmake_all(cg);
 	sk_cgroup_close(cg);
 	return -1;
+}
+
+int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+{
+	return sk_cgroup_plan(spec, id, cg, err) < 0 ? -1 : sk_cgroup_make(spec, cg, err);
 }
 
 /* The directory at path, which must be on the cgroup filesystem magic:

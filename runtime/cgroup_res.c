@@ -193,18 +193,10 @@ static int needs_memory(const struct sk_resources *r, bool v1, struct sk_cgroup_
 {
 	if (!r->memory.present)
 		return 0;
-	bool any = false;
-	/* v1 (runc's convention): 0 leaves kernel memory alone. */
-	if (r->memory.has_kernel && (!v1 || r->memory.kernel)) {
-		if (v1_only(v1, "memory.kernel", err))
-			return -1;
-		any = true;
-	}
-	if (r->memory.has_kernel_tcp && (!v1 || r->memory.kernel_tcp)) {
-		if (v1_only(v1, "memory.kernelTCP", err))
-			return -1;
-		any = true;
-	}
+	/* Kernel memory limits: written on v1 where the kernel still enforces
+	 * them; otherwise ignored with a warning, as runc 1.1 does everywhere
+	 * (the writers say so).  0 leaves them alone. */
+	bool any = v1 && ((r->memory.has_kernel && r->memory.kernel) || (r->memory.has_kernel_tcp && r->memory.kernel_tcp));
 	if (r->memory.has_swappiness) {
 		if (v1_only(v1, "memory.swappiness", err))
 			return -1;
@@ -250,8 +242,6 @@ static int needs_cpu(const struct sk_resources *r, bool v1, struct sk_cgroup_nee
 			return -1;
 		rt = true;
 	}
-	if (r->cpu.has_quota && r->cpu.quota < -1)
-		return sk_error(err, 0, "linux.resources.cpu.quota: %" PRId64 " is not a quota (use -1 for none)", r->cpu.quota);
 	if (r->cpu.has_period && r->cpu.period > 1000000)
 		return sk_error(err, 0, "linux.resources.cpu.period: %" PRIu64 " is above the kernel's 1000000 us", r->cpu.period);
 	if (r->cpu.has_idle && r->cpu.idle != 0 && r->cpu.idle != 1)
@@ -283,10 +273,12 @@ static int needs_io(const struct sk_resources *r, bool v1, struct sk_cgroup_need
 		return sk_error(err, 0, "linux.resources.blockIO.weight: %u is outside 10..1000", r->block_io.weight);
 	for (size_t i = 0; i < r->block_io.n_weight_device; i++) {
 		const struct sk_weight_device *d = &r->block_io.weight_device[i];
-		if (d->has_weight && (d->weight < 10 || d->weight > 1000))
+		/* 0 is docker's "unset". */
+		bool w = d->has_weight && d->weight, lw = d->has_leaf_weight && d->leaf_weight;
+		if (w && (d->weight < 10 || d->weight > 1000))
 			return sk_error(err, 0, "linux.resources.blockIO.weightDevice[%zu].weight: %u is outside 10..1000",
 					i, d->weight);
-		any = any || d->has_weight || (v1 && d->has_leaf_weight);
+		any = any || w || (v1 && lw);
 	}
 	if (any)
 		need(n, SK_CG_IO, "linux.resources.blockIO", NULL);

@@ -84,21 +84,24 @@ static int check_usage(int fd, const char *path, int64_t limit, int64_t swap, st
 	return 0;
 }
 
-/* Kernel memory files that a kernel may take and ignore (kmem since 5.16):
- * what is read back must be the value, rounded down to a page. */
-static int write_checked(int fd, const char *path, const char *name, const char *field, int64_t v,
-			 struct sk_err *err)
+/* Kernel memory, where the kernel still has it: a kernel without the file,
+ * or that takes the value and ignores it (kmem since Linux 5.16; what is
+ * read back must be the value, rounded down to a page), gets a warning, as
+ * runc 1.1 ignores these limits everywhere. */
+static int write_kmem(int fd, const char *path, const char *name, const char *field, int64_t v, struct sk_err *err)
 {
-	if (write_i64(fd, path, name, v, err) < 0)
-		return sk_error_wrap(err, "linux.resources.memory.%s", field);
 	uint64_t got;
 	long page = sysconf(_SC_PAGESIZE);
-	if (!sk_cgroup_read_u64(fd, name, &got))
-		return sk_error(err, errno, "linux.resources.memory.%s: read back \"%s/%s\"", field, path, name);
-	if (v < 0 ? got == SK_CG_MAX : got == (uint64_t)v / (uint64_t)page * (uint64_t)page)
+	if (write_i64(fd, path, name, v, err) < 0) {
+		if (err->errnum != ENOENT && err->errnum != EOPNOTSUPP)
+			return sk_error_wrap(err, "linux.resources.memory.%s", field);
+	} else if (sk_cgroup_read_u64(fd, name, &got) &&
+		   (v < 0 ? got == SK_CG_MAX : got == (uint64_t)v / (uint64_t)page * (uint64_t)page)) {
 		return 0;
-	return sk_error(err, 0, "linux.resources.memory.%s: this kernel does not enforce it (%s/%s ignores what is "
-			"written to it)", field, path, name);
+	}
+	sk_warn("linux.resources.memory.%s is ignored: this kernel no longer enforces it (%s/%s), and runc ignores it too",
+		field, path, name);
+	return 0;
 }
 
 static int write_memory(int fd, const char *path, const struct sk_resources *r, bool update, struct sk_err *err)
@@ -141,11 +144,10 @@ static int write_memory(int fd, const char *path, const struct sk_resources *r, 
 	if (m->has_reservation && m->reservation &&
 	    write_i64(fd, path, "memory.soft_limit_in_bytes", m->reservation, err) < 0)
 		return sk_error_wrap(err, "linux.resources.memory.reservation");
-	if (m->has_kernel && m->kernel &&
-	    write_checked(fd, path, "memory.kmem.limit_in_bytes", "kernel", m->kernel, err) < 0)
+	if (m->has_kernel && m->kernel && write_kmem(fd, path, "memory.kmem.limit_in_bytes", "kernel", m->kernel, err) < 0)
 		return -1;
 	if (m->has_kernel_tcp && m->kernel_tcp &&
-	    write_checked(fd, path, "memory.kmem.tcp.limit_in_bytes", "kernelTCP", m->kernel_tcp, err) < 0)
+	    write_kmem(fd, path, "memory.kmem.tcp.limit_in_bytes", "kernelTCP", m->kernel_tcp, err) < 0)
 		return -1;
 	if (m->has_swappiness && write_u64(fd, path, "memory.swappiness", m->swappiness, err) < 0)
 		return sk_error_wrap(err, "linux.resources.memory.swappiness");
@@ -196,7 +198,8 @@ static int write_cpu(int fd, const char *path, const struct sk_resources *r, str
 	}
 	bool quota = c->has_quota && c->quota, period = c->has_period && c->period;
 	snprintf(a, sizeof(a), "%" PRIu64, c->period);
-	snprintf(b, sizeof(b), "%" PRId64, c->quota);
+	/* Any negative quota is none (runc, and the kernel's -1). */
+	snprintf(b, sizeof(b), "%" PRId64, c->quota < 0 ? -1 : c->quota);
 	if (write_pair(fd, path, "cpu.cfs_period_us", period ? a : NULL, "cpu.cfs_quota_us", quota ? b : NULL, err) < 0)
 		return sk_error_wrap(err, "linux.resources.cpu");
 	if (c->has_burst) {
@@ -250,12 +253,12 @@ static int write_blkio(int fd, const char *path, const struct sk_resources *r, s
 		return sk_error_wrap(err, "linux.resources.blockIO.leafWeight");
 	for (size_t i = 0; i < b->n_weight_device; i++) {
 		const struct sk_weight_device *d = &b->weight_device[i];
-		if (d->has_weight) {
+		if (d->has_weight && d->weight) {
 			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor, d->weight);
 			if (sk_cgroup_write_at(fd, path, dfile, buf, err) < 0)
 				return sk_error_wrap(err, "linux.resources.blockIO.weightDevice[%zu].weight", i);
 		}
-		if (d->has_leaf_weight) {
+		if (d->has_leaf_weight && d->leaf_weight) {
 			snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %u", d->major, d->minor, d->leaf_weight);
 			if (sk_cgroup_write_at(fd, path, "blkio.leaf_weight_device", buf, err) < 0)
 				return sk_error_wrap(err, "linux.resources.blockIO.weightDevice[%zu].leafWeight", i);

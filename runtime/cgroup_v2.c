@@ -111,6 +111,9 @@ static int write_memory(int fd, const char *path, const struct sk_resources *r, 
 {
 	if (!r->memory.present)
 		return 0;
+	if ((r->memory.has_kernel && r->memory.kernel) || (r->memory.has_kernel_tcp && r->memory.kernel_tcp))
+		sk_warn("linux.resources.memory.kernel and kernelTCP are ignored, as runc does (cgroup v2 has no "
+			"kernel memory limit)");
 	int64_t limit = r->memory.has_limit ? r->memory.limit : 0;
 	int64_t swap = r->memory.has_swap ? r->memory.swap : 0, swap_max;
 	char buf[32];
@@ -217,7 +220,7 @@ static int write_io(int fd, const char *path, const struct sk_resources *r, stru
 		if (d->has_leaf_weight)
 			sk_debug("cgroup %s: blockIO.weightDevice[%zu].leafWeight ignored: cgroup v2 has no leaf weight",
 				 path, i);
-		if (!d->has_weight)
+		if (!d->has_weight || !d->weight)
 			continue;
 		uint64_t w = bfq ? d->weight : sk_cgroup_blkio_to_io_weight(d->weight);
 		snprintf(buf, sizeof(buf), "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor, w);

@@ -43,11 +43,16 @@
 
 /* Exit codes. */
 enum { SK_EXIT_OK = 0, SK_EXIT_ERROR = 1, SK_EXIT_USAGE = 2 };
+/* exec's own failures, as runc: a status no exiting process is likely to
+ * share (the process's own status is exec's otherwise). */
+enum { SK_EXIT_EXEC_FAILED = 255 };
 
 /* Command flags. */
 #define SK_CMD_NO_CGROUP 1u   /* never creates or changes cgroups: runs
                                * under --systemd-cgroup, which skiff does not
                                * implement yet */
+#define SK_CMD_SEALED 2u      /* clones into a container: runs from a sealed
+                               * copy of skiff, not dumpable (exe_seal.h) */
 
 struct sk_command;
 
@@ -72,13 +77,13 @@ struct sk_command {
 
 /* The commands, in the order `skiff --help` lists them. */
 #define SK_COMMANDS(X) \
-	X(create, 0, "create a container from a bundle; its process waits for start") \
+	X(create, SK_CMD_SEALED, "create a container from a bundle; its process waits for start") \
 	X(start, SK_CMD_NO_CGROUP, "start the process of a created container") \
-	X(run, 0, "create and start a container, wait for it, delete it") \
+	X(run, SK_CMD_SEALED, "create and start a container, wait for it, delete it") \
 	X(kill, SK_CMD_NO_CGROUP, "send a signal to a container's process") \
 	X(delete, 0, "delete a stopped container (--force: any)") \
 	X(events, 0, "print a container's resource statistics and OOM events (JSON lines)") \
-	X(exec, SK_CMD_NO_CGROUP, "run another process in a live container") \
+	X(exec, SK_CMD_NO_CGROUP | SK_CMD_SEALED, "run another process in a live container") \
 	X(features, SK_CMD_NO_CGROUP, "print the features this build of skiff implements (JSON)") \
 	X(list, SK_CMD_NO_CGROUP, "list the containers under --root") \
 	X(pause, 0, "suspend every process of a container (cgroup freezer)") \

@@ -1,5 +1,6 @@
 /* skiff exec: runc's flags.  Exits with the process's status (128+N for
- * signal N), or 0 with --detach once it has exec'd. */
+ * signal N), or 0 with --detach once it has exec'd; 2 for a bad command
+ * line, 255 when the process could not be started (runc's status). */
 #include "cli.h"
 
 #include <errno.h>
@@ -126,7 +127,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	}
 	if (gids.n && !(gid_list = malloc(gids.n * sizeof(uint32_t)))) {
 		sk_error(err, ENOMEM, "--additional-gids");
-		rc = SK_EXIT_ERROR;
+		rc = SK_EXIT_EXEC_FAILED;
 		goto out;
 	}
 	for (size_t i = 0; i < gids.n; i++)
@@ -150,7 +151,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		goto out;
 	}
 	o.preserve_fds = (int)preserve;
-	rc = sk_exec(&o, &status, err) < 0 ? SK_EXIT_ERROR : status;
+	rc = sk_exec(&o, &status, err) < 0 ? SK_EXIT_EXEC_FAILED : status;
 out:
 	free(gid_list);
 	free(env.v);

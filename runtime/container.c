@@ -129,7 +129,7 @@ static int init_pidfd(const struct sk_state *st, struct sk_err *err)
 	uint64_t t;
 	if (sk_proc_start_time(st->pid, &t, err) < 0 || t != st->start_time) {
 		close(fd);
-		return sk_error(err, ESRCH, "container \"%s\" is not running", st->id);
+		return sk_error(err, ESRCH, "container \"%s\": container not running (its init has exited)", st->id);
 	}
 	return fd;
 }
@@ -140,7 +140,7 @@ static int saved_hooks(int dir_fd, enum sk_hook_kind kind, struct sk_spec *spec,
 	*have = false;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(dir_fd, "config.json", SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_at(dir_fd, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		return -1;
 	int r = sk_spec_parse("config.json", buf, len, spec, err);
 	free(buf);
@@ -253,18 +253,33 @@ int sk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	if (sk_container_hold(root, id, true, &h, err) < 0)
 		return -1;
 	int r = -1;
-	if (h.status == SK_STATUS_STOPPED) {
-		sk_error(err, 0, "container \"%s\" is not running", id);
+	bool stopped = h.status == SK_STATUS_STOPPED;
+	/* runc's rules, and its "container not running", which containerd,
+	 * CRI-O and podman match on: --all still reaches what is left in the
+	 * cgroup of a stopped container, and is no error once that is gone. */
+	if (stopped && !all) {
+		sk_error(err, 0, "kill \"%s\": container not running", id);
 		goto out;
 	}
 	if (all && h.st.cgroup_path) {
 		r = signal_all(&h, sig, err);
+		if (r < 0 && stopped && err->errnum == ENOENT)
+			r = 0;
+		goto out;
+	}
+	if (stopped) {
+		r = 0;
 		goto out;
 	}
 	int fd = init_pidfd(&h.st, err);
 	if (fd < 0)
 		goto out;
-	r = pidfd_signal(fd, sig) < 0 ? sk_error(err, errno, "kill container \"%s\" with signal %d", id, sig) : 0;
+	if (pidfd_signal(fd, sig) == 0)
+		r = 0;
+	else if (errno == ESRCH)
+		r = sk_error(err, ESRCH, "kill \"%s\": container not running (its init has exited)", id);
+	else
+		r = sk_error(err, errno, "kill container \"%s\" with signal %d", id, sig);
 	close(fd);
 out:
 	sk_container_release(&h);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "skiff/cgroup.h"
+#include "skiff/fault.h"
 #include "skiff/hooks.h"
 #include "skiff/init.h"
 #include "skiff/log.h"
@@ -51,7 +52,7 @@ struct create {
 	int console_peer;              /* run's end of the pty hand-over socket */
 	int sync[2];
 	struct sk_cgroup cg;
-	bool have_cg;
+	bool have_cg, cg_made;         /* planned (to free), made (to destroy) */
 	struct sk_kv cg_paths[SK_CG_MAX_DIRS];   /* the v1 directories, for the state */
 	struct sk_mount_plan mounts;
 	bool have_mounts;
@@ -109,7 +110,7 @@ static int load_bundle(struct create *c, struct sk_err *err)
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "%s/config.json", c->bundle) >= (int)sizeof(path))
 		return sk_error(err, ENAMETOOLONG, "bundle \"%s\"", c->bundle);
-	if (sk_read_file_at(AT_FDCWD, path, SK_SPEC_MAX_BYTES, &c->config_buf, &c->config_len, err) < 0)
+	if (sk_read_file_at(AT_FDCWD, path, "config.json", SK_SPEC_MAX_BYTES, &c->config_buf, &c->config_len, err) < 0)
 		return -1;
 	if (sk_spec_parse("config.json", c->config_buf, c->config_len, &c->spec, err) < 0)
 		return -1;
@@ -249,7 +250,7 @@ static void create_cleanup(struct create *c)
 	}
 	if (c->shared_mnt.bind && sk_rootfs_unbind_shared(c->rootfs, &c->shared_mnt, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
-	if (c->have_cg && sk_cgroup_destroy(&c->cg, &ignored) < 0)
+	if (c->cg_made && sk_cgroup_destroy(&c->cg, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->dir_made)
 		sk_state_remove(c->root_fd, c->o->id, &ignored);
@@ -526,6 +527,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (c.dir_fd < 0)
 		goto out;
 	c.dir_made = true;
+	sk_fault_point("locked");
 
 	if (save_config(&c, err) < 0)
 		goto fail;
@@ -540,12 +542,13 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	}
 	if (open_console(&c, err) < 0)
 		goto fail;
-	if (sk_cgroup_prepare(&c.spec, o->id, &c.cg, err) < 0)
+	if (sk_cgroup_plan(&c.spec, o->id, &c.cg, err) < 0)
 		goto fail;
 	c.have_cg = true;
 	if (c.share_mntns &&
 	    sk_rootfs_bind_shared(c.rootfs, &c.shared_rootfd, &c.shared_mnt, err) < 0)
 		goto fail;
+	sk_fault_point("planned");
 
 	now_rfc3339(c.created, sizeof(c.created));
 	c.st = (struct sk_state){
@@ -558,10 +561,19 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.poststart_hooks = c.spec.hooks.n[SK_HOOK_POSTSTART] > 0,
 		.poststop_hooks = c.spec.hooks.n[SK_HOOK_POSTSTOP] > 0,
 	};
-	/* Written before the clone, so that a runtime killed from here on
-	 * leaves a state that `delete` can clean up. */
+	/* Written before the cgroup and the bind exist and before the clone,
+	 * so that a runtime killed from here on leaves a state that `delete`
+	 * can clean up. */
 	if (sk_state_write(c.dir_fd, &c.st, err) < 0)
 		goto fail;
+	sk_fault_point("state-written");
+	if (sk_cgroup_make(&c.spec, &c.cg, err) < 0)
+		goto fail;
+	c.cg_made = true;
+	sk_fault_point("cgroup-made");
+	if (c.share_mntns && sk_rootfs_attach_shared(c.rootfs, c.shared_rootfd, err) < 0)
+		goto fail;
+	sk_fault_point("rootfs-bound");
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c.sync) < 0) {
 		sk_error(err, errno, "socketpair");
@@ -578,8 +590,12 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	};
 	if (sk_signals_ignored(&in.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.mounts, err) < 0)
 		goto fail;
-	if (clone_init(&c, &in, err) < 0 || parent_loop(&c, err) < 0)
+	if (clone_init(&c, &in, err) < 0)
 		goto fail;
+	sk_fault_point("cloned");
+	if (parent_loop(&c, err) < 0)
+		goto fail;
+	sk_fault_point("ready");
 	if (c.console_peer >= 0 && sk_fd_recv(c.console_peer, &c.pty_master, err) < 0)
 		goto fail;
 
@@ -588,6 +604,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto fail;
 	if (sk_state_write(c.dir_fd, &c.st, err) < 0)
 		goto fail;
+	sk_fault_point("pid-recorded");
 	if (o->pid_file && sk_write_pid_file(o->pid_file, c.init_pid, err) < 0)
 		goto fail;
 	if (sk_sync_send(c.sync[0], SK_SYNC_GO, 0, -1, NULL, 0, err) < 0)

@@ -127,7 +127,7 @@ static int load_container(struct exec *c, struct sk_err *err)
 	}
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(dir_fd, "config.json", SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_at(dir_fd, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		goto out;
 	r = sk_spec_parse("config.json", buf, len, &c->spec, err);
 	free(buf);
@@ -148,7 +148,7 @@ static int load_process_file(struct exec *c, struct sk_err *err)
 	const char *name = c->o->process_file;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(AT_FDCWD, name, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_at(AT_FDCWD, name, NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		return sk_error_wrap(err, "--process");
 	int r = sk_spec_parse_process(name, buf, len, &c->pproc, err);
 	free(buf);

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "skiff/cgroup.h"
+#include "skiff/exe_seal.h"
 #include "skiff/features.h"
 #include "skiff/log.h"
 #include "skiff/state.h"
@@ -169,6 +170,10 @@ int main(int argc, char **argv)
 		sk_error(&err, 0, "unknown command \"%s\" (see skiff --help)", cargv[0]);
 		report(NULL, &err);
 		return SK_EXIT_USAGE;
+	}
+	if ((g.cmd->flags & SK_CMD_SEALED) && sk_exe_seal(argv, &err) < 0) {
+		report(g.cmd->name, &err);
+		return SK_EXIT_ERROR;
 	}
 	sk_debug("%s: root %s", g.cmd->name, g.root);
 	int rc = g.cmd->fn(&g, cargc, cargv, &err);

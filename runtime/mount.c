@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libmount.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,45 +156,100 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
 
 static int sb_adds(struct strbuf *b, const char *s) { return sb_add(b, s, strlen(s)); }
 
-/* A path of an overlay option, made absolute against the bundle. */
-static int add_overlay_path(struct strbuf *b, const char *p, size_t n, const char *bundle)
+/* Where an overlay option's directories come from: at build, relative
+ * ones are kept as given (rel is set); in the init, each relative one is
+ * opened beneath the bundle and named by its fd (sk_mount_overlay_data). */
+struct layers {
+	int bundle_fd;                /* -1 at build */
+	size_t index;                 /* the step's mounts[] index, for messages */
+	int *fds;                     /* the init: the layers opened */
+	size_t n_fds;
+	bool rel;
+	struct sk_err *err;
+};
+
+/* A relative layer path, opened beneath the bundle: no "..", absolute
+ * symlink or magic link may take it out (an untrusted image could hold a
+ * symlink where the config names a directory). */
+static int open_layer(struct layers *l, const char *opt, const char *p, size_t n, char *fdpath, size_t cap)
 {
-	if (n && p[0] != '/' && (sb_adds(b, bundle) || sb_add(b, "/", 1)))
-		return -1;
-	return sb_add(b, p, n);
+	char path[PATH_MAX];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < sizeof(path); i++) {
+		if (p[i] == '\\' && i + 1 < n)
+			i++;
+		path[k++] = p[i];
+	}
+	path[k] = '\0';
+	int *fds = realloc(l->fds, (l->n_fds + 1) * sizeof(int));
+	if (!fds)
+		return sk_error(l->err, ENOMEM, "mounts[%zu]", l->index);
+	l->fds = fds;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, l->bundle_fd, path, &how, sizeof(how));
+	if (fd < 0) {
+		int e = errno;
+		if (e == EXDEV)
+			return sk_error(l->err, e, "mounts[%zu].options: overlay %.*s \"%s\" leads out of the bundle",
+					l->index, (int)strcspn(opt, "="), opt, path);
+		return sk_error(l->err, e, "mounts[%zu].options: overlay %.*s \"%s\"", l->index,
+				(int)strcspn(opt, "="), opt, path);
+	}
+	fds[l->n_fds++] = fd;
+	snprintf(fdpath, cap, "/proc/self/fd/%d", fd);
+	return 0;
 }
 
-/* Append opt to the data, rewriting relative overlay directories.
- * lowerdir is a ':' list ("\:" escapes a colon; "::" separates data-only
- * layers, kept as is). */
-static int add_data_opt(struct strbuf *b, const char *opt, bool overlay, const char *bundle)
+static int nomem(struct layers *l)
+{
+	return sk_error(l->err, ENOMEM, "mounts[%zu].options", l->index);
+}
+
+static int add_overlay_path(struct strbuf *b, const char *opt, const char *p, size_t n, struct layers *l)
+{
+	if (!n || p[0] == '/' || l->bundle_fd < 0) {
+		l->rel = l->rel || (n && p[0] != '/');
+		return sb_add(b, p, n) ? nomem(l) : 0;
+	}
+	char fdpath[32];
+	if (open_layer(l, opt, p, n, fdpath, sizeof(fdpath)) < 0)
+		return -1;
+	return sb_adds(b, fdpath) ? nomem(l) : 0;
+}
+
+static bool layer_opt(const char *opt)
+{
+	return !strncmp(opt, "upperdir=", 9) || !strncmp(opt, "workdir=", 8) || !strncmp(opt, "lowerdir=", 9);
+}
+
+/* Append opt (len bytes) to the data, with its relative overlay
+ * directories resolved (struct layers).  lowerdir is a ':' list ("\:"
+ * escapes a colon; "::" separates data-only layers, kept as is). */
+static int add_data_opt(struct strbuf *b, const char *opt, size_t len, bool overlay, struct layers *l)
 {
 	if (b->len && sb_add(b, ",", 1))
-		return -1;
-	if (!overlay)
-		return sb_adds(b, opt);
-	if (!strncmp(opt, "upperdir=", 9) || !strncmp(opt, "workdir=", 8)) {
-		size_t k = strcspn(opt, "=") + 1;
-		return sb_add(b, opt, k) || add_overlay_path(b, opt + k, strlen(opt + k), bundle);
-	}
-	if (strncmp(opt, "lowerdir=", 9))
-		return sb_adds(b, opt);
-	if (sb_add(b, opt, 9))
-		return -1;
-	const char *p = opt + 9;
+		return nomem(l);
+	if (!overlay || !layer_opt(opt))
+		return sb_add(b, opt, len) ? nomem(l) : 0;
+	size_t k = strcspn(opt, "=") + 1;
+	if (sb_add(b, opt, k))
+		return nomem(l);
+	const char *p = opt + k, *end = opt + len;
+	bool list = opt[0] == 'l';
 	for (;;) {
 		size_t n = 0;
-		while (p[n] && p[n] != ':') {
-			if (p[n] == '\\' && p[n + 1])
+		while (p + n < end && (!list || p[n] != ':')) {
+			if (p[n] == '\\' && p + n + 1 < end)
 				n++;
 			n++;
 		}
-		if (add_overlay_path(b, p, n, bundle))
+		if (add_overlay_path(b, opt, p, n, l) < 0)
 			return -1;
-		if (!p[n])
+		if (p + n >= end)
 			return 0;
 		if (sb_add(b, ":", 1))
-			return -1;
+			return nomem(l);
 		p += n + 1;
 	}
 }
@@ -303,8 +360,11 @@ static int build_step(const struct sk_spec *spec, const struct sk_mount *m, size
 		}
 		if (map_find(user_map, o))
 			continue;
-		if (add_data_opt(&data, o, overlay, bundle) < 0) {
-			sk_error(err, ENOMEM, "mounts[%zu].options", i);
+		struct layers l = { .bundle_fd = -1, .index = i, .err = err };
+		if (add_data_opt(&data, o, strlen(o), overlay, &l) < 0)
+			goto fail;
+		if (l.rel && !st->overlay_bundle && !(st->overlay_bundle = strdup(bundle))) {
+			sk_error(err, ENOMEM, "mounts[%zu]", i);
 			goto fail;
 		}
 	}
@@ -412,6 +472,7 @@ static void step_free(struct sk_mount_step *st)
 	free(st->data);
 	free(st->uid_map);
 	free(st->gid_map);
+	free(st->overlay_bundle);
 	if (st->tree_fd >= 0)
 		close(st->tree_fd);
 }
@@ -542,6 +603,41 @@ static bool same_maps(const struct sk_mount_step *a, const struct sk_mount_step 
 	return a->n_uid_map == b->n_uid_map && a->n_gid_map == b->n_gid_map &&
 	       !memcmp(a->uid_map, b->uid_map, a->n_uid_map * sizeof(*a->uid_map)) &&
 	       !memcmp(a->gid_map, b->gid_map, a->n_gid_map * sizeof(*a->gid_map));
+}
+
+int sk_mount_overlay_data(const struct sk_mount_step *st, char **data, int **fds, size_t *n_fds,
+			  struct sk_err *err)
+{
+	int bfd = open(st->overlay_bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (bfd < 0)
+		return sk_error(err, errno, "mounts[%zu]: open the bundle \"%s\"", st->index, st->overlay_bundle);
+	struct layers l = { .bundle_fd = bfd, .index = st->index, .err = err };
+	struct strbuf out = { 0 };
+	int r = 0;
+	for (const char *p = st->data; r == 0 && *p;) {
+		size_t n = 0;
+		while (p[n] && p[n] != ',') {
+			if (p[n] == '\\' && p[n + 1])
+				n++;
+			n++;
+		}
+		r = add_data_opt(&out, p, n, true, &l);
+		p += n + (p[n] == ',');
+	}
+	close(bfd);
+	if (r == 0 && out.len > DATA_MAX)
+		r = sk_error(err, 0, "mounts[%zu].options: fs data longer than %d bytes", st->index, DATA_MAX);
+	if (r < 0) {
+		for (size_t i = 0; i < l.n_fds; i++)
+			close(l.fds[i]);
+		free(l.fds);
+		free(out.s);
+		return -1;
+	}
+	*data = out.s;
+	*fds = l.fds;
+	*n_fds = l.n_fds;
+	return 0;
 }
 
 int sk_mount_plan_prepare(struct sk_mount_plan *plan, struct sk_err *err)

@@ -1,5 +1,6 @@
 #include "skiff/process.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -530,6 +531,17 @@ static int check_exe(const char *path)
 	return 0;
 }
 
+/* "exec: NAME: no such file or directory: ENOENT": docker and podman read
+ * the words (Go's, runc's) to tell a missing command (127) from one that
+ * cannot be run (126); the name after them is skiff's convention. */
+static int exec_error(struct sk_err *err, int e, const char *name)
+{
+	char words[64];
+	snprintf(words, sizeof(words), "%s", strerrordesc_np(e) ? strerrordesc_np(e) : "error");
+	words[0] = (char)tolower((unsigned char)words[0]);
+	return sk_error(err, e, "exec: \"%s\": %s", name, words);
+}
+
 int sk_process_resolve(struct sk_process_plan *pp, struct sk_err *err)
 {
 	const char *name = pp->proc->args[0];
@@ -539,7 +551,7 @@ int sk_process_resolve(struct sk_process_plan *pp, struct sk_err *err)
 			return sk_error(err, ENAMETOOLONG, "exec: \"%s\"", name);
 		int e = check_exe(name);
 		if (e)
-			return sk_error(err, e, "exec: \"%s\"", name);
+			return exec_error(err, e, name);
 		memcpy(pp->exe, name, len + 1);
 		return 0;
 	}
@@ -567,7 +579,7 @@ int sk_process_no_new_privs(const struct sk_process_plan *pp, struct sk_err *err
 int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err)
 {
 	execve(pp->exe, pp->argv, pp->envp);
-	return sk_error(err, errno, "exec: \"%s\"", pp->exe);
+	return exec_error(err, errno, pp->exe);
 }
 
 void sk_signals_reset(uint64_t which)

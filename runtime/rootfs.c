@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
@@ -499,8 +500,19 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 			}
 		}
 		const char *type = st->kind == SK_MOUNT_CGROUP ? "cgroup2" : st->type;
-		int r = mount(src, sk_fd_path(fdp, fd), type, st->flags, st->data);
+		char *odata = st->data;
+		int *layers = NULL;
+		size_t n_layers = 0;
+		if (st->overlay_bundle && sk_mount_overlay_data(st, &odata, &layers, &n_layers, err) < 0)
+			goto out;
+		int r = mount(src, sk_fd_path(fdp, fd), type, st->flags, odata);
 		int e = errno;
+		if (odata != st->data) {
+			for (size_t i = 0; i < n_layers; i++)
+				close(layers[i]);
+			free(layers);
+			free(odata);
+		}
 		if (r < 0 && st->kind == SK_MOUNT_DEVPTS && e == EINVAL && c->userns && st->data &&
 		    strstr(st->data, "gid=")) {
 			char data[4096];
@@ -837,25 +849,41 @@ out:
 
 int sk_rootfs_bind_shared(const char *rootfs, int *fd, struct sk_rootfs_ids *ids, struct sk_err *err)
 {
-	char fdp[32];
 	int below = open(rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (below < 0)
 		return sk_error(err, errno, "open rootfs \"%s\"", rootfs);
 	int r = mnt_id(below, &ids->base);
-	close(below);
-	if (r < 0)
-		return sk_error(err, errno, "statx rootfs \"%s\"", rootfs);
-	if (bind_rootfs(rootfs, fd, err) < 0)
+	if (r < 0) {
+		sk_error(err, errno, "statx rootfs \"%s\"", rootfs);
+		close(below);
 		return -1;
-	/* Made before anything is mounted under it: what the init mounts
-	 * there then stays in this one mount tree. */
-	if (mount(NULL, sk_fd_path(fdp, *fd), NULL, MS_PRIVATE | MS_REC, NULL) < 0 || mnt_id(*fd, &ids->bind) < 0) {
-		sk_error(err, errno, "make the bind of the rootfs \"%s\" private", rootfs);
-		umount2(fdp, MNT_DETACH);
+	}
+	/* Detached: until it is attached, a runtime killed here leaves nothing
+	 * (the mount goes with its last fd), and its id is already known. */
+	*fd = open_tree(below, "", AT_EMPTY_PATH | AT_RECURSIVE | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int e = errno;
+	close(below);
+	if (*fd < 0)
+		return sk_error(err, e, "bind the rootfs \"%s\"", rootfs);
+	if (mnt_id(*fd, &ids->bind) < 0) {
+		sk_error(err, errno, "statx the bind of the rootfs \"%s\"", rootfs);
 		close(*fd);
 		*fd = -1;
 		return -1;
 	}
+	return 0;
+}
+
+int sk_rootfs_attach_shared(const char *rootfs, int fd, struct sk_err *err)
+{
+	char fdp[32];
+	if (move_mount(fd, "", AT_FDCWD, rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return sk_error(err, errno, "bind the rootfs \"%s\" onto itself", rootfs);
+	/* Attached under a shared mount it is shared too: private before
+	 * anything is mounted under it, so that what the init mounts there
+	 * stays in this one mount tree. */
+	if (mount(NULL, sk_fd_path(fdp, fd), NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return sk_error(err, errno, "make the bind of the rootfs \"%s\" private", rootfs);
 	return 0;
 }
 

@@ -597,7 +597,7 @@ static int cache_read(int dir, const char *name, const struct key *k, struct sk_
 	char *buf;
 	size_t len;
 	struct cache_head h;
-	if (sk_read_file_at(dir, name, sizeof(h) + k->len + BPF_MAXINSNS * sizeof(struct sock_filter), &buf, &len,
+	if (sk_read_file_at(dir, name, NULL, sizeof(h) + k->len + BPF_MAXINSNS * sizeof(struct sock_filter), &buf, &len,
 			    &e) < 0)
 		return -1;
 	int ret = -1;

@@ -8,6 +8,7 @@
  * once.  The typed struct is then filled by walking the tree while the JSON
  * path is kept in a buffer, so every problem names where it is. */
 #include "skiff/spec.h"
+#include "skiff/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -819,14 +820,24 @@ static int get_u32(struct ctx *c, const struct jv *o, const char *key, uint32_t 
 	return 0;
 }
 
-/* A 10..1000 cgroup v1 blkio weight. */
+/* A 10..1000 cgroup v1 blkio weight, or 0: unset, as runc reads it (docker
+ * sends "weight": 0 in every config). */
 static int get_weight(struct ctx *c, const struct jv *o, const char *key, bool *has, uint16_t *out)
 {
-	int64_t x = *out;
-	if (get_i64(c, o, key, 10, 1000, has, &x))
-		return -1;
-	*out = (uint16_t)x;
-	return 0;
+	size_t mark;
+	const struct jv *v = enter(c, o, key, &mark);
+	int64_t x = 0;
+	int r = 0;
+	if (!v)
+		r = absent(c, has);
+	else if (!is_int(v) || to_i64(c, v, INT64_MIN, INT64_MAX, &x) || (x != 0 && (x < 10 || x > 1000)))
+		r = fail(c, "must be 0 (unset) or an integer in range 10..1000");
+	else
+		*out = (uint16_t)x;
+	if (v && has)
+		*has = true;
+	leave(c, mark);
+	return r;
 }
 
 static int get_str(struct ctx *c, const struct jv *o, const char *key, bool required, char **out)
@@ -1531,6 +1542,23 @@ static int parse_device_rule(struct ctx *c, const struct jv *v, void *out)
 	return bad ? -1 : 0;
 }
 
+/* 0..100, or Go's uint64(-1), which docker sends for "unset" and runc reads
+ * so. */
+static int get_swappiness(struct ctx *c, const struct jv *o, bool *has, uint64_t *out)
+{
+	size_t mark;
+	const struct jv *v = enter(c, o, "swappiness", &mark);
+	int r = 0;
+	if (!v)
+		r = absent(c, has);
+	else if (to_u64(c, v, UINT64_MAX, out) || (*out > 100 && *out != UINT64_MAX))
+		r = fail(c, "must be an integer in range 0..100 (or %" PRIu64 ": unset)", UINT64_MAX);
+	else
+		*has = *out != UINT64_MAX;
+	leave(c, mark);
+	return r;
+}
+
 static int parse_memory(struct ctx *c, const struct jv *v, void *out)
 {
 	struct sk_resources *r = out;
@@ -1540,7 +1568,7 @@ static int parse_memory(struct ctx *c, const struct jv *v, void *out)
 	    get_i64(c, v, "swap", INT64_MIN, INT64_MAX, &r->memory.has_swap, &r->memory.swap) ||
 	    get_i64(c, v, "kernel", INT64_MIN, INT64_MAX, &r->memory.has_kernel, &r->memory.kernel) ||
 	    get_i64(c, v, "kernelTCP", INT64_MIN, INT64_MAX, &r->memory.has_kernel_tcp, &r->memory.kernel_tcp) ||
-	    get_u64(c, v, "swappiness", 100, &r->memory.has_swappiness, &r->memory.swappiness) ||
+	    get_swappiness(c, v, &r->memory.has_swappiness, &r->memory.swappiness) ||
 	    get_bool(c, v, "disableOOMKiller", &r->memory.has_disable_oom_killer, &r->memory.disable_oom_killer) ||
 	    get_bool(c, v, "useHierarchy", &r->memory.has_use_hierarchy, &r->memory.use_hierarchy) ||
 	    get_bool(c, v, "checkBeforeUpdate", &r->memory.has_check_before_update, &r->memory.check_before_update))
@@ -1893,6 +1921,11 @@ static int parse_spec(struct ctx *c, const struct jv *v, struct sk_spec *s)
 	    get_kv(c, v, "annotations", &s->annotations, &s->n_annotations, check_annotation_key) ||
 	    get_obj(c, v, "linux", &s->has_linux, parse_linux, &s->linux_))
 		return -1;
+	/* runtime-spec up to 1.2 read a pids limit of 0 as "no limit" (podman
+	 * 4 sends it so); 1.3.0 made 0 a limit like any other. */
+	struct sk_resources *res = &s->linux_.resources;
+	if (res->pids.has_limit && res->pids.limit == 0 && strtoul(s->oci_version + 2, NULL, 10) < 3)
+		res->pids.limit = -1;
 	/* As runc: without its own UTS namespace the container would rename
 	 * the host. */
 	if (need_ns(c, &s->linux_, s->hostname && *s->hostname, "hostname", SK_NS_UTS, "a UTS") ||
@@ -2065,7 +2098,10 @@ int sk_spec_parse_process(const char *name, const char *buf, size_t len, struct 
 	memset(out, 0, sizeof(*out));
 	if (len > SK_SPEC_MAX_BYTES)
 		return too_large(err, name);
-	if (len == 0 || buf[strspn(buf, " \t\r\n")] == '\0')
+	size_t blank = 0;
+	while (blank < len && strchr(" \t\r\n", buf[blank]) && buf[blank])
+		blank++;
+	if (blank == len)
 		return sk_error(err, 0, "%s: file is empty", name);
 	struct builder b = { 0 };
 	const struct jv *root = NULL;
@@ -2088,69 +2124,6 @@ void sk_spec_process_free(struct sk_process *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* The whole file, refused past SK_SPEC_MAX_BYTES without reading it all. */
-static int read_file(const char *path, const char *name, char **bufp, size_t *lenp, struct sk_err *err)
-{
-	/* O_NONBLOCK: a FIFO in place of the file must not hang us (it is
-	 * refused below); regular files ignore the flag. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s\"", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return sk_error(err, e, "stat %s", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return sk_error(err, 0, "%s: not a regular file", name);
-	}
-	if (st.st_size > (off_t)SK_SPEC_MAX_BYTES) {
-		close(fd);
-		return too_large(err, name);
-	}
-	/* The file may change size under us: read to EOF, never past the
-	 * limit (one byte of room shows EOF without another allocation). */
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			close(fd);
-			return sk_error(err, ENOMEM, "%s: out of memory", name);
-		}
-		if (len == cap) {
-			if (len > SK_SPEC_MAX_BYTES) {
-				free(buf);
-				close(fd);
-				return too_large(err, name);
-			}
-			cap = cap > SK_SPEC_MAX_BYTES / 2 ? SK_SPEC_MAX_BYTES + 1 : 2 * cap;
-			char *bigger = realloc(buf, cap);
-			if (!bigger)
-				free(buf);
-			buf = bigger;
-			continue;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return sk_error(err, e, "read %s", path);
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
 int sk_spec_load(const char *path, struct sk_spec *out, struct sk_err *err)
 {
 	memset(out, 0, sizeof(*out));
@@ -2158,7 +2131,7 @@ int sk_spec_load(const char *path, struct sk_spec *out, struct sk_err *err)
 	const char *name = slash && slash[1] ? slash + 1 : path;
 	char *buf = NULL;
 	size_t len = 0;
-	if (read_file(path, name, &buf, &len, err))
+	if (sk_read_file_at(AT_FDCWD, path, name, SK_SPEC_MAX_BYTES, &buf, &len, err))
 		return -1;
 	int r = sk_spec_parse(name, buf, len, out, err);
 	free(buf);

@@ -266,7 +266,7 @@ int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	char *buf;
-	if (sk_read_file_at(dir_fd, STATE_FILE, STATE_MAX_BYTES, &buf, NULL, err) < 0)
+	if (sk_read_file_at(dir_fd, STATE_FILE, NULL, STATE_MAX_BYTES, &buf, NULL, err) < 0)
 		return -1;
 	char ebuf[256];
 	yajl_val root = yajl_tree_parse(buf, ebuf, sizeof(ebuf));

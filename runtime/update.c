@@ -297,49 +297,14 @@ int sk_update_parse(const char *name, const char *buf, size_t len, struct sk_res
 	return 0;
 }
 
-/* All of fd, at most max bytes. */
-static int read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct sk_err *err)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf)
-			return sk_error(err, ENOMEM, "read %s", name);
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			return sk_error(err, e, "read %s", name);
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			free(buf);
-			return sk_error(err, EFBIG, "%s: larger than %zu bytes", name, max);
-		}
-		if (n == cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 int sk_update_load(const char *path, struct sk_resources *res, struct sk_err *err)
 {
 	memset(res, 0, sizeof(*res));
 	char *buf;
 	size_t len;
 	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
-	int r = name == path ? sk_read_file_at(AT_FDCWD, path, SK_SPEC_MAX_BYTES, &buf, &len, err)
-			     : read_fd(STDIN_FILENO, name, SK_SPEC_MAX_BYTES, &buf, &len, err);
+	int r = name == path ? sk_read_file_at(AT_FDCWD, path, NULL, SK_SPEC_MAX_BYTES, &buf, &len, err)
+			     : sk_read_fd(STDIN_FILENO, name, SK_SPEC_MAX_BYTES, &buf, &len, err);
 	if (r < 0)
 		return -1;
 	r = sk_update_parse(name, buf, len, res, err);
@@ -366,12 +331,6 @@ static void drop_unchanged(struct sk_resources *r)
 	if (r->n_devices)
 		sk_debug("update: device rules ignored, as runc does");
 	r->n_devices = 0;
-	if (r->memory.has_kernel && r->memory.kernel == 0)
-		r->memory.has_kernel = false;
-	if (r->memory.has_kernel_tcp && r->memory.kernel_tcp == 0)
-		r->memory.has_kernel_tcp = false;
-	if (r->pids.has_limit && r->pids.limit == 0)
-		r->pids.has_limit = false;
 }
 
 int sk_update_apply(const char *root, const char *id, struct sk_resources *res, struct sk_err *err)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,68 +26,76 @@ int sk_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t *len, struct sk_err *err)
+/* Read fd to its end into a malloc()ed, NUL-terminated buffer, refusing
+ * more than max bytes (never reading more than max + 1).  hint: the
+ * expected size (0 for pipes and /proc files, which report none). */
+static int read_to_end(int fd, const char *name, size_t hint, size_t max, char **out, size_t *len,
+		       struct sk_err *err)
 {
-	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s\"", path);
-	struct stat sb;
-	if (fstat(fd, &sb) < 0) {
-		sk_error(err, errno, "stat %s", path);
-		goto fail;
-	}
-	if (sb.st_size < 0 || (size_t)sb.st_size > max) {
-		sk_error(err, EFBIG, "%s is larger than %zu bytes", path, max);
-		goto fail;
-	}
-	/* /proc and sysfs files report size 0: start small and grow. */
-	size_t cap = sb.st_size > 0 ? (size_t)sb.st_size + 1 : 4096;
-	size_t used = 0;
+	/* One byte of room past max proves a file too large; one for the NUL. */
+	size_t cap = (hint ? hint : 4096) + 2, used = 0;
 	char *buf = malloc(cap);
-	if (!buf) {
-		sk_error(err, ENOMEM, "read \"%s\"", path);
-		goto fail;
-	}
 	for (;;) {
-		if (used + 1 >= cap) {
-			/* used <= max here, so max + 2 always leaves room to read
-			 * the one byte that proves the file too large. */
+		if (!buf)
+			return sk_error(err, ENOMEM, "read \"%s\"", name);
+		if (used + 1 == cap) {
 			size_t ncap = cap > (max + 2) / 2 ? max + 2 : cap * 2;
 			char *nb = realloc(buf, ncap);
-			if (!nb) {
+			if (!nb)
 				free(buf);
-				sk_error(err, ENOMEM, "read \"%s\"", path);
-				goto fail;
-			}
 			buf = nb;
 			cap = ncap;
+			continue;
 		}
 		ssize_t n = read(fd, buf + used, cap - used - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+			int e = errno;
 			free(buf);
-			sk_error(err, errno, "read \"%s\"", path);
-			goto fail;
+			return sk_error(err, e, "read \"%s\"", name);
 		}
 		if (n == 0)
 			break;
 		used += (size_t)n;
 		if (used > max) {
 			free(buf);
-			sk_error(err, EFBIG, "%s is larger than %zu bytes", path, max);
-			goto fail;
+			return sk_error(err, 0, "%s: file is too large (limit %zu bytes)", name, max);
 		}
 	}
-	close(fd);
 	buf[used] = '\0';
 	*out = buf;
 	if (len)
 		*len = used;
 	return 0;
-fail:
+}
+
+int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, char **out, size_t *len,
+		    struct sk_err *err)
+{
+	name = name ? name : path;
+	/* O_NONBLOCK: a FIFO in the file's place must not hang us until it is
+	 * refused below (regular files ignore the flag). */
+	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return sk_error(err, errno, "open \"%s\"", path);
+	struct stat sb;
+	int r;
+	if (fstat(fd, &sb) < 0)
+		r = sk_error(err, errno, "stat \"%s\"", path);
+	else if (!S_ISREG(sb.st_mode))
+		r = sk_error(err, 0, "%s: not a regular file", name);
+	else if ((uintmax_t)sb.st_size > max)
+		r = sk_error(err, 0, "%s: file is too large (limit %zu bytes)", name, max);
+	else
+		r = read_to_end(fd, name, (size_t)sb.st_size, max, out, len, err);
 	close(fd);
-	return -1;
+	return r;
+}
+
+int sk_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct sk_err *err)
+{
+	return read_to_end(fd, name, 0, max, out, len, err);
 }
 
 ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, struct sk_err *err)

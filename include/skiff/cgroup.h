@@ -86,12 +86,20 @@ const char *sk_cgroup_ctrl_name(enum sk_cgroup_ctrl c);   /* "memory"; v1's "blk
 int sk_cgroup_resolve(const char *cgroups_path, const char *id, const char *own, bool beside, char **rel,
 		      struct sk_err *err);
 
-/* Create (or reuse, when it exists and holds no process nor sub-cgroup) the
- * container's cgroup in every hierarchy, write the resources, set up device
- * access and open what placing the process needs.  The init is then born
- * in the cgroup2 one with clone3(CLONE_INTO_CGROUP, sk_cgroup_v2_fd()) and
- * enters the v1 ones with sk_cgroup_enter().  On failure, removes the
- * directories it made and leaves cg empty. */
+/* The container's cgroup in two steps, so that create can record its
+ * directories before anything exists that a killed create would leave.
+ *  plan  checks the resources against the host's hierarchies and finds
+ *        the directory in each for spec and id; makes nothing.  On failure
+ *        cg is left empty.
+ *  make  creates (or reuses, when it exists and holds no process nor
+ *        sub-cgroup) each directory, writes the resources, sets up device
+ *        access and opens what placing the process needs: the init is then
+ *        born in the cgroup2 one with clone3(CLONE_INTO_CGROUP,
+ *        sk_cgroup_v2_fd()) and enters the v1 ones with sk_cgroup_enter().
+ *        On failure, removes the directories it made and leaves cg empty.
+ *  prepare  both. */
+int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err);
+int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err);
 int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err);
 
 /* Delegation (runc's rule, cgroup2 only): a container with new user and

@@ -49,6 +49,8 @@ struct sk_mount_step {
 	struct sk_idmap *uid_map, *gid_map;
 	size_t n_uid_map, n_gid_map;
 	int tree_fd;                  /* prepared idmapped clone, -1 when none */
+	char *overlay_bundle;         /* overlay whose data has bundle-relative
+	                               * directories: the bundle, else NULL */
 };
 
 struct sk_mount_plan {
@@ -63,8 +65,9 @@ struct sk_mount_plan {
 };
 
 /* Compile spec->mounts (and linux.rootfsPropagation) into out.  Relative
- * bind sources and overlay lowerdir/upperdir/workdir are made absolute
- * against bundle_abs.  Touches nothing on the system.  Errors name the JSON
+ * bind sources are made absolute against bundle_abs; relative overlay
+ * lowerdir/upperdir/workdir are kept (see sk_mount_overlay_data).  Touches
+ * nothing on the system.  Errors name the JSON
  * path: `mounts[3].options[1]: "ro=1": takes no value`.  On failure out is
  * left empty (nothing to free). */
 int sk_mount_plan_build(const struct sk_spec *spec, const char *bundle_abs,
@@ -76,6 +79,17 @@ int sk_mount_plan_build(const struct sk_spec *spec, const char *bundle_abs,
  * to move_mount(); and find the host cgroup2 mount when a cgroup mount will
  * be a bind.  Costs nothing when no step needs either. */
 int sk_mount_plan_prepare(struct sk_mount_plan *plan, struct sk_err *err);
+
+/* In the container's init, in its mount namespace (overlay refuses layers
+ * from another): the data of st, an overlay step with overlay_bundle set,
+ * with each bundle-relative directory opened beneath the bundle (openat2
+ * RESOLVE_BENEATH, no magic links: a symlink of an untrusted image cannot
+ * lead it out) and named /proc/self/fd/N.  One that leads out is refused,
+ * naming the option: `mounts[2].options: overlay upperdir "rootfs/up" leads
+ * out of the bundle: EXDEV`.  *data, *fds (n_fds of them, to close once
+ * mounted) are malloc()ed. */
+int sk_mount_overlay_data(const struct sk_mount_step *st, char **data, int **fds, size_t *n_fds,
+			  struct sk_err *err);
 
 /* Free the strings and close the prepared fds; plan is left empty. */
 void sk_mount_plan_free(struct sk_mount_plan *plan);

@@ -54,16 +54,19 @@ int sk_rootfs_chroot(int rootfd, struct sk_err *err);
 int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err);
 
 /* For a container without a mount namespace, in the runtime, before the
- * clone: bind rootfs onto itself and make that bind private, recursively,
- * so that nothing mounted under it propagates to the runtime's peers; *fd
- * is an O_PATH fd of the bind.  The mount ids of the bind and of what it
- * covers (kept in the state for delete) go to *ids.  Undone by
- * sk_rootfs_unbind_shared(): a lazy unmount of the bind with everything
- * under it, after anything stacked on it at rootfs (the process may have
- * mounted on its own "/"); 0 at once when the covered mount is on top
- * again (nothing of ours left). */
+ * clone, in two steps so that the state can name the bind before it is in
+ * any mount table: sk_rootfs_bind_shared() makes a detached recursive bind
+ * of rootfs (*fd, its root) and gives its mount id and that of the mount it
+ * will cover (*ids, kept in the state for delete); nothing is left if the
+ * runtime dies now.  sk_rootfs_attach_shared() then mounts it on rootfs
+ * and makes it private, recursively, so that nothing mounted under it
+ * propagates to the runtime's peers.  Undone by sk_rootfs_unbind_shared():
+ * a lazy unmount of the bind with everything under it, after anything
+ * stacked on it at rootfs (the process may have mounted on its own "/"); 0
+ * at once when the covered mount is on top again (nothing of ours left). */
 struct sk_rootfs_ids { uint64_t bind, base; };
 int sk_rootfs_bind_shared(const char *rootfs, int *fd, struct sk_rootfs_ids *ids, struct sk_err *err);
+int sk_rootfs_attach_shared(const char *rootfs, int fd, struct sk_err *err);
 int sk_rootfs_unbind_shared(const char *rootfs, const struct sk_rootfs_ids *ids, struct sk_err *err);
 
 /* What sk_rootfs_resolve() creates when the last component is missing. */

@@ -9,10 +9,18 @@
 
 #include "skiff/error.h"
 
-/* Read the whole file into a malloc()ed, NUL-terminated buffer.  Files
- * larger than max bytes are refused (EFBIG) without being read in full.
- * len may be NULL. */
-int sk_read_file_at(int dir_fd, const char *path, size_t max, char **out, size_t *len, struct sk_err *err);
+/* The one reader of whole files that a user or a container controls
+ * (config.json, --process, state.json, the seccomp cache...).  It never
+ * blocks (a FIFO in the file's place is refused, not waited on), refuses
+ * anything but a regular file, and a file over max bytes without reading
+ * it all.  *out is malloc()ed and NUL-terminated (the NUL not in *len; len
+ * may be NULL).  Messages name the file `name`, or path when name is NULL:
+ * "config.json: not a regular file", "... file is too large (limit N
+ * bytes)". */
+int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, char **out, size_t *len,
+		    struct sk_err *err);
+/* The same for an open fd that may be a pipe (`update -r -`'s stdin). */
+int sk_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct sk_err *err);
 
 /* Read at most cap - 1 bytes of a small file (/proc, cgroup knobs) into buf,
  * NUL-terminated, with no allocation.  Returns the byte count or -1. */

@@ -83,19 +83,19 @@ test_exec_process_file() {
 	expect_ok sk exec -p "$T/p.json" --tty -e X=flag --cwd / c
 	assert_eq "$out" $'file\n/tmp\n7\n8\nno-tty'
 	printf '{"args": ["true"],\n "cwd": "/" x}' >"$T/bad.json"
-	expect_fail 1 sk exec --process "$T/bad.json" c
+	expect_fail 255 sk exec --process "$T/bad.json" c
 	assert_eq "$err" "skiff exec: $T/bad.json: line 2, column 13: lexical error: invalid char in json text"
 	printf '{"args": ["true"], "cwd": "/"}, {}' >"$T/two.json"
-	expect_fail 1 sk exec --process "$T/two.json" c
+	expect_fail 255 sk exec --process "$T/two.json" c
 	assert_eq "$err" "skiff exec: $T/two.json: line 1, column 31: parse error: trailing garbage"
 	printf '{"args": ["true"], "cwd": "tmp"}' >"$T/rel.json"
-	expect_fail 1 sk exec --process "$T/rel.json" c
+	expect_fail 255 sk exec --process "$T/rel.json" c
 	assert_eq "$err" "skiff exec: $T/rel.json: process.cwd: must be an absolute path"
 	printf '{"cwd": "/", "env": ["NOEQUALS"], "args": ["true"]}' >"$T/env.json"
-	expect_fail 1 sk exec --process "$T/env.json" c
+	expect_fail 255 sk exec --process "$T/env.json" c
 	assert_eq "$err" "skiff exec: $T/env.json: process.env[0]: \"NOEQUALS\" is not NAME=VALUE"
 	: >"$T/empty.json"
-	expect_fail 1 sk exec --process "$T/empty.json" c
+	expect_fail 255 sk exec --process "$T/empty.json" c
 	assert_eq "$err" "skiff exec: $T/empty.json: file is empty"
 	expect_ok sk delete -f c
 }
@@ -156,9 +156,9 @@ test_exec_tty_on_the_callers_stdio() {
 	mapfile -t lines < <(tr -d '\r' <<<"$out")
 	assert_eq "${lines[*]}" "hello got hello /dev/pts/0" "exec's output"
 	# runc's rules for the console socket.
-	expect_fail 1 sk exec -d -t c true
+	expect_fail 255 sk exec -d -t c true
 	assert_eq "$err" "skiff exec: cannot allocate a tty when detaching without --console-socket"
-	expect_fail 1 sk exec -t --console-socket "$T/none.sock" c true
+	expect_fail 255 sk exec -t --console-socket "$T/none.sock" c true
 	assert_eq "$err" "skiff exec: --console-socket needs --detach and a tty"
 	expect_ok sk delete -f c
 }
@@ -172,10 +172,10 @@ test_exec_stopped_container() {
 		[[ $(status_of s) == stopped ]] && break
 		sleep 0.05
 	done
-	expect_fail 1 sk exec s true
+	expect_fail 255 sk exec s true
 	assert_eq "$err" "skiff exec: cannot exec in a stopped container"
 	expect_ok sk delete s
-	expect_fail 1 sk exec s true
+	expect_fail 255 sk exec s true
 	assert_eq "$err" "skiff exec: container \"s\" does not exist"
 }
 
@@ -221,7 +221,7 @@ test_exec_paused_container() {
 	skiff_has pause || skip "skiff has no pause command in this build"
 	running c
 	expect_ok sk pause c
-	expect_fail 1 sk exec c true
+	expect_fail 255 sk exec c true
 	assert_eq "$err" "skiff exec: cannot exec in a paused container (use --ignore-paused to override)"
 	# With --ignore-paused the process runs once the container resumes.
 	"$SKIFF" --root "$ROOT" exec --ignore-paused c echo ran >"$T/out" 2>&1 &
@@ -237,13 +237,13 @@ test_exec_paused_container() {
 
 test_exec_errors() {
 	running c '.root.readonly = false'
-	expect_fail 1 sk exec c nosuch
+	expect_fail 255 sk exec c nosuch
 	assert_eq "$err" "skiff exec: exec: \"nosuch\": executable file not found in \$PATH"
-	expect_fail 1 sk exec c /bin/nosuch
-	assert_eq "$err" "skiff exec: exec: \"/bin/nosuch\": ENOENT"
-	expect_fail 1 sk exec c /etc/passwd
-	assert_eq "$err" "skiff exec: exec: \"/etc/passwd\": EACCES"
-	expect_fail 1 sk exec --cwd /nonexistent c true
+	expect_fail 255 sk exec c /bin/nosuch
+	assert_eq "$err" "skiff exec: exec: \"/bin/nosuch\": no such file or directory: ENOENT"
+	expect_fail 255 sk exec c /etc/passwd
+	assert_eq "$err" "skiff exec: exec: \"/etc/passwd\": permission denied: EACCES"
+	expect_fail 255 sk exec --cwd /nonexistent c true
 	assert_eq "$err" "skiff exec: chdir to cwd (\"/nonexistent\") set in config.json failed: ENOENT"
 	# Nothing is left behind: the init is alone in its cgroup.
 	if [[ -n $(cg2_mount) ]]; then
@@ -285,7 +285,7 @@ test_exec_user_namespace() {
 	assert_eq "$out" $'0\n 0 100000 65536\nsame-userns'
 	expect_ok sk exec -d --pid-file "$T/pid" -u 1000 c sleep 1000
 	assert_eq "$(sed -n 's/^Uid:\t\([0-9]*\).*/\1/p' "/proc/$(<"$T/pid")/status")" 101000 "the exec process's host uid"
-	expect_fail 1 sk exec -u 70000 c true
+	expect_fail 255 sk exec -u 70000 c true
 	assert_eq "$err" "skiff exec: process.user.uid: uid 70000 is not mapped in the container's user namespace: EINVAL"
 	expect_ok sk delete -f c
 }
@@ -350,7 +350,7 @@ test_exec_preserve_fds() {
 	echo "from fd 3" >"$T/file"
 	expect_ok sk exec --preserve-fds 1 c sh -c 'cat <&3; ls /proc/$$/fd; true' 3<"$T/file"
 	assert_eq "$out" $'from fd 3\n0\n1\n2\n3'
-	expect_fail 1 sk exec --preserve-fds 2 c true 3<"$T/file"
+	expect_fail 255 sk exec --preserve-fds 2 c true 3<"$T/file"
 	assert_eq "$err" "skiff exec: --preserve-fds 2: fd 4: EBADF"
 	expect_ok sk delete -f c
 }
@@ -402,19 +402,19 @@ test_exec_into_a_sub_cgroup() {
 	assert_eq "$out" "0::/sub/deeper" "the exec process's cgroup"
 	expect_ok sk exec --cgroup /sub c sh -c 'grep ^0:: /proc/self/cgroup'
 	assert_eq "$out" "0::/sub" "a leading / is the container's cgroup"
-	expect_fail 1 sk exec --cgroup ../.. c true
+	expect_fail 255 sk exec --cgroup ../.. c true
 	assert_eq "$err" "skiff exec: --cgroup \"../..\": open \"$d/../..\": EXDEV"
-	expect_fail 1 sk exec --cgroup nosuch c true
+	expect_fail 255 sk exec --cgroup nosuch c true
 	assert_eq "$err" "skiff exec: --cgroup \"nosuch\": open \"$d/nosuch\": ENOENT"
 	if [[ -n $(cg_v1_mount pids) ]]; then
 		# v1 (runc's form): only the hierarchies of the controllers named.
 		expect_ok sk exec --cgroup pids:sub c cat /proc/self/cgroup
 		assert_match "$out" $'(^|\n)[0-9]+:pids:/sub(\n|$)' "the pids line"
 		assert_match "$out" $'(^|\n)0::/(\n|$)' "the cgroup2 line"
-		expect_fail 1 sk exec --cgroup nosuch:sub c true
+		expect_fail 255 sk exec --cgroup nosuch:sub c true
 		assert_contains "$err" '"nosuch" names no cgroup v1 controller'
 	else
-		expect_fail 1 sk exec --cgroup pids:sub c true
+		expect_fail 255 sk exec --cgroup pids:sub c true
 		assert_eq "$err" "skiff exec: --cgroup \"pids:sub\": cgroup v2 takes a sub-cgroup path, without a controller prefix: EINVAL"
 	fi
 	expect_ok sk delete -f c

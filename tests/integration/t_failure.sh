@@ -216,3 +216,31 @@ test_failure_without_a_mount_namespace() {
 	after_kill nmk "$T/c"
 	assert_eq "$(_sk_mounts_under "$T/c")" "" "mounts left by a killed create after delete"
 }
+
+# SIGKILL at every named step of create (SKIFF_TEST_KILL_AT, runtime/fault.c),
+# with and without a mount namespace of its own: `delete --force` then
+# leaves nothing (state, cgroup, mounts, processes; the runner checks them
+# all again).
+test_failure_killed_at_every_step() {
+	require_cgroup2
+	local kind point
+	for kind in own-mntns no-mntns; do
+		mk_bundle "$T/$kind" sleep 1000
+		[[ $kind == own-mntns ]] ||
+			cfg_edit "$T/$kind" '.linux.namespaces = [] | del(.hostname, .linux.maskedPaths, .linux.readonlyPaths)'
+		for point in locked planned state-written cgroup-made rootfs-bound cloned ready pid-recorded; do
+			[[ $point != rootfs-bound || $kind == no-mntns ]] || continue
+			run env SKIFF_TEST_KILL_AT=$point "$SKIFF" --root "$ROOT" create --bundle "$T/$kind" "$kind"
+			((status == 137)) || fail "$kind, $point: create exited $status, not killed: $err"
+			expect_ok sk delete --force "$kind"
+			no_state
+			no_cgroup "$T/$kind"
+			assert_eq "$(_sk_mounts_under "$T/$kind")" "" "$kind, $point: mounts left"
+			assert_eq "$(find /proc/[0-9]*/root -maxdepth 0 -lname "$T/$kind/*" 2>/dev/null || true)" "" \
+				"$kind, $point: processes left"
+		done
+	done
+	# Without the variable the points change nothing.
+	cfg_edit "$T/own-mntns" '.process.args = ["true"]'
+	expect_ok sk run --bundle "$T/own-mntns" c
+}

@@ -105,8 +105,30 @@ test_mounts_overlay_relative() {
 	expect_ok sk run -b "$T/b" c
 	assert_contains "$out" from-lower
 	_has_mnt "$out" /ovl type=overlay
-	assert_contains "$(_mnt "$out" /ovl)" "lowerdir=$T/b/lower"
 	assert_eq "$(<"$T/b/upper/g")" up "upper/g"
+}
+
+# An untrusted image holds a symlink where the config names a layer: the
+# relative directories are opened beneath the bundle, never followed out.
+test_mounts_overlay_relative_cannot_leave_the_bundle() {
+	_bundle "$T/b" 'cat /ovl/f; echo written >/ovl/g'
+	mkdir -p "$T/b/rootfs/lower" "$T/host" "$T/hostwork"
+	echo from-lower >"$T/b/rootfs/lower/f"
+	ln -s "$T/host" "$T/b/rootfs/up"
+	ln -s "$T/hostwork" "$T/b/rootfs/work"
+	_add_mount "$T/b" '{"destination":"/ovl","type":"overlay","source":"overlay","options":["lowerdir=rootfs/lower","upperdir=rootfs/up","workdir=rootfs/work"]}'
+	local i
+	i=$(cfg_get "$T/b" '.mounts | length - 1')
+	expect_fail 1 sk run -b "$T/b" c
+	assert_eq "$err" "skiff run: mounts[$i].options: overlay upperdir \"rootfs/up\" leads out of the bundle: EXDEV"
+	[[ ! -e $T/host/g ]] || fail "the container wrote into the host's directory"
+	# A link that stays inside the bundle is followed.
+	rm "$T/b/rootfs/up" "$T/b/rootfs/work"
+	mkdir "$T/b/rootfs/up.real" "$T/b/rootfs/work"
+	ln -s up.real "$T/b/rootfs/up"
+	expect_ok sk run -b "$T/b" c
+	assert_eq "$out" from-lower
+	assert_eq "$(<"$T/b/rootfs/up.real/g")" written
 }
 
 test_mounts_rro() {

@@ -77,6 +77,18 @@ test_process_capabilities_root() {
 	assert_eq "$out" $'CapInh:0000000000000020\nCapPrm:0000000000000020\nCapEff:0000000000000020\nCapBnd:0000000000000421\nCapAmb:0000000000000020'
 }
 
+# `runc spec`'s sets: ambient capabilities without inheritable ones.  The
+# kernel cannot keep them ambient; the warning says that, not that the
+# runtime lacks them (issue 12).
+test_process_capabilities_ambient_without_inheritable() {
+	prun amb "$(status_of CapAmb CapEff)" '.process.capabilities = {
+		bounding: ["CAP_KILL", "CAP_AUDIT_WRITE"], effective: ["CAP_KILL", "CAP_AUDIT_WRITE"],
+		permitted: ["CAP_KILL", "CAP_AUDIT_WRITE"], ambient: ["CAP_KILL", "CAP_AUDIT_WRITE"]}'
+	assert_eq "$out" $'CapAmb:0000000000000000\nCapEff:0000000020000020'
+	assert_contains "$err" "process.capabilities.ambient: CAP_KILL CAP_AUDIT_WRITE not raised: an ambient capability must also be in the inheritable and permitted sets"
+	assert_not_contains "$err" "not held by the runtime"
+}
+
 test_process_capabilities_empty_and_absent() {
 	prun none "$(status_of CapPrm CapEff CapBnd CapAmb)" '.process.capabilities = {}'
 	assert_eq "$out" $'CapPrm:0000000000000000\nCapEff:0000000000000000\nCapBnd:0000000000000000\nCapAmb:0000000000000000'
@@ -137,7 +149,7 @@ test_process_missing_binary() {
 	assert_empty_dir "$ROOT"
 	mk_bundle "$T/c" /bin/nosuchbinary
 	expect_fail 1 sk create --bundle "$T/c" missing2
-	assert_eq "$err" 'skiff create: exec: "/bin/nosuchbinary": ENOENT'
+	assert_eq "$err" 'skiff create: exec: "/bin/nosuchbinary": no such file or directory: ENOENT'
 	# PATH comes from process.env, not from the runtime.
 	mk_bundle "$T/d" sh -c true
 	cfg_edit "$T/d" '.process.env = ["TERM=xterm"]'

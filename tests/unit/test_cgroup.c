@@ -180,14 +180,6 @@ Test(cgroup, needs_refuses_what_v2_lacks)
 	struct sk_resources r;
 	memset(&r, 0, sizeof(r));
 	r.memory.present = true;
-	r.memory.has_kernel = true;
-	needs_error(&r, "linux.resources.memory.kernel: not supported on cgroup v2");
-	memset(&r, 0, sizeof(r));
-	r.memory.present = true;
-	r.memory.has_kernel_tcp = true;
-	needs_error(&r, "linux.resources.memory.kernelTCP: not supported on cgroup v2");
-	memset(&r, 0, sizeof(r));
-	r.memory.present = true;
 	r.memory.has_swappiness = true;
 	needs_error(&r, "linux.resources.memory.swappiness: not supported on cgroup v2");
 	memset(&r, 0, sizeof(r));
@@ -235,8 +227,22 @@ Test(cgroup, needs_tolerates_harmless_fields)
 	r.cpu.has_realtime_period = true;                  /* 0: nothing asked */
 	r.block_io.present = true;
 	r.block_io.has_leaf_weight = true;
+	r.block_io.has_weight = true;                      /* 0: docker's "unset" */
+	struct sk_weight_device wd = { .major = 8, .has_weight = true };   /* weight 0: none */
+	r.block_io.weight_device = &wd;
+	r.block_io.n_weight_device = 1;
+	r.memory.has_kernel = true;                        /* ignored, as runc 1.1 does */
+	r.memory.kernel = 1 << 26;
+	r.memory.has_kernel_tcp = true;
 	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n.mask, 0);
+	r.cpu.has_quota = true;                            /* any negative: no quota (runc, the kernel) */
+	r.cpu.quota = -5;
+	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, 1u << SK_CG_CPU);
+	char max[48];
+	sk_cgroup_cpu_max(&r, max, sizeof(max));
+	cr_assert_str_eq(max, "max 100000");
 	cr_assert_eq(sk_cgroup_needs(NULL, 0, true, &n, &err), 0);
 	cr_assert_eq(n.mask, 0);
 }
@@ -298,13 +304,19 @@ Test(cgroup, needs_v1_fields)
 	/* Hybrid: the one cgroup2 serves is still checked as cgroup2. */
 	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1 & ~V1(SK_CG_IO), true, &n, &err), -1);
 	cr_assert_str_eq(err.msg, "linux.resources.blockIO.leafWeight: not supported on cgroup v2");
-	/* memory.kernel 0 is runc's "leave it" on v1, a limit asked on cgroup2. */
+	/* Kernel memory: 0 is runc's "leave it"; a limit needs memory on v1
+	 * (written where the kernel still enforces it), and is ignored with a
+	 * warning on cgroup2, as runc does. */
 	memset(&r, 0, sizeof(r));
 	r.memory.present = true;
 	r.memory.has_kernel = true;
 	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1, true, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n.mask, 0);
-	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), -1);
+	r.memory.kernel = 1 << 26;
+	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, V1(SK_CG_MEMORY));
+	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, 0);
 }
 
 Test(cgroup, needs_unified_per_backend)

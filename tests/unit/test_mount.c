@@ -177,13 +177,74 @@ Test(mount_plan, overlay_dirs)
 	struct sk_spec s = SPEC(arr);
 	struct sk_mount_plan p;
 	build_ok(&s, &p);
-	cr_assert_str_eq(p.steps[0].data, "lowerdir=/bundle/l1:/abs/l2:/bundle/sub/l\\:3,upperdir=/bundle/up,"
-					  "workdir=/abs/work,index=off");
+	/* Relative directories stay as given, for the init to open beneath
+	 * the bundle. */
+	cr_assert_str_eq(p.steps[0].data, "lowerdir=l1:/abs/l2:sub/l\\:3,upperdir=up,workdir=/abs/work,index=off");
+	cr_assert_str_eq(p.steps[0].overlay_bundle, "/bundle");
 	cr_assert_str_eq(p.steps[0].source, "overlay");
-	cr_assert_str_eq(p.steps[1].data, "lowerdir=/bundle/a::/bundle/d1,upperdir=/u,workdir=/bundle/./w");
+	cr_assert_str_eq(p.steps[1].data, "lowerdir=a::d1,upperdir=/u,workdir=./w");
+	cr_assert_str_eq(p.steps[1].overlay_bundle, "/bundle");
 	cr_assert_str_eq(p.steps[1].source, "overlay");
 	cr_assert_str_eq(p.steps[2].data, "lowerdir=rel", "only overlay's options are paths");
+	cr_assert_null(p.steps[2].overlay_bundle);
 	sk_mount_plan_free(&p);
+}
+
+/* The init's side: each relative directory is opened beneath the bundle
+ * and named by fd; a symlink of the image cannot lead one out. */
+Test(mount_plan, overlay_dirs_beneath_the_bundle)
+{
+	char dir[] = "/tmp/skiff-ovl.XXXXXX", path[PATH_MAX];
+	cr_assert_not_null(mkdtemp(dir));
+	static const char *const dirs[] = { "lower", "up", "work", "in", "a:b" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+		cr_assert_eq(mkdir(path, 0755), 0);
+	}
+	snprintf(path, sizeof(path), "%s/inside", dir);
+	cr_assert_eq(symlink("in", path), 0);
+	snprintf(path, sizeof(path), "%s/out", dir);
+	cr_assert_eq(symlink("/tmp", path), 0);
+	snprintf(path, sizeof(path), "%s/up2", dir);
+	cr_assert_eq(symlink("../..", path), 0);
+	struct sk_mount_step st = { .index = 2, .overlay_bundle = dir,
+				    .data = "lowerdir=lower:inside:/abs:a\\:b,upperdir=up,workdir=work,index=off" };
+	char *data;
+	int *fds;
+	size_t n;
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_mount_overlay_data(&st, &data, &fds, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 5);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d:/abs:/proc/self/fd/%d,upperdir=/proc/self/fd/%d,"
+		 "workdir=/proc/self/fd/%d,index=off", fds[0], fds[1], fds[2], fds[3], fds[4]);
+	cr_assert_str_eq(data, want);
+	struct stat a, b;
+	snprintf(path, sizeof(path), "%s/in", dir);
+	cr_assert(fstat(fds[1], &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino, "inside -> in");
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	free(data);
+
+	static const struct { const char *data, *msg; } bad[] = {
+		{ "lowerdir=lower,upperdir=out,workdir=work",
+		  "mounts[2].options: overlay upperdir \"out\" leads out of the bundle: EXDEV" },
+		{ "lowerdir=lower:../x,upperdir=up,workdir=work",
+		  "mounts[2].options: overlay lowerdir \"../x\" leads out of the bundle: EXDEV" },
+		{ "lowerdir=lower,upperdir=up,workdir=up2/tmp",
+		  "mounts[2].options: overlay workdir \"up2/tmp\" leads out of the bundle: EXDEV" },
+		{ "lowerdir=nope,upperdir=up,workdir=work", "mounts[2].options: overlay lowerdir \"nope\": ENOENT" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st.data = (char *)bad[i].data;
+		cr_assert_eq(sk_mount_overlay_data(&st, &data, &fds, &n, &err), -1, "%s", bad[i].data);
+		cr_assert_str_eq(err.msg, bad[i].msg);
+	}
+	char cmd[64];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
 }
 
 Test(mount_plan, destination_cleaned)
@@ -548,7 +609,7 @@ static void full_body(void *p)
 	CHECK(readlink(R(b, "/tmpcp/link"), b2, sizeof(b2)) == 1 && b2[0] == 'a', "tmpcopyup: link");
 
 	CHECK(find_mount(R(b, "/ovl"), &m) && !strcmp(m.fstype, "overlay"), "no overlay");
-	CHECK(strstr(m.super, P(b2, "lowerdir=%s/lower", ws)), "overlay lowerdir not absolute: %s", m.super);
+	CHECK(strstr(m.super, "lowerdir=/proc/self/fd/"), "overlay lowerdir not opened beneath the bundle: %s", m.super);
 	CHECK(!strcmp(slurp(R(b, "/ovl/l")), "lower"), "overlay content");
 
 	CHECK(find_mount(R(b, "/dev"), &m) && !has_opt(m.opts, "relatime") && has_opt(m.opts, "nosuid"),

@@ -853,11 +853,11 @@ Test(resolve, with_a_slash)
 	build();
 	resolve_to("/bin/sh");
 	args[0] = "/nonexistent/sh";
-	resolve_fails("exec: \"/nonexistent/sh\": ENOENT");
+	resolve_fails("exec: \"/nonexistent/sh\": no such file or directory: ENOENT");
 	args[0] = "/etc";
-	resolve_fails("exec: \"/etc\": EISDIR");
+	resolve_fails("exec: \"/etc\": is a directory: EISDIR");
 	args[0] = "/etc/passwd";
-	resolve_fails("exec: \"/etc/passwd\": EACCES");
+	resolve_fails("exec: \"/etc/passwd\": permission denied: EACCES");
 }
 
 Test(resolve, skips_what_is_not_executable)

@@ -122,6 +122,43 @@ TEST(spec_valid, minimal)
 	sk_spec_free(&s);
 }
 
+/* What docker 20.10 and podman 4.3 send for "unset": runc 1.1 reads each
+ * as nothing asked (issue 12). */
+TEST(spec_valid, docker_sentinels)
+{
+	struct sk_spec s;
+	load_fixture("valid/docker-20.10-resources.json", &s);
+	const struct sk_resources *r = &s.linux_.resources;
+	cr_expect(r->block_io.has_weight);
+	cr_expect_eq(r->block_io.weight, 0);
+	cr_expect_eq(r->block_io.leaf_weight, 0);
+	cr_assert_eq(r->block_io.n_weight_device, 1);
+	cr_expect_eq(r->block_io.weight_device[0].weight, 0);
+	cr_expect_not(r->memory.has_swappiness, "swappiness 2^64-1 is docker's unset");
+	cr_expect(r->memory.has_kernel);
+	cr_expect_eq(r->memory.kernel, 0);
+	cr_expect(r->pids.has_limit);
+	cr_expect_eq(r->pids.limit, -1, "ociVersion 1.0.2: a pids limit of 0 is no limit");
+	sk_spec_free(&s);
+}
+
+TEST(spec_valid, pids_zero_follows_oci_version)
+{
+	struct sk_spec s;
+	load_fixture("valid/pids-limit-zero-spec-1.3.json", &s);
+	cr_expect_eq(s.linux_.resources.pids.limit, 0, "runtime-spec 1.3: 0 is a limit");
+	sk_spec_free(&s);
+	parse_ok("{\"ociVersion\":\"1.2.1\",\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"pids\":{\"limit\":0}}}}", &s);
+	cr_expect_eq(s.linux_.resources.pids.limit, -1);
+	sk_spec_free(&s);
+	parse_ok("{\"ociVersion\":\"1.10.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"pids\":{\"limit\":0}}}}", &s);
+	cr_expect_eq(s.linux_.resources.pids.limit, 0);
+	sk_spec_free(&s);
+	parse_ok("{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"r\"},\"linux\":{\"resources\":{\"pids\":{\"limit\":5}}}}", &s);
+	cr_expect_eq(s.linux_.resources.pids.limit, 5);
+	sk_spec_free(&s);
+}
+
 TEST(spec_valid, runc_default)
 {
 	struct sk_spec s;
@@ -745,4 +782,14 @@ Test(spec, lone_process_object)
 			     "%s must be refused", bad[i].json);
 		cr_assert_str_eq(err.msg, bad[i].msg);
 	}
+	/* (buf, len) holds without a NUL after the bytes: blanks exactly len
+	 * long (ASan catches a read past them; libFuzzer found one). */
+	char *blank = malloc(2);
+	cr_assert_not_null(blank);
+	memcpy(blank, "\n\n", 2);
+	cr_assert_eq(sk_spec_parse_process("p.json", blank, 2, &p, &err), -1);
+	cr_assert_str_eq(err.msg, "p.json: file is empty");
+	memcpy(blank, "\n{", 2);
+	cr_assert_eq(sk_spec_parse_process("p.json", blank, 2, &p, &err), -1);
+	free(blank);
 }
