@@ -217,25 +217,40 @@ static void unmake_all(struct sk_cgroup *cg)
 	}
 }
 
+static int check(const struct sk_cgroup_host **host, const struct sk_resources *res, struct sk_err *err)
+{
+	const struct sk_cgroup_host *h;
+	struct sk_cgroup_needs needs;
+	if (sk_cgroup_host(&h, err) < 0)
+		return -1;
+	if (!h->n)
+		return sk_error(err, 0, "cgroup: no cgroup filesystem is mounted (none in /proc/self/mountinfo)");
+	if (sk_cgroup_needs(res, h->v1_ctrls, h->v2, &needs, err) < 0)
+		return -1;
+	if (!h->v2 && (no_home(&needs, needs.mask & ~h->v1_ctrls, err) < 0))
+		return -1;
+	if (!h->v2 && !has(h->v1_ctrls, SK_CG_DEVICES))
+		return sk_error(err, 0, "cgroup: no devices hierarchy is mounted and there is no cgroup2: access to "
+				"devices cannot be restricted");
+	*host = h;
+	return 0;
+}
+
+int sk_cgroup_check(const struct sk_resources *res, struct sk_err *err)
+{
+	const struct sk_cgroup_host *host;
+	return check(&host, res, err);
+}
+
 int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
 	const char *cp = spec->has_linux ? spec->linux_.cgroups_path : NULL;
 	const struct sk_cgroup_host *host;
-	struct sk_cgroup_needs needs;
 	/* Bad input stops before anything is made. */
-	if (sk_cgroup_host(&host, err) < 0)
+	if (check(&host, res, err) < 0)
 		return -1;
-	if (!host->n)
-		return sk_error(err, 0, "cgroup: no cgroup filesystem is mounted (none in /proc/self/mountinfo)");
-	if (sk_cgroup_needs(res, host->v1_ctrls, host->v2, &needs, err) < 0)
-		return -1;
-	if (!host->v2 && (no_home(&needs, needs.mask & ~host->v1_ctrls, err) < 0))
-		return -1;
-	if (!host->v2 && !has(host->v1_ctrls, SK_CG_DEVICES))
-		return sk_error(err, 0, "cgroup: no devices hierarchy is mounted and there is no cgroup2: access to "
-				"devices cannot be restricted");
 	struct sk_cgroup_own own = { 0 };
 	if ((!cp || cp[0] != '/') && sk_cgroup_own(host, &own, err) < 0)
 		return -1;

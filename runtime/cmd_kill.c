@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "skiff/container.h"
+#include "skiff/signals.h"
 
 int cmd_kill(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

@@ -21,38 +21,8 @@
 #include "skiff/state.h"
 #include "skiff/terminal.h"
 #include "skiff/util.h"
+#include "skiff/pidfd.h"
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
-
-int sk_signal_parse(const char *s)
-{
-	if (!s || !*s)
-		return -1;
-	char *end;
-	long n = strtol(s, &end, 10);
-	if (!*end)
-		return n > 0 && n < NSIG ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (int sig = 1; sig < SIGRTMIN; sig++) {
-		const char *name = sigabbrev_np(sig);
-		if (name && !strcasecmp(name, s))
-			return sig;
-	}
-	if (!strncasecmp(s, "RTMIN", 5) || !strncasecmp(s, "RTMAX", 5)) {
-		bool min = !strncasecmp(s, "RTMIN", 5);
-		long off = 0;
-		if (s[5]) {
-			off = strtol(s + 5, &end, 10);
-			if (*end || (min ? off < 0 : off > 0))
-				return -1;
-		}
-		int sig = (int)((min ? SIGRTMIN : SIGRTMAX) + off);
-		return sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
-	}
-	return -1;
-}
 
 static int open_cgroup(const struct sk_held *h, struct sk_cgroup *cg, struct sk_err *err)
 {
@@ -123,7 +93,7 @@ static int init_pidfd(const struct sk_state *st, struct sk_err *err)
 {
 	if (st->pid <= 0)
 		return sk_error(err, ESRCH, "container \"%s\" has no init process", st->id);
-	int fd = pidfd_open_(st->pid);
+	int fd = sk_pidfd_open(st->pid);
 	if (fd < 0)
 		return sk_error(err, errno, "pidfd_open %d", (int)st->pid);
 	uint64_t t;
@@ -274,7 +244,7 @@ int sk_container_kill(const char *root, const char *id, int sig, bool all, struc
 	int fd = init_pidfd(&h.st, err);
 	if (fd < 0)
 		goto out;
-	if (pidfd_signal(fd, sig) == 0)
+	if (sk_pidfd_signal(fd, sig) == 0)
 		r = 0;
 	else if (errno == ESRCH)
 		r = sk_error(err, ESRCH, "kill \"%s\": container not running (its init has exited)", id);
@@ -321,7 +291,7 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 				sk_cgroup_freeze(&cg, false, err);
 			if (cg.n)
 				sk_cgroup_signal(&cg, SIGKILL, err);
-			pidfd_signal(fd, SIGKILL);
+			sk_pidfd_signal(fd, SIGKILL);
 			int w = wait_gone(fd, 10000, err);
 			close(fd);
 			if (w < 0)
@@ -411,7 +381,7 @@ int sk_container_wait(const struct sk_created *c, int *status, struct sk_err *er
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
-				pidfd_signal(c->pidfd, (int)si.ssi_signo);
+				sk_pidfd_signal(c->pidfd, (int)si.ssi_signo);
 		}
 		if (p[0].revents & POLLIN) {
 			r = reap(c->pidfd, status, err);

@@ -19,9 +19,9 @@
 #include "skiff/cgroup.h"
 #include "skiff/fault.h"
 #include "skiff/hooks.h"
-#include "skiff/init.h"
 #include "skiff/log.h"
 #include "skiff/mount.h"
+#include "skiff/plan.h"
 #include "skiff/ns.h"
 #include "skiff/process.h"
 #include "skiff/rootfs.h"
@@ -31,45 +31,35 @@
 #include "skiff/sync.h"
 #include "skiff/sysctl.h"
 #include "skiff/terminal.h"
+#include "skiff/walk.h"
 #include "skiff/util.h"
+#include "skiff/pidfd.h"
+#include "skiff/fdpass.h"
+#include "skiff/signals.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
-static int pidfd_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
 
 /* Everything create holds, so that one cleanup path can undo it all. */
 struct create {
 	const struct sk_create_opts *o;
-	struct sk_spec spec;
-	bool spec_loaded;
-	char *bundle, *rootfs;
-	char *config_buf;
-	size_t config_len;
+	struct sk_plan plan;
+	bool have_plan;
 	int root_fd, dir_fd, fifo_fd, console_fd;
 	int console_peer;              /* run's end of the pty hand-over socket */
 	int sync[2];
 	struct sk_cgroup cg;
 	bool have_cg, cg_made;         /* planned (to free), made (to destroy) */
 	struct sk_kv cg_paths[SK_CG_MAX_DIRS];   /* the v1 directories, for the state */
-	struct sk_mount_plan mounts;
-	bool have_mounts;
-	struct sk_ns_plan ns;
-	bool have_ns;
-	struct sk_process_plan proc;
-	bool have_proc;
-	struct sk_seccomp_prog seccomp;
-	bool have_seccomp;
 	pid_t stage_pid, init_pid;
 	int pidfd;
 	int pty_master;
 	struct sk_state st;
 	char created[48];
 	bool dir_made;
-	bool share_mntns;              /* the init mounts in our mount namespace */
-	int shared_rootfd;             /* ... under our bind of the rootfs */
+	int shared_rootfd;             /* no mount namespace: our bind of the rootfs */
 	struct sk_rootfs_ids shared_mnt; /* ... its mount id and the one it covers */
 };
 
@@ -101,48 +91,6 @@ static void now_rfc3339(char *buf, size_t cap)
 		 (unsigned char)(sod % 60), (unsigned)ts.tv_nsec);
 }
 
-static int load_bundle(struct create *c, struct sk_err *err)
-{
-	const char *b = c->o->bundle ? c->o->bundle : ".";
-	c->bundle = realpath(b, NULL);
-	if (!c->bundle)
-		return sk_error(err, errno, "bundle \"%s\"", b);
-	char path[PATH_MAX];
-	if (snprintf(path, sizeof(path), "%s/config.json", c->bundle) >= (int)sizeof(path))
-		return sk_error(err, ENAMETOOLONG, "bundle \"%s\"", c->bundle);
-	if (sk_read_file_at(AT_FDCWD, path, "config.json", SK_SPEC_MAX_BYTES, &c->config_buf, &c->config_len, err) < 0)
-		return -1;
-	if (sk_spec_parse("config.json", c->config_buf, c->config_len, &c->spec, err) < 0)
-		return -1;
-	c->spec_loaded = true;
-	const struct sk_spec *s = &c->spec;
-	if (!s->has_process)
-		return sk_error(err, 0, "config.json: process: required to create a container");
-	char rp[PATH_MAX];
-	if (s->root.path[0] == '/')
-		snprintf(rp, sizeof(rp), "%s", s->root.path);
-	else if (snprintf(rp, sizeof(rp), "%s/%s", c->bundle, s->root.path) >= (int)sizeof(rp))
-		return sk_error(err, ENAMETOOLONG, "root.path");
-	c->rootfs = realpath(rp, NULL);
-	if (!c->rootfs)
-		return sk_error(err, errno, "rootfs \"%s\"", rp);
-	struct stat sb;
-	if (stat(c->rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return sk_error(err, ENOTDIR, "rootfs \"%s\"", c->rootfs);
-	return 0;
-}
-
-/* Cross-field rules that need the whole config, checked before anything is made. */
-static int check_spec(struct create *c, struct sk_err *err)
-{
-	const struct sk_spec *s = &c->spec;
-	if ((s->hostname && *s->hostname) && !sk_spec_namespace(s, SK_NS_UTS))
-		return sk_error(err, 0, "config.json: hostname: needs a uts namespace");
-	if ((s->domainname && *s->domainname) && !sk_spec_namespace(s, SK_NS_UTS))
-		return sk_error(err, 0, "config.json: domainname: needs a uts namespace");
-	return sk_sysctl_check(s, err);
-}
-
 static int state_json_for(struct create *c, enum sk_status status, char **out, struct sk_err *err)
 {
 	*out = sk_state_oci_json(&c->st, status, err);
@@ -151,7 +99,7 @@ static int state_json_for(struct create *c, enum sk_status status, char **out, s
 
 static int run_parent_hooks(struct create *c, struct sk_err *err)
 {
-	const struct sk_hooks *h = &c->spec.hooks;
+	const struct sk_hooks *h = &c->plan.spec.hooks;
 	char *json = NULL, *later = NULL;
 	if (state_json_for(c, SK_STATUS_CREATING, &json, err) < 0)
 		return -1;
@@ -211,34 +159,11 @@ static int count_keep_fds(const struct sk_create_opts *o, long *listen, struct s
 	return o->preserve_fds + (int)*listen;
 }
 
-/* The process is pid 1 of its namespace: tell it the fds are its own. */
-static int add_listen_env(struct sk_spec *s, long listen, struct sk_err *err)
-{
-	if (!listen)
-		return 0;
-	char **env = realloc(s->process.env, (s->process.n_env + 3) * sizeof(char *));
-	if (!env)
-		return sk_error(err, ENOMEM, "LISTEN_FDS");
-	s->process.env = env;
-	char buf[32];
-	snprintf(buf, sizeof(buf), "LISTEN_FDS=%ld", listen);
-	char *fds = strdup(buf), *pid = strdup("LISTEN_PID=1");
-	if (!fds || !pid) {
-		free(fds);
-		free(pid);
-		return sk_error(err, ENOMEM, "LISTEN_FDS");
-	}
-	env[s->process.n_env++] = fds;
-	env[s->process.n_env++] = pid;
-	env[s->process.n_env] = NULL;
-	return 0;
-}
-
 static void create_cleanup(struct create *c)
 {
 	struct sk_err ignored;
 	if (c->pidfd >= 0 && c->init_pid > 0) {
-		pidfd_signal(c->pidfd, SIGKILL);
+		sk_pidfd_signal(c->pidfd, SIGKILL);
 		waitpid(c->init_pid, NULL, 0);
 	} else if (c->init_pid > 0) {
 		kill(c->init_pid, SIGKILL);
@@ -248,7 +173,7 @@ static void create_cleanup(struct create *c)
 		kill(c->stage_pid, SIGKILL);
 		waitpid(c->stage_pid, NULL, 0);
 	}
-	if (c->shared_mnt.bind && sk_rootfs_unbind_shared(c->rootfs, &c->shared_mnt, &ignored) < 0)
+	if (c->shared_mnt.bind && sk_rootfs_unbind_shared(c->plan.rootfs, &c->shared_mnt, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->cg_made && sk_cgroup_destroy(&c->cg, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
@@ -265,44 +190,23 @@ static void create_free(struct create *c)
 {
 	if (c->have_cg)
 		sk_cgroup_close(&c->cg);
-	if (c->have_mounts)
-		sk_mount_plan_free(&c->mounts);
-	if (c->have_ns)
-		sk_ns_plan_close(&c->ns);
-	if (c->have_proc)
-		sk_process_plan_free(&c->proc);
-	if (c->have_seccomp)
-		sk_seccomp_prog_free(&c->seccomp);
-	for (int i = 0; i < 2; i++)
-		if (c->sync[i] >= 0)
-			close(c->sync[i]);
-	if (c->fifo_fd >= 0)
-		close(c->fifo_fd);
-	if (c->console_fd >= 0)
-		close(c->console_fd);
-	if (c->console_peer >= 0)
-		close(c->console_peer);
-	if (c->shared_rootfd >= 0)
-		close(c->shared_rootfd);
-	if (c->dir_fd >= 0)
-		close(c->dir_fd);
-	if (c->root_fd >= 0)
-		close(c->root_fd);
-	if (c->spec_loaded)
-		sk_spec_free(&c->spec);
-	free(c->bundle);
-	free(c->rootfs);
-	free(c->config_buf);
+	if (c->have_plan)
+		sk_plan_free(&c->plan);
+	const int fds[] = { c->sync[0], c->sync[1], c->fifo_fd, c->console_fd, c->console_peer, c->shared_rootfd,
+			    c->dir_fd, c->root_fd };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
-static int clone_init(struct create *c, struct sk_init *in, struct sk_err *err)
+static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 {
 	int saved_pidns;
-	if (sk_ns_enter_pid(&c->ns, &saved_pidns, err) < 0)
+	if (sk_ns_enter_pid(&c->plan.ns, &saved_pidns, err) < 0)
 		return -1;
 	int pidfd = -1;
 	struct clone_args args = {
-		.flags = c->ns.clone_flags | CLONE_PIDFD,
+		.flags = c->plan.ns.clone_flags | CLONE_PIDFD,
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
 	};
@@ -317,10 +221,10 @@ static int clone_init(struct create *c, struct sk_init *in, struct sk_err *err)
 		 * the cgroup namespace's root above all. */
 		struct sk_err cerr = { 0 };
 		if (c->have_cg && sk_cgroup_enter(&c->cg, &cerr) < 0) {
-			sk_sync_send_error(in->sync_fd, &cerr);
+			sk_sync_send_error(w->sync_fd, &cerr);
 			_exit(1);
 		}
-		sk_init_main(in);
+		sk_walk(w);
 	}
 	int e = errno;
 	if (c->have_cg)
@@ -331,7 +235,7 @@ static int clone_init(struct create *c, struct sk_init *in, struct sk_err *err)
 		return sk_error(err, e, "clone the container init (flags 0x%llx)", (unsigned long long)args.flags);
 	c->stage_pid = (pid_t)pid;
 	c->pidfd = pidfd;
-	if (!c->ns.second_fork)
+	if (!c->plan.ns.second_fork)
 		c->init_pid = (pid_t)pid;
 	close(c->sync[1]);
 	c->sync[1] = -1;
@@ -375,7 +279,7 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			memcpy(err->msg, m.msg, sizeof(err->msg));
 			return -1;
 		case SK_SYNC_USERNS_READY:
-			if (sk_ns_write_maps(&c->ns, c->stage_pid, err) < 0 ||
+			if (sk_ns_write_maps(&c->plan.ns, c->stage_pid, err) < 0 ||
 			    sk_sync_send(c->sync[0], SK_SYNC_MAPS_DONE, 0, -1, NULL, 0, err) < 0)
 				return -1;
 			break;
@@ -383,7 +287,7 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			c->init_pid = m.value;
 			waitpid(c->stage_pid, NULL, 0);
 			close(c->pidfd);
-			c->pidfd = pidfd_open_(c->init_pid);
+			c->pidfd = sk_pidfd_open(c->init_pid);
 			if (c->pidfd < 0)
 				return sk_error(err, errno, "pidfd_open %d", m.value);
 			c->stage_pid = c->init_pid;
@@ -401,8 +305,10 @@ static int parent_loop(struct create *c, struct sk_err *err)
 				c->st.pid = c->init_pid;
 				int r = state_json_for(c, SK_STATUS_CREATING, &json, err);
 				if (r == 0)
-					r = sk_seccomp_send_listener(c->spec.linux_.seccomp.listener_path, fd, c->init_pid,
-								     c->spec.linux_.seccomp.listener_metadata, json, err);
+					r = sk_seccomp_send_listener(c->plan.spec.linux_.seccomp.listener_path, fd,
+								     c->init_pid,
+								     c->plan.spec.linux_.seccomp.listener_metadata, json,
+								     err);
 				free(json);
 				close(fd);
 				if (r < 0)
@@ -413,51 +319,11 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			break;
 		case SK_SYNC_READY:
 			/* From outside: in a user namespace the init may not write it. */
-			return sk_process_set_oom_score_adj(&c->proc, c->init_pid, err);
+			return sk_process_set_oom_score_adj(&c->plan.proc, c->init_pid, err);
 		default:
 			return sk_error(err, EPROTO, "sync: unexpected message %u from init", m.type);
 		}
 	}
-}
-
-/* No mount namespace, or ours joined by path (pivot_root there would move
- * the root of every process of ours): the init mounts in our namespace,
- * under a bind of the rootfs, and chroots.  A new user namespace may not. */
-static int plan_mntns(struct create *c, struct sk_err *err)
-{
-	int fd = c->ns.join_fd[SK_NS_MNT];
-	struct stat a, b;
-	if (fd >= 0 && (fstat(fd, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0))
-		return sk_error(err, errno, "compare the mount namespace to join with skiff's");
-	c->share_mntns = !sk_spec_namespace(&c->spec, SK_NS_MNT) ||
-			 (fd >= 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
-	if (c->share_mntns && sk_spec_namespace(&c->spec, SK_NS_USER))
-		return sk_error(err, 0, "config.json: linux.namespaces: a user namespace needs a mount namespace "
-				"of its own");
-	return 0;
-}
-
-/* Everything that can be checked or compiled from the config alone, done
- * before anything is made under --root. */
-static int compile(struct create *c, struct sk_err *err)
-{
-	if (sk_process_plan_build(&c->spec, &c->spec.process, false, &c->proc, err) < 0)
-		return sk_error_wrap(err, "config.json");
-	c->have_proc = true;
-	if (sk_mount_plan_build(&c->spec, c->bundle, &c->mounts, err) < 0)
-		return sk_error_wrap(err, "config.json");
-	c->have_mounts = true;
-	if (sk_ns_plan_build(&c->spec, &c->ns, err) < 0)
-		return sk_error_wrap(err, "config.json");
-	c->have_ns = true;
-	if (plan_mntns(c, err) < 0)
-		return -1;
-	if (c->spec.linux_.seccomp.present) {
-		if (sk_seccomp_compile_cached(&c->spec.linux_.seccomp, c->root_fd, &c->seccomp, err) < 0)
-			return sk_error_wrap(err, "config.json");
-		c->have_seccomp = true;
-	}
-	return 0;
 }
 
 /* The config as read, for the later commands (hooks, exec), whatever
@@ -468,7 +334,7 @@ static int save_config(struct create *c, struct sk_err *err)
 	int fd = openat(c->dir_fd, "config.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return sk_error(err, errno, "create \"%s/%s/config.json\"", c->o->root, c->o->id);
-	int r = sk_write_all(fd, c->config_buf, c->config_len);
+	int r = sk_write_all(fd, c->plan.config_buf, c->plan.config_len);
 	int e = errno;
 	close(fd);
 	return r < 0 ? sk_error(err, e, "write \"%s/%s/config.json\"", c->o->root, c->o->id) : 0;
@@ -479,7 +345,7 @@ static int save_config(struct create *c, struct sk_err *err)
 static int open_console(struct create *c, struct sk_err *err)
 {
 	const struct sk_create_opts *o = c->o;
-	if (!c->spec.process.terminal)
+	if (!c->plan.spec.process.terminal)
 		return 0;
 	if (o->console_socket) {
 		c->console_fd = sk_console_socket_open(o->console_socket, err);
@@ -520,9 +386,15 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	c.root_fd = sk_state_open_root(o->root, err);
 	if (c.root_fd < 0)
 		goto out;
-	if (load_bundle(&c, err) < 0 || check_spec(&c, err) < 0 || add_listen_env(&c.spec, listen, err) < 0 ||
-	    compile(&c, err) < 0)
+	const struct sk_plan_opts po = { .bundle = o->bundle, .no_pivot = o->no_pivot,
+					 .no_new_keyring = o->no_new_keyring, .listen_fds = listen,
+					 .seccomp_cache_fd = c.root_fd };
+	if (sk_plan_bundle(&po, &c.plan, err) < 0)
 		goto out;
+	c.have_plan = true;
+	sk_plan_log(&c.plan);
+	sk_fault_point("compiled");
+	const struct sk_spec *spec = &c.plan.spec;
 	c.dir_fd = sk_state_lock(c.root_fd, o->id, true, err);
 	if (c.dir_fd < 0)
 		goto out;
@@ -542,24 +414,23 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	}
 	if (open_console(&c, err) < 0)
 		goto fail;
-	if (sk_cgroup_plan(&c.spec, o->id, &c.cg, err) < 0)
+	if (sk_cgroup_plan(spec, o->id, &c.cg, err) < 0)
 		goto fail;
 	c.have_cg = true;
-	if (c.share_mntns &&
-	    sk_rootfs_bind_shared(c.rootfs, &c.shared_rootfd, &c.shared_mnt, err) < 0)
+	if (c.plan.share_mntns && sk_rootfs_bind_shared(c.plan.rootfs, &c.shared_rootfd, &c.shared_mnt, err) < 0)
 		goto fail;
 	sk_fault_point("planned");
 
 	now_rfc3339(c.created, sizeof(c.created));
 	c.st = (struct sk_state){
-		.id = (char *)o->id, .bundle = c.bundle, .rootfs = c.rootfs, .created = c.created,
+		.id = (char *)o->id, .bundle = c.plan.bundle, .rootfs = c.plan.rootfs, .created = c.created,
 		.cgroup_path = (char *)sk_cgroup_path(&c.cg),
 		.cgroup_paths = c.cg_paths, .n_cgroup_paths = sk_cgroup_v1_paths(&c.cg, c.cg_paths, SK_CG_MAX_DIRS),
 		.owner = geteuid(),
-		.annotations = c.spec.annotations, .n_annotations = c.spec.n_annotations,
+		.annotations = spec->annotations, .n_annotations = spec->n_annotations,
 		.rootfs_mnt_id = c.shared_mnt.bind, .rootfs_base_mnt_id = c.shared_mnt.base,
-		.poststart_hooks = c.spec.hooks.n[SK_HOOK_POSTSTART] > 0,
-		.poststop_hooks = c.spec.hooks.n[SK_HOOK_POSTSTOP] > 0,
+		.poststart_hooks = spec->hooks.n[SK_HOOK_POSTSTART] > 0,
+		.poststop_hooks = spec->hooks.n[SK_HOOK_POSTSTOP] > 0,
 	};
 	/* Written before the cgroup and the bind exist and before the clone,
 	 * so that a runtime killed from here on leaves a state that `delete`
@@ -567,11 +438,11 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (sk_state_write(c.dir_fd, &c.st, err) < 0)
 		goto fail;
 	sk_fault_point("state-written");
-	if (sk_cgroup_make(&c.spec, &c.cg, err) < 0)
+	if (sk_cgroup_make(spec, &c.cg, err) < 0)
 		goto fail;
 	c.cg_made = true;
 	sk_fault_point("cgroup-made");
-	if (c.share_mntns && sk_rootfs_attach_shared(c.rootfs, c.shared_rootfd, err) < 0)
+	if (c.plan.share_mntns && sk_rootfs_attach_shared(c.plan.rootfs, c.shared_rootfd, err) < 0)
 		goto fail;
 	sk_fault_point("rootfs-bound");
 
@@ -579,18 +450,16 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		sk_error(err, errno, "socketpair");
 		goto fail;
 	}
-	const struct sk_hooks *h = &c.spec.hooks;
-	struct sk_init in = {
-		.spec = &c.spec, .rootfs = c.rootfs, .mounts = &c.mounts, .ns = &c.ns, .proc = &c.proc,
-		.seccomp = c.have_seccomp ? &c.seccomp : NULL, .sync_fd = c.sync[1], .fifo_fd = c.fifo_fd,
-		.console_fd = c.console_fd, .n_keep_fds = n_keep, .no_pivot = o->no_pivot,
-		.no_new_keyring = o->no_new_keyring, .shared_rootfd = c.shared_rootfd,
-		.child_hooks = h->n[SK_HOOK_CREATE_CONTAINER] || h->n[SK_HOOK_START_CONTAINER],
-		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? sk_cgroup_v2_fd(&c.cg) : -1, -1 },
+	struct sk_walk w = {
+		.plan = &c.plan, .sync_fd = c.sync[1], .fifo_fd = c.fifo_fd, .console_fd = c.console_fd,
+		.n_keep_fds = n_keep, .userns = c.plan.ns.userns, .shared_rootfd = c.shared_rootfd,
+		.init_pidfd = -1, .time_fd = -1, .chroot_fd = -1,
+		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? sk_cgroup_v2_fd(&c.cg) : -1,
+				-1, -1, -1 },
 	};
-	if (sk_signals_ignored(&in.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.mounts, err) < 0)
+	if (sk_signals_ignored(&w.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.plan.mounts, err) < 0)
 		goto fail;
-	if (clone_init(&c, &in, err) < 0)
+	if (clone_init(&c, &w, err) < 0)
 		goto fail;
 	sk_fault_point("cloned");
 	if (parent_loop(&c, err) < 0)

@@ -1,6 +1,7 @@
 /* dev: the container's /dev nodes and links, made in the child before
  * pivot.  See dev.h. */
 #include "skiff/dev.h"
+#include "skiff/inroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +92,7 @@ static int make_node(int rootfd, const struct node *n, bool userns, struct sk_er
 	slash[slash == buf ? 1 : 0] = '\0';
 
 	int pfd;
-	if (sk_rootfs_resolve(rootfd, buf, SK_CREATE_DIR, &pfd, err) < 0)
+	if (sk_inroot_resolve(rootfd, buf, SK_CREATE_DIR, &pfd, err) < 0)
 		return sk_error_wrap(err, "device \"%s\"", n->path);
 	int rc = 0;
 	/* mknod of a device is refused in a user namespace; a FIFO is not. */
@@ -124,11 +125,11 @@ static int make_link(int devfd, const char *target, const char *name, struct sk_
 	return 0;
 }
 
-int sk_dev_setup(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err)
+int sk_dev_setup(int rootfd, const struct sk_spec *spec, bool userns, bool devpts, struct sk_err *err)
 {
-	const struct sk_spec *s = c->spec;
+	const struct sk_spec *s = spec;
 	int devfd;
-	if (sk_rootfs_resolve(rootfd, "/dev", SK_CREATE_DIR, &devfd, err) < 0)
+	if (sk_inroot_resolve(rootfd, "/dev", SK_CREATE_DIR, &devfd, err) < 0)
 		return -1;
 	int rc = -1;
 	for (size_t i = 0; i < sizeof(default_links) / sizeof(default_links[0]); i++)
@@ -149,7 +150,7 @@ int sk_dev_setup(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err)
 			.path = default_devices[i].path, .type = S_IFCHR, .perm = 0666,
 			.rdev = makedev(default_devices[i].major, default_devices[i].minor),
 		};
-		if (make_node(rootfd, &n, c->userns, err) < 0)
+		if (make_node(rootfd, &n, userns, err) < 0)
 			goto out;
 	}
 	for (size_t i = 0; s->has_linux && i < s->linux_.n_devices; i++) {
@@ -162,12 +163,12 @@ int sk_dev_setup(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err)
 			.uid = d->has_uid ? d->uid : 0,
 			.gid = d->has_gid ? d->gid : 0,
 		};
-		if (make_node(rootfd, &n, c->userns, err) < 0) {
+		if (make_node(rootfd, &n, userns, err) < 0) {
 			sk_error_wrap(err, "linux.devices[%zu]", i);
 			goto out;
 		}
 	}
-	if (c->plan->has_devpts && make_link(devfd, "pts/ptmx", "ptmx", err) < 0)
+	if (devpts && make_link(devfd, "pts/ptmx", "ptmx", err) < 0)
 		goto out;
 	rc = 0;
 out:

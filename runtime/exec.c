@@ -23,6 +23,7 @@
 #include "skiff/cgroup.h"
 #include "skiff/container.h"
 #include "skiff/features.h"
+#include "skiff/plan.h"
 #include "skiff/process.h"
 #include "skiff/rootfs.h"
 #include "skiff/seccomp.h"
@@ -31,6 +32,10 @@
 #include "skiff/sync.h"
 #include "skiff/terminal.h"
 #include "skiff/util.h"
+#include "skiff/walk.h"
+#include "skiff/pidfd.h"
+#include "skiff/fdpass.h"
+#include "skiff/signals.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -56,10 +61,8 @@ struct exec {
 					* into opts or the two arrays below */
 	char **env;
 	uint32_t *gids;
-	struct sk_process_plan pp;
-	bool have_pp;
-	struct sk_seccomp_prog seccomp;
-	bool have_seccomp;
+	struct sk_plan plan;           /* the process's steps */
+	bool have_plan;
 	struct sk_cgroup cg;
 	bool have_cg;
 	unsigned long ns_flags;        /* joined through init_pidfd */
@@ -79,7 +82,6 @@ struct exec {
 
 /* ---- parent: the container ---- */
 
-static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 
 /* Whether the process behind pidfd is still there: a pidfd polls readable
  * once it has exited.  While it has not, its pid names it alone. */
@@ -111,7 +113,7 @@ static int load_container(struct exec *c, struct sk_err *err)
 	/* The pidfd first: the status, which checks the start time, then
 	 * proves that it names the init (a pid is not reused before the
 	 * status could see the init alive). */
-	c->init_pidfd = c->st.pid > 0 ? pidfd_open_(c->st.pid) : -1;
+	c->init_pidfd = c->st.pid > 0 ? sk_pidfd_open(c->st.pid) : -1;
 	if (c->init_pidfd < 0 && c->st.pid > 0 && errno != ESRCH) {
 		sk_error(err, errno, "pidfd_open %d (the init of \"%s\")", (int)c->st.pid, o->id);
 		goto out;
@@ -313,106 +315,25 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 
 /* ---- child ---- */
 
-static _Noreturn void child_fail(const struct exec *c, struct sk_err *err)
-{
-	sk_sync_send_error(c->sync[1], err);
-	_exit(1);
-}
-
-/* As the init: the process must not inherit the signal mask `exec` holds
- * while it waits, nor dispositions its caller ignored (execve resets
- * handlers, not SIG_IGN). */
-/* From the host's procfs, before joining the user namespace: lowering the
- * score needs CAP_SYS_RESOURCE of the host (runc writes it there too). */
-static int set_oom_score_adj(int value, struct sk_err *err)
-{
-	char v[16];
-	int n = snprintf(v, sizeof(v), "%d", value);
-	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error(err, errno, "process.oomScoreAdj: open /proc/self/oom_score_adj");
-	int r = 0;
-	if (sk_write_all(fd, v, (size_t)n) < 0)
-		r = sk_error(err, errno, "process.oomScoreAdj: write \"%s\"", v);
-	close(fd);
-	return r;
-}
-
-/* The fds the process keeps: 0-2 and the --preserve-fds ones.  Before the
- * filter is loaded, which may refuse close_range. */
-static int mark_fds(const struct exec *c, struct sk_err *err)
-{
-	for (int fd = 3; fd < 3 + c->n_keep_fds; fd++) {
-		int fl = fcntl(fd, F_GETFD);
-		if (fl >= 0 && (fl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-			return sk_error(err, errno, "--preserve-fds: fd %d", fd);
-	}
-	if (syscall(SYS_close_range, 3 + c->n_keep_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return sk_error(err, errno, "mark fds close-on-exec");
-	return 0;
-}
-
-/* Born in the container's cgroup and pid namespace: join the rest, become
- * the process, exec.  Allocates nothing. */
+/* Born in the container's cgroup and pid namespace: the walk joins the
+ * rest, becomes the process and execs (walk.h). */
 static _Noreturn void child_main(struct exec *c)
 {
+	/* The v1 cgroups before anything else (the cgroup2 one by clone3);
+	 * their fds are close-on-exec. */
 	struct sk_err err = { 0 };
-	const struct sk_process *p = &c->proc;
-	const int parent_fds[] = { c->sync[0], c->console_peer, c->own_pidns, c->root_fd };
-	for (size_t i = 0; i < sizeof(parent_fds) / sizeof(parent_fds[0]); i++)
-		if (parent_fds[i] >= 0)
-			close(parent_fds[i]);
-	/* Born in the cgroup2 directory; the v1 ones before anything else.
-	 * The cgroup fds are close-on-exec. */
-	if (c->have_cg && sk_cgroup_enter(&c->cg, &err) < 0)
-		child_fail(c, &err);
-	sk_signals_reset(c->sig_ign);
-	if (p->has_oom_score_adj && set_oom_score_adj(p->oom_score_adj, &err) < 0)
-		child_fail(c, &err);
-	/* One call, all or nothing; the kernel orders them (user first) and
-	 * CLONE_NEWNS puts us at the root of the container's mount tree. */
-	if (c->ns_flags && setns(c->init_pidfd, (int)c->ns_flags) < 0) {
-		sk_error(&err, errno, "join the namespaces of the container's init (0x%lx)", c->ns_flags);
-		child_fail(c, &err);
+	if (c->have_cg && sk_cgroup_enter(&c->cg, &err) < 0) {
+		sk_sync_send_error(c->sync[1], &err);
+		_exit(1);
 	}
-	if (c->time_fd >= 0 && setns(c->time_fd, CLONE_NEWTIME) < 0) {
-		sk_error(&err, errno, "join the time namespace of the container");
-		child_fail(c, &err);
-	}
-	close(c->init_pidfd);
-	if (c->time_fd >= 0)
-		close(c->time_fd);
-	if (c->chroot_fd >= 0 && sk_rootfs_chroot(c->chroot_fd, &err) < 0)
-		child_fail(c, &err);
-	if (c->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
-		sk_error(&err, errno, "become root in the user namespace (is id 0 mapped?)");
-		child_fail(c, &err);
-	}
-	/* No bind over /dev/console: that mount is the init's. */
-	if (p->terminal && sk_terminal_setup(c->console_fd, p, false, &err) < 0)
-		child_fail(c, &err);
-	if (sk_process_prepare(&c->pp, &err) < 0 || sk_process_set_user(&c->pp, c->userns, &err) < 0)
-		child_fail(c, &err);
-	/* Loading a filter without no_new_privs needs CAP_SYS_ADMIN, which the
-	 * final capability sets may lack: keep it until the filter is in. */
-	bool keep_admin = c->have_seccomp && !p->no_new_privileges;
-	if (sk_caps_apply(&p->caps, keep_admin, &err) < 0 || sk_process_resolve(&c->pp, &err) < 0 ||
-	    sk_process_no_new_privs(&c->pp, &err) < 0 || mark_fds(c, &err) < 0)
-		child_fail(c, &err);
-	if (c->have_seccomp) {
-		int listener = -1;
-		if (sk_seccomp_load(&c->seccomp, &listener, &err) < 0)
-			child_fail(c, &err);
-		if (listener >= 0) {
-			if (sk_sync_send(c->sync[1], SK_SYNC_FD, SK_SYNC_FD_SECCOMP, listener, NULL, 0, &err) < 0)
-				child_fail(c, &err);
-			close(listener);
-		}
-		if (keep_admin && sk_caps_apply_final(&p->caps, &err) < 0)
-			child_fail(c, &err);
-	}
-	sk_process_exec(&c->pp, &err);
-	child_fail(c, &err);
+	struct sk_walk w = {
+		.plan = &c->plan, .sig_ign = c->sig_ign, .sync_fd = c->sync[1], .console_fd = c->console_fd,
+		.n_keep_fds = c->n_keep_fds, .userns = c->userns, .fifo_fd = -1, .shared_rootfd = -1,
+		.init_pidfd = c->init_pidfd, .ns_flags = c->ns_flags, .time_fd = c->time_fd, .chroot_fd = c->chroot_fd,
+		.parent_fds = { c->sync[0], c->console_peer, c->have_cg ? sk_cgroup_v2_fd(&c->cg) : -1, c->own_pidns,
+				c->root_fd, -1, -1, -1 },
+	};
+	sk_walk(&w);
 }
 
 /* ---- parent: start and watch ---- */
@@ -442,9 +363,9 @@ static long clone_child(struct exec *c, int *pidfd)
 static int start_child(struct exec *c, struct sk_err *err)
 {
 	cpu_set_t saved_aff;
-	bool aff = c->pp.has_affinity_initial;
+	bool aff = c->plan.proc.has_affinity_initial;
 	if (aff && (sched_getaffinity(0, sizeof(saved_aff), &saved_aff) < 0 ||
-		    sched_setaffinity(0, sizeof(c->pp.affinity_initial), &c->pp.affinity_initial) < 0))
+		    sched_setaffinity(0, sizeof(c->plan.proc.affinity_initial), &c->plan.proc.affinity_initial) < 0))
 		return sk_error(err, errno, "process.execCPUAffinity.initial \"%s\": sched_setaffinity",
 				c->proc.exec_cpu_affinity_initial);
 	int r = 0;
@@ -502,6 +423,16 @@ static int wait_exec(struct exec *c, struct sk_err *err)
 			memcpy(err->msg, m.msg, sizeof(err->msg));
 			return -1;
 		}
+		/* From outside, as for the init: lowering the score needs
+		 * CAP_SYS_RESOURCE of the host (runc writes it there too). */
+		if (m.type == SK_SYNC_READY) {
+			if (fd >= 0)
+				close(fd);
+			if (sk_process_set_oom_score_adj(&c->plan.proc, c->pid, err) < 0 ||
+			    sk_sync_send(c->sync[0], SK_SYNC_GO, 0, -1, NULL, 0, err) < 0)
+				return -1;
+			continue;
+		}
 		if (m.type != SK_SYNC_FD || m.value != SK_SYNC_FD_SECCOMP || fd < 0) {
 			if (fd >= 0)
 				close(fd);
@@ -522,7 +453,7 @@ static void kill_child(struct exec *c)
 {
 	if (c->pidfd < 0)
 		return;
-	syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+	sk_pidfd_signal(c->pidfd, SIGKILL);
 	siginfo_t si;
 	while (waitid(P_PIDFD, (id_t)c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
@@ -537,10 +468,8 @@ static void exec_free(struct exec *c)
 			close(fds[i]);
 	if (c->have_cg)
 		sk_cgroup_close(&c->cg);
-	if (c->have_seccomp)
-		sk_seccomp_prog_free(&c->seccomp);
-	if (c->have_pp)
-		sk_process_plan_free(&c->pp);
+	if (c->have_plan)
+		sk_plan_free(&c->plan);
 	free(c->env);
 	free(c->gids);
 	if (c->have_pproc)
@@ -561,14 +490,10 @@ static int prepare(struct exec *c, struct sk_err *err)
 		return -1;
 	if (check_terminal(c, err) < 0)
 		return -1;
-	if (sk_process_plan_build(&c->spec, &c->proc, true, &c->pp, err) < 0)
+	if (sk_plan_process(&c->spec, &c->proc, c->root_fd, &c->plan, err) < 0)
 		return o->process_file ? sk_error_wrap(err, "%s", o->process_file) : -1;
-	c->have_pp = true;
-	if (c->spec.linux_.seccomp.present) {
-		if (sk_seccomp_compile_cached(&c->spec.linux_.seccomp, c->root_fd, &c->seccomp, err) < 0)
-			return sk_error_wrap(err, "the config saved by create");
-		c->have_seccomp = true;
-	}
+	c->have_plan = true;
+	sk_plan_log(&c->plan);
 	close(c->root_fd);
 	c->root_fd = -1;
 	if (c->st.cgroup_path) {

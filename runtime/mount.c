@@ -20,47 +20,10 @@
 #include <unistd.h>
 
 #include "skiff/cgroup.h"
+#include "skiff/inroot.h"
 
 /* mount(2) copies at most a page of fs data. */
 #define DATA_MAX 4095
-
-int sk_path_clean(char *out, size_t cap, const char *in, struct sk_err *err)
-{
-	if (!in || in[0] != '/')
-		return sk_error(err, EINVAL, "path \"%s\": not absolute", in ? in : "");
-	size_t o = 0;
-	const char *p = in;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			p += n;
-			continue;
-		}
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-			p += n;
-			continue;
-		}
-		if (o + 1 + n + 1 > cap)
-			return sk_error(err, ENAMETOOLONG, "path \"%.64s...\"", in);
-		out[o++] = '/';
-		memcpy(out + o, p, n);
-		o += n;
-		p += n;
-	}
-	if (o == 0) {
-		if (cap < 2)
-			return sk_error(err, ENAMETOOLONG, "path \"/\"");
-		out[o++] = '/';
-	}
-	out[o] = '\0';
-	return 0;
-}
 
 /* ---- option tables -------------------------------------------------------- */
 

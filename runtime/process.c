@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "skiff/util.h"
+#include "skiff/inroot.h"
 
 /* ---- parent: the plan ---- */
 
@@ -223,42 +224,6 @@ void sk_process_plan_free(struct sk_process_plan *pp)
 	pp->argv = pp->envp = NULL;
 }
 
-/* ---- child: procfs ---- */
-
-int sk_proc_open(struct sk_err *err)
-{
-	int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"/proc\"");
-	struct statfs sf;
-	if (fstatfs(fd, &sf) < 0) {
-		int e = errno;
-		close(fd);
-		return sk_error(err, e, "statfs \"/proc\"");
-	}
-	if (sf.f_type != PROC_SUPER_MAGIC) {
-		close(fd);
-		return sk_error(err, 0, "\"/proc\" is not a procfs mount");
-	}
-	return fd;
-}
-
-int sk_proc_write(int proc_fd, const char *path, const char *val, size_t len, struct sk_err *err)
-{
-	struct open_how how = {
-		.flags = O_WRONLY | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, proc_fd, path, &how, sizeof(how));
-	if (fd < 0)
-		return sk_error(err, errno, "open \"/proc/%s\"", path);
-	int r = 0;
-	if (sk_write_all(fd, val, len) < 0)
-		r = sk_error(err, errno, "write \"%.*s\" to \"/proc/%s\"", (int)(len < 64 ? len : 64), val, path);
-	close(fd);
-	return r;
-}
-
 /* ---- child: prepare ---- */
 
 /* Field 6 (home) of the line of uid in a passwd line, or NULL. */
@@ -356,14 +321,12 @@ static int write_lsm_attrs(int proc, const struct sk_process *p, struct sk_err *
 	return 0;
 }
 
-static int apply_lsm(const struct sk_process *p, struct sk_err *err)
+int sk_process_lsm(const struct sk_process_plan *pp, struct sk_err *err)
 {
-	if (!(p->apparmor_profile && *p->apparmor_profile) && !(p->selinux_label && *p->selinux_label))
-		return 0;
 	int proc = sk_proc_open(err);
 	if (proc < 0)
 		return -1;
-	int r = write_lsm_attrs(proc, p, err);
+	int r = write_lsm_attrs(proc, pp->proc, err);
 	close(proc);
 	return r;
 }
@@ -378,8 +341,9 @@ struct sched_attr_v0 {
 	uint64_t sched_runtime, sched_deadline, sched_period;
 };
 
-static int apply_scheduler(const struct sk_scheduler *s, struct sk_err *err)
+int sk_process_scheduler(const struct sk_process_plan *pp, struct sk_err *err)
 {
+	const struct sk_scheduler *s = &pp->proc->scheduler;
 	struct sched_attr_v0 a = {
 		.size = sizeof(a),
 		.sched_policy = (uint32_t)s->policy,
@@ -396,30 +360,42 @@ static int apply_scheduler(const struct sk_scheduler *s, struct sk_err *err)
 	return 0;
 }
 
-int sk_process_prepare(struct sk_process_plan *pp, struct sk_err *err)
+void sk_process_home(struct sk_process_plan *pp)
+{
+	char home[PATH_MAX];
+	passwd_home(pp->proc->user.uid, home, sizeof(home));
+	snprintf(pp->home, sizeof(pp->home), "HOME=%s", home);
+	pp->envp[pp->n_env] = pp->home;
+}
+
+int sk_process_personality(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	if (personality(pp->personality) < 0)
+		return sk_error(err, errno, "linux.personality: personality(0x%lx)", pp->personality);
+	return 0;
+}
+
+int sk_process_io_priority(const struct sk_process_plan *pp, struct sk_err *err)
 {
 	const struct sk_process *p = pp->proc;
-	if (pp->need_home) {
-		char home[PATH_MAX];
-		passwd_home(p->user.uid, home, sizeof(home));
-		snprintf(pp->home, sizeof(pp->home), "HOME=%s", home);
-		pp->envp[pp->n_env] = pp->home;
-	}
-	if (apply_lsm(p, err) < 0)
-		return -1;
-	if (pp->has_personality && personality(pp->personality) < 0)
-		return sk_error(err, errno, "linux.personality: personality(0x%lx)", pp->personality);
-	if (p->scheduler.present && apply_scheduler(&p->scheduler, err) < 0)
-		return -1;
-	if (p->io_priority.present &&
-	    syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
 		    IOPRIO_PRIO_VALUE(p->io_priority.class_, p->io_priority.priority)) < 0)
 		return sk_error(err, errno, "process.ioPriority: ioprio_set (class %d, priority %d)",
 				p->io_priority.class_, p->io_priority.priority);
-	if (pp->exec && pp->has_affinity_final &&
-	    sched_setaffinity(0, sizeof(pp->affinity_final), &pp->affinity_final) < 0)
+	return 0;
+}
+
+int sk_process_cpu_affinity(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	if (sched_setaffinity(0, sizeof(pp->affinity_final), &pp->affinity_final) < 0)
 		return sk_error(err, errno, "process.execCPUAffinity.final \"%s\": sched_setaffinity",
-				p->exec_cpu_affinity_final);
+				pp->proc->exec_cpu_affinity_final);
+	return 0;
+}
+
+int sk_process_rlimits(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	const struct sk_process *p = pp->proc;
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct sk_rlimit *r = &p->rlimits[i];
 		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
@@ -582,27 +558,3 @@ int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err)
 	return exec_error(err, errno, pp->exe);
 }
 
-void sk_signals_reset(uint64_t which)
-{
-	/* The kernel's struct sigaction; SIG_DFL needs no restorer. */
-	struct { void *handler; unsigned long flags; void *restorer; uint64_t mask; } dfl = { .handler = SIG_DFL };
-	uint64_t none = 0;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
-	for (int sig = 1; sig <= 64; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && (which & (UINT64_C(1) << (sig - 1))))
-			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
-}
-
-int sk_signals_ignored(uint64_t *out, struct sk_err *err)
-{
-	char buf[4096];
-	if (sk_read_small_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf), err) < 0)
-		return -1;
-	const char *line = strstr(buf, "\nSigIgn:");
-	char *end = NULL;
-	errno = 0;
-	*out = line ? strtoull(line + 8, &end, 16) : 0;
-	if (!line || errno || end == line + 8)
-		return sk_error(err, 0, "\"/proc/self/status\": no SigIgn line");
-	return 0;
-}

@@ -23,128 +23,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "skiff/copyup.h"
 #include "skiff/dev.h"
 #include "skiff/util.h"
+#include "skiff/inroot.h"
 
-/* Kernel's limit on symlinks followed in one lookup, used for ours. */
-#define MAX_SYMLINKS 40
-/* tmpcopyup recursion bound: each level holds a 4 KiB buffer. */
-#define COPYUP_MAX_DEPTH 64
-
-const char *sk_fd_path(char *buf, int fd)
-{
-	snprintf(buf, 32, "/proc/self/fd/%d", fd);
-	return buf;
-}
-
-static int open_in_root(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	/* EAGAIN: a concurrent rename made the kernel unsure; just retry. */
-	for (int tries = 0;; tries++) {
-		int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN || tries == 16)
-			return fd;
-	}
-}
-
-/* The missing component buf[pos..end] (NUL-terminated there; save is the
- * byte it replaced) is a dangling symlink in dir: splice its target into
- * buf in place of buf[..end] so the walk can restart. */
-static int splice_symlink(int dir, char *buf, size_t pos, size_t end, char save, struct sk_err *err)
-{
-	char link[PATH_MAX], tmp[PATH_MAX];
-	ssize_t ln = readlinkat(dir, buf + pos, link, sizeof(link) - 1);
-	if (ln < 0)
-		return sk_error(err, errno == EINVAL ? EEXIST : errno, "create \"%s\" in rootfs", buf);
-	link[ln] = '\0';
-	buf[end] = save;
-	bool more = save != '\0';
-	int n = snprintf(tmp, sizeof(tmp), "%.*s%s%s%s", link[0] == '/' ? 0 : (int)pos, buf, link,
-			 more ? "/" : "", more ? buf + end + 1 : "");
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return sk_error(err, ENAMETOOLONG, "follow \"%s\" in rootfs", buf);
-	memcpy(buf, tmp, (size_t)n + 1);
-	return 0;
-}
-
-int sk_rootfs_resolve(int rootfd, const char *path, enum sk_rootfs_create create, int *out,
-		      struct sk_err *err)
-{
-	int fd = open_in_root(rootfd, path, O_PATH);
-	if (fd >= 0) {
-		*out = fd;
-		return 0;
-	}
-	if (errno != ENOENT || create == SK_CREATE_NONE)
-		return sk_error(err, errno, "open \"%s\" in rootfs", path);
-
-	/* Slow path: walk the components, each prefix opened from the root
-	 * (so ".." and symlinks resolve as they would in the container), and
-	 * create what is missing in the directory it belongs to. */
-	char buf[PATH_MAX];
-	if (strlen(path) >= sizeof(buf))
-		return sk_error(err, ENAMETOOLONG, "open \"%.64s...\" in rootfs", path);
-	strcpy(buf, path);
-	int links = 0;
-restart:;
-	int dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	if (dir < 0)
-		return sk_error(err, errno, "dup");
-	size_t pos = 0;
-	for (;;) {
-		pos += strspn(buf + pos, "/");
-		if (!buf[pos])
-			break;
-		size_t end = pos + strcspn(buf + pos, "/");
-		bool more = buf[end] && buf[end + strspn(buf + end, "/")];
-		char save = buf[end];
-		buf[end] = '\0';
-		int nfd = open_in_root(rootfd, buf, O_PATH);
-		if (nfd < 0 && errno == ENOENT) {
-			int r;
-			if (!more && create == SK_CREATE_FILE) {
-				r = openat(dir, buf + pos, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-				if (r >= 0)
-					close(r);
-			} else {
-				r = mkdirat(dir, buf + pos, 0755);
-			}
-			if (r < 0 && errno == EEXIST) {
-				if (++links > MAX_SYMLINKS) {
-					close(dir);
-					return sk_error(err, ELOOP, "open \"%s\" in rootfs", path);
-				}
-				int sr = splice_symlink(dir, buf, pos, end, save, err);
-				close(dir);
-				if (sr < 0)
-					return -1;
-				goto restart;
-			}
-			if (r < 0) {
-				int e = errno;
-				close(dir);
-				return sk_error(err, e, "%s \"%s\" in rootfs",
-						!more && create == SK_CREATE_FILE ? "create" : "mkdir", buf);
-			}
-			nfd = open_in_root(rootfd, buf, O_PATH);
-		}
-		if (nfd < 0) {
-			int e = errno;
-			close(dir);
-			return sk_error(err, e, "open \"%s\" in rootfs", buf);
-		}
-		buf[end] = save;
-		close(dir);
-		dir = nfd;
-		pos = end;
-	}
-	*out = dir;
-	return 0;
-}
 
 static int mnt_id(int fd, uint64_t *id)
 {
@@ -160,7 +43,7 @@ static int mnt_id(int fd, uint64_t *id)
 static int reopen_top(int rootfd, const char *path, int below, int *top, struct sk_err *err)
 {
 	uint64_t a, b;
-	if (sk_rootfs_resolve(rootfd, path, SK_CREATE_NONE, top, err) < 0)
+	if (sk_inroot_resolve(rootfd, path, SK_CREATE_NONE, top, err) < 0)
 		return -1;
 	if (mnt_id(below, &a) < 0 || mnt_id(*top, &b) < 0) {
 		int e = errno;
@@ -193,151 +76,6 @@ static int locked_flags(int fd, unsigned long *out, struct sk_err *err)
 	if (sv.f_flag & ST_NOEXEC)
 		*out |= MS_NOEXEC;
 	return 0;
-}
-
-/* ---- tmpcopyup ------------------------------------------------------------------ */
-
-static int copy_tree(int src, int dst, int depth, struct sk_err *err);
-
-static __attribute__((noinline)) int copy_symlink(int src, int dst, const char *name, struct sk_err *err)
-{
-	char link[PATH_MAX];
-	ssize_t n = readlinkat(src, name, link, sizeof(link) - 1);
-	if (n < 0)
-		return sk_error(err, errno, "readlink \"%s\"", name);
-	link[n] = '\0';
-	if (symlinkat(link, dst, name) < 0)
-		return sk_error(err, errno, "symlink \"%s\"", name);
-	return 0;
-}
-
-static int copy_file(int src, int dst, const char *name, off_t size, struct sk_err *err)
-{
-	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		return sk_error(err, errno, "open \"%s\"", name);
-	int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (out < 0) {
-		int e = errno;
-		close(in);
-		return sk_error(err, e, "create \"%s\"", name);
-	}
-	int rc = 0;
-	for (off_t done = 0; done < size;) {
-		ssize_t n = sendfile(out, in, NULL, (size_t)(size - done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = sk_error(err, errno, "copy \"%s\"", name);
-			break;
-		}
-		if (n == 0)
-			break;
-		done += n;
-	}
-	close(in);
-	close(out);
-	return rc;
-}
-
-static int copy_entry(int src, int dst, const char *name, int depth, struct sk_err *err)
-{
-	struct stat sb;
-	if (fstatat(src, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-		return sk_error(err, errno, "stat \"%s\"", name);
-	int r = 0;
-	switch (sb.st_mode & S_IFMT) {
-	case S_IFDIR: {
-		if (mkdirat(dst, name, 0700) < 0)
-			return sk_error(err, errno, "mkdir \"%s\"", name);
-		int s2 = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int d2 = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (s2 < 0 || d2 < 0)
-			r = sk_error(err, errno, "open \"%s\"", name);
-		else
-			r = copy_tree(s2, d2, depth + 1, err);
-		if (s2 >= 0)
-			close(s2);
-		if (d2 >= 0)
-			close(d2);
-		if (r < 0)
-			return sk_error_wrap(err, "%s", name);
-		break;
-	}
-	case S_IFREG:
-		r = copy_file(src, dst, name, sb.st_size, err);
-		break;
-	case S_IFLNK:
-		r = copy_symlink(src, dst, name, err);
-		break;
-	default:
-		if (mknodat(dst, name, sb.st_mode, sb.st_rdev) < 0)
-			r = sk_error(err, errno, "mknod \"%s\"", name);
-		break;
-	}
-	if (r < 0)
-		return -1;
-	/* EINVAL: the owner is not mapped in this user namespace; the copy
-	 * stays root's. */
-	if (fchownat(dst, name, sb.st_uid, sb.st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
-		return sk_error(err, errno, "chown \"%s\"", name);
-	/* After chown, which clears set-id bits. */
-	if (!S_ISLNK(sb.st_mode) && fchmodat(dst, name, sb.st_mode & 07777, 0) < 0)
-		return sk_error(err, errno, "chmod \"%s\"", name);
-	struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
-	if (utimensat(dst, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return sk_error(err, errno, "set times of \"%s\"", name);
-	return 0;
-}
-
-static int copy_tree(int src, int dst, int depth, struct sk_err *err)
-{
-	char buf[4096] __attribute__((aligned(8)));
-	if (depth > COPYUP_MAX_DEPTH)
-		return sk_error(err, ELOOP, "deeper than %d directories", COPYUP_MAX_DEPTH);
-	for (;;) {
-		ssize_t n = getdents64(src, buf, sizeof(buf));
-		if (n < 0)
-			return sk_error(err, errno, "read directory");
-		if (n == 0)
-			return 0;
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			off += d->d_reclen;
-			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-				continue;
-			if (copy_entry(src, dst, d->d_name, depth, err) < 0)
-				return -1;
-		}
-	}
-}
-
-/* Fill the tmpfs top with what it covers (old, the directory opened before
- * mounting), giving its root the covered directory's owner and, unless the
- * options chose one, mode. */
-static int copyup(int old, int top, const struct sk_mount_step *st, struct sk_err *err)
-{
-	int dst = openat(top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dst < 0)
-		return sk_error(err, errno, "open");
-	struct stat sb;
-	int rc = -1;
-	if (fstat(old, &sb) < 0) {
-		sk_error(err, errno, "stat");
-		goto out;
-	}
-	if (fchown(dst, sb.st_uid, sb.st_gid) < 0 && errno != EINVAL) {
-		sk_error(err, errno, "chown");
-		goto out;
-	}
-	if ((!st->data || !strstr(st->data, "mode=")) && fchmod(dst, sb.st_mode & 07777) < 0) {
-		sk_error(err, errno, "chmod");
-		goto out;
-	}
-	rc = copy_tree(old, dst, 0, err);
-out:
-	close(dst);
-	return rc;
 }
 
 /* ---- one plan step ---------------------------------------------------------------- */
@@ -457,7 +195,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 		src = cgdir;
 	}
 
-	enum sk_rootfs_create create = SK_CREATE_DIR;
+	enum sk_inroot_create create = SK_CREATE_DIR;
 	if (bind) {
 		struct stat sb;
 		if ((st->idmap ? fstat(st->tree_fd, &sb) : stat(src, &sb)) < 0)
@@ -466,7 +204,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 			create = SK_CREATE_FILE;
 	}
 	int fd, top = -1, old = -1, rc = -1;
-	if (sk_rootfs_resolve(rootfd, st->destination, create, &fd, err) < 0)
+	if (sk_inroot_resolve(rootfd, st->destination, create, &fd, err) < 0)
 		return sk_error_wrap(err, "mounts[%zu]", st->index);
 	if (check_proc(c, fd, st, err) < 0)
 		goto out;
@@ -541,7 +279,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 		}
 	}
 
-	if (st->copyup && copyup(old, top, st, err) < 0) {
+	if (st->copyup && sk_copyup(old, top, st->data, err) < 0) {
 		sk_error_wrap(err, "mounts[%zu]: tmpcopyup on \"%s\"", st->index, st->destination);
 		goto out;
 	}
@@ -629,10 +367,13 @@ static int bind_rootfs(const char *rootfs, int *rootfd, struct sk_err *err)
 	return 0;
 }
 
-/* In the container's own mount namespace: propagation of "/", then the
- * rootfs bound onto itself (pivot_root wants a mount point). */
-static int own_rootfs(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *err)
+int sk_rootfs_open(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *err)
 {
+	/* Sharing the runtime's mount namespace, "/" is the host's: leave it. */
+	if (c->shared_mntns) {
+		*rootfd = c->shared_rootfd;
+		return 0;
+	}
 	const struct sk_mount_plan *plan = c->plan;
 	unsigned long prop = plan->has_root_propagation ? plan->root_propagation : MS_SLAVE | MS_REC;
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
@@ -643,33 +384,22 @@ static int own_rootfs(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err 
 	return bind_rootfs(c->rootfs, rootfd, err);
 }
 
-int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
+int sk_rootfs_mount(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err)
 {
-	const struct sk_mount_plan *plan = c->plan;
-	mode_t old_umask = umask(0);
-	int rc = -1, rootfd = -1;
+	mode_t old = umask(0);
+	int r = do_step(rootfd, c, st, err);
+	umask(old);
+	if (st->tree_fd >= 0)
+		close(st->tree_fd);
+	return r;
+}
 
-	/* Sharing the runtime's mount namespace, "/" is the host's: leave it. */
-	if (c->shared_mntns)
-		rootfd = c->shared_rootfd;
-	else if (own_rootfs(c, &rootfd, err) < 0)
-		goto out;
-	for (size_t i = 0; i < plan->n_steps; i++) {
-		const struct sk_mount_step *st = &plan->steps[i];
-		int r = do_step(rootfd, c, st, err);
-		if (st->tree_fd >= 0)
-			close(st->tree_fd);
-		if (r < 0)
-			goto out;
-	}
-	if (!plan->dev_is_bind && sk_dev_setup(rootfd, c, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (rootfd >= 0 && !c->shared_mntns)
-		close(rootfd);
-	umask(old_umask);
-	return rc;
+int sk_rootfs_devices(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err)
+{
+	mode_t old = umask(0);
+	int r = sk_dev_setup(rootfd, c->spec, c->userns, c->plan->has_devpts, err);
+	umask(old);
+	return r;
 }
 
 int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err)
@@ -739,10 +469,10 @@ int sk_rootfs_chroot(int rootfd, struct sk_err *err)
 	return 0;
 }
 
-static int readonly_path(int rootfd, const char *path, struct sk_err *err)
+int sk_rootfs_readonly(int rootfd, const char *path, struct sk_err *err)
 {
 	char fdp[32];
-	int fd = open_in_root(rootfd, path, O_PATH), top = -1, rc = -1;
+	int fd = sk_inroot_open(rootfd, path, O_PATH), top = -1, rc = -1;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sk_error(err, errno, "readonly path \"%s\"", path);
 	sk_fd_path(fdp, fd);
@@ -767,10 +497,10 @@ out:
 	return rc;
 }
 
-static int mask_path(int rootfd, const char *path, int *nullfd, struct sk_err *err)
+int sk_rootfs_mask(int rootfd, const char *path, int *nullfd, struct sk_err *err)
 {
 	char fdp[32], nullp[32];
-	int fd = open_in_root(rootfd, path, O_PATH), rc = -1;
+	int fd = sk_inroot_open(rootfd, path, O_PATH), rc = -1;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sk_error(err, errno, "masked path \"%s\"", path);
 	struct stat sb;
@@ -787,7 +517,7 @@ static int mask_path(int rootfd, const char *path, int *nullfd, struct sk_err *e
 		if (*nullfd < 0) {
 			/* The container's /dev/null, which must be the real one. */
 			struct stat nb;
-			*nullfd = open_in_root(rootfd, "/dev/null", O_PATH);
+			*nullfd = sk_inroot_open(rootfd, "/dev/null", O_PATH);
 			if (*nullfd < 0 || fstat(*nullfd, &nb) < 0) {
 				sk_error(err, errno, "masked path \"%s\": open /dev/null", path);
 				goto out;
@@ -808,41 +538,21 @@ out:
 	return rc;
 }
 
-int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err)
+int sk_rootfs_root_readonly(int rootfd, struct sk_err *err)
 {
-	const struct sk_spec *s = c->spec;
-	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), nullfd = -1, rc = -1;
-	if (rootfd < 0)
-		return sk_error(err, errno, "open \"/\"");
-	if (s->has_linux) {
-		for (size_t i = 0; i < s->linux_.n_readonly_paths; i++)
-			if (readonly_path(rootfd, s->linux_.readonly_paths[i], err) < 0)
-				goto out;
-		for (size_t i = 0; i < s->linux_.n_masked_paths; i++)
-			if (mask_path(rootfd, s->linux_.masked_paths[i], &nullfd, err) < 0)
-				goto out;
-	}
-	if (s->root.readonly) {
-		unsigned long keep;
-		if (locked_flags(rootfd, &keep, err) < 0) {
-			sk_error_wrap(err, "root.readonly: \"/\"");
-			goto out;
-		}
-		if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0) {
-			sk_error(err, errno, "root.readonly: remount \"/\" read-only");
-			goto out;
-		}
-	}
-	if (c->plan->has_root_propagation && mount(NULL, "/", NULL, c->plan->root_propagation, NULL) < 0) {
-		sk_error(err, errno, "linux.rootfsPropagation: set the propagation of \"/\"");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (nullfd >= 0)
-		close(nullfd);
-	close(rootfd);
-	return rc;
+	unsigned long keep;
+	if (locked_flags(rootfd, &keep, err) < 0)
+		return sk_error_wrap(err, "root.readonly: \"/\"");
+	if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+		return sk_error(err, errno, "root.readonly: remount \"/\" read-only");
+	return 0;
+}
+
+int sk_rootfs_root_propagation(const struct sk_mount_plan *plan, struct sk_err *err)
+{
+	if (mount(NULL, "/", NULL, plan->root_propagation, NULL) < 0)
+		return sk_error(err, errno, "linux.rootfsPropagation: set the propagation of \"/\"");
+	return 0;
 }
 
 /* ---- no mount namespace: the runtime's side ------------------------------------------- */

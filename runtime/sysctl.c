@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "skiff/process.h"
+#include "skiff/inroot.h"
 
 static const char *const ipc_keys[] = {
 	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",

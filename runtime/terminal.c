@@ -1,4 +1,6 @@
 #include "skiff/terminal.h"
+#include "skiff/pidfd.h"
+#include "skiff/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,56 +41,6 @@ int sk_console_socket_open(const char *path, struct sk_err *err)
 		return sk_error(err, e, "connect to console socket \"%s\"", path);
 	}
 	return fd;
-}
-
-int sk_fd_send(int sock, int fd, const char *name, struct sk_err *err)
-{
-	/* A stream socket carries no ancillary data without at least one byte. */
-	if (!name || !*name)
-		name = "";
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = *name ? strlen(name) : 1 };
-	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sk_error(err, errno, "send fd \"%s\"", name);
-	return 0;
-}
-
-int sk_fd_recv(int sock, int *fd, struct sk_err *err)
-{
-	char name[4096];
-	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	*fd = -1;
-	ssize_t n;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return sk_error(err, errno, "receive fd");
-	int got = -1;
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&got, CMSG_DATA(c), sizeof(int));
-	if (got < 0 || (mh.msg_flags & MSG_CTRUNC)) {
-		if (got >= 0)
-			close(got);
-		return sk_error(err, n == 0 ? 0 : EPROTO, "receive fd: %s",
-				n == 0 ? "the peer closed the socket" : "the message holds no single fd");
-	}
-	*fd = got;
-	return 0;
 }
 
 static int openat2_(int dirfd, const char *path, uint64_t flags, struct sk_err *err)
@@ -302,7 +254,7 @@ static int proxy_loop(int master, int pidfd, int sfd, int tty, struct sk_err *er
 				if (si.ssi_signo == SIGWINCH && tty >= 0)
 					copy_winsize(tty, master);
 				else if (si.ssi_signo != SIGWINCH && pidfd >= 0)
-					syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+					sk_pidfd_signal(pidfd, (int)si.ssi_signo);
 			}
 		}
 	}

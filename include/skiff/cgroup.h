@@ -86,6 +86,11 @@ const char *sk_cgroup_ctrl_name(enum sk_cgroup_ctrl c);   /* "memory"; v1's "blk
 int sk_cgroup_resolve(const char *cgroups_path, const char *id, const char *own, bool beside, char **rel,
 		      struct sk_err *err);
 
+/* Check res against the host's hierarchies as plan does (validate and
+ * create's compile step agree with it): a field no serving backend can
+ * enforce, a value that cannot be written, a controller nothing serves. */
+int sk_cgroup_check(const struct sk_resources *res, struct sk_err *err);
+
 /* The container's cgroup in two steps, so that create can record its
  * directories before anything exists that a killed create would leave.
  *  plan  checks the resources against the host's hierarchies and finds

@@ -83,7 +83,5 @@ int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h
  * paused one, through the cgroup's freezer, returning once it agrees. */
 int sk_container_freeze(const char *root, const char *id, bool freeze, struct sk_err *err);
 
-/* "TERM", "SIGTERM", "15" -> 15; -1 when unknown. */
-int sk_signal_parse(const char *s);
 
 #endif

@@ -1,5 +1,5 @@
-/* dev: the container's /dev, made by its init before pivot (rootfs.c calls
- * it at the end of sk_rootfs_setup; it is skipped when /dev is a bind
+/* dev: the container's /dev, made by its init before pivot (the plan's
+ * DEVICES step, sk_rootfs_devices; it is skipped when /dev is a bind
  * mount, as runc does).  Like runc: the default devices null, zero, full,
  * random, urandom and tty (0666, root), the symlinks fd, stdin, stdout,
  * stderr and core (when the host has /proc/kcore), the pts and shm
@@ -10,11 +10,15 @@
 #ifndef SKIFF_DEV_H
 #define SKIFF_DEV_H
 
-#include "skiff/error.h"
-#include "skiff/rootfs.h"
+#include <stdbool.h>
 
-/* rootfd: the rootfs (after its self-bind), an O_PATH directory fd.
- * Expects umask 0 (sk_rootfs_setup sets it). */
-int sk_dev_setup(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err);
+#include "skiff/error.h"
+#include "skiff/spec.h"
+
+/* rootfd: the rootfs (after its self-bind), an O_PATH directory fd;
+ * userns: the init is in a new user namespace (no mknod); devpts: /dev/pts
+ * is a devpts mount (ptmx links to it).  Expects umask 0
+ * (sk_rootfs_devices sets it). */
+int sk_dev_setup(int rootfd, const struct sk_spec *spec, bool userns, bool devpts, struct sk_err *err);
 
 #endif

@@ -94,9 +94,4 @@ int sk_mount_overlay_data(const struct sk_mount_step *st, char **data, int **fds
 /* Free the strings and close the prepared fds; plan is left empty. */
 void sk_mount_plan_free(struct sk_mount_plan *plan);
 
-/* Lexically clean an absolute path into out: collapse "//", "." and ".."
- * ("/a/../b/./" -> "/b").  No allocation.  Fails with ENAMETOOLONG when it
- * does not fit, EINVAL when in is not absolute. */
-int sk_path_clean(char *out, size_t cap, const char *in, struct sk_err *err);
-
 #endif

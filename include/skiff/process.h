@@ -4,15 +4,11 @@
  *
  * The parent parses what needs parsing into a struct sk_process_plan
  * (sk_process_plan_build, before clone); the child, which owns a copy of
- * it, allocates nothing and calls, in this order:
- *   sk_process_prepare      as root of its namespaces, after pivot_root
- *   sk_process_set_user
- *   sk_caps_apply           (caps.h)
- *   sk_process_resolve      before waiting for start: a missing binary
- *                           fails create, as with runc
- *   sk_process_no_new_privs, seccomp, sk_caps_apply_final when needed
- *   sk_process_exec         after start
- * and the parent calls sk_process_set_oom_score_adj once the child is READY. */
+ * it, allocates nothing and calls the functions below as the steps of its
+ * plan (plan.h has the order): the root steps, set_user, caps (caps.h),
+ * resolve (before waiting for start: a missing binary fails create, as
+ * with runc), no_new_privs, seccomp, exec.  The parent calls
+ * sk_process_set_oom_score_adj once the child is READY. */
 #ifndef SKIFF_PROCESS_H
 #define SKIFF_PROCESS_H
 
@@ -67,15 +63,25 @@ void sk_process_plan_free(struct sk_process_plan *pp);
 int sk_process_set_oom_score_adj(const struct sk_process_plan *pp, pid_t pid, struct sk_err *err);
 
 /* Child, after pivot_root, still root in its namespaces with all its
- * capabilities: HOME from the container's /etc/passwd for process.user.uid
- * when env has none ("/" when the uid is not there, as runc), the AppArmor
- * profile and SELinux label for the next execve, personality,
- * scheduler, ioPriority (of the process, inherited by its children),
- * execCPUAffinity.final (exec processes only: runtime-spec says it does not
- * apply to the init), then rlimits last (a low RLIMIT_NOFILE must not stop
- * the steps that open files).  Files under /proc are opened only on the
- * procfs mounted at /proc, never across a mount below it. */
-int sk_process_prepare(struct sk_process_plan *pp, struct sk_err *err);
+ * capabilities, each a step of the plan (plan.h) taken only when the config
+ * asks for it, in this order:
+ *   home         HOME from the container's /etc/passwd for process.user.uid
+ *                when env has none ("/" when the uid is not there, as runc)
+ *   lsm          the AppArmor profile and SELinux label for the next execve
+ *   personality, scheduler, io_priority (of the process, inherited by its
+ *                children), cpu_affinity (execCPUAffinity.final: exec
+ *                processes only, the spec says it does not apply to the init)
+ *   rlimits      last: a low RLIMIT_NOFILE must not stop the steps that
+ *                open files.
+ * Files under /proc are opened only on the procfs mounted at /proc, never
+ * across a mount below it. */
+void sk_process_home(struct sk_process_plan *pp);
+int sk_process_lsm(const struct sk_process_plan *pp, struct sk_err *err);
+int sk_process_personality(const struct sk_process_plan *pp, struct sk_err *err);
+int sk_process_scheduler(const struct sk_process_plan *pp, struct sk_err *err);
+int sk_process_io_priority(const struct sk_process_plan *pp, struct sk_err *err);
+int sk_process_cpu_affinity(const struct sk_process_plan *pp, struct sk_err *err);
+int sk_process_rlimits(const struct sk_process_plan *pp, struct sk_err *err);
 
 /* Child: become process.user.  chdir(cwd) first (as root; retried after the
  * switch when root was refused, for root-squashing or user-namespace-owned
@@ -105,23 +111,5 @@ int sk_process_no_new_privs(const struct sk_process_plan *pp, struct sk_err *err
 
 /* Child, after start: execve(pp->exe, argv, envp).  Returns only on error. */
 int sk_process_exec(const struct sk_process_plan *pp, struct sk_err *err);
-
-/* Child: empty signal mask, and SIG_DFL for every signal whose bit
- * (1 << (N-1)) is set in which: a disposition the runtime's caller ignored
- * (a background job's SIGINT, nohup's SIGHUP, even glibc's reserved 32 and
- * 33, which sigaction() refuses to touch) must not reach the process
- * through execve.  Raw rt_sigaction: no allocation, any signal. */
-void sk_signals_reset(uint64_t which);
-/* Parent: the signals this process ignores (SigIgn of /proc/self/status,
- * one read instead of a sigaction() per signal: skiff installs no handler,
- * so these are the only dispositions a child must reset). */
-int sk_signals_ignored(uint64_t *out, struct sk_err *err);
-
-/* Child helpers for files of the container's procfs.  sk_proc_open: an
- * O_PATH fd of /proc, refused unless it is a procfs.  sk_proc_write: write
- * len bytes of val to path (relative to /proc, e.g. "self/attr/exec"),
- * resolved beneath proc_fd without crossing a mount or a magic link. */
-int sk_proc_open(struct sk_err *err);
-int sk_proc_write(int proc_fd, const char *path, const char *val, size_t len, struct sk_err *err);
 
 #endif

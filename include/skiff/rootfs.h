@@ -1,12 +1,13 @@
 /* rootfs: the container's file system, built by its init before exec.
  * The init is in its new mount namespace (and, when asked, a new user
- * namespace where it is root).  sk_rootfs_setup() walks the mount plan
- * inside the rootfs, sk_rootfs_pivot() makes the rootfs "/", and
- * sk_rootfs_finalize() masks and write-protects paths.  Every path from
+ * namespace where it is root).  Its plan (plan.h) calls these as steps: the
+ * rootfs made a mount point, each mount inside it, /dev, pivot_root, then
+ * the masked and read-only paths.  Every path from
  * config.json is resolved inside the rootfs with openat2(RESOLVE_IN_ROOT |
  * RESOLVE_NO_MAGICLINKS) and mounted on through "/proc/self/fd/N", so a
  * symlink in the rootfs never leads out of it.  These functions run in the
- * child: they do not allocate (stack buffers only), and fill err with
+ * child: they do not allocate (stack buffers; an overlay with bundle-relative
+ * layers aside), and fill err with
  * messages such as `mounts[2]: mount "proc" on "/proc": EPERM`. */
 #ifndef SKIFF_ROOTFS_H
 #define SKIFF_ROOTFS_H
@@ -29,14 +30,18 @@ struct sk_rootfs_ctx {
 	int shared_rootfd;       /* ... the bind from sk_rootfs_bind_shared() */
 };
 
-/* Before pivot.  With a mount namespace of its own: set "/" to linux.rootfsPropagation (default rslave), make
- * the rootfs a mount point (recursive bind onto itself), perform every plan
- * step in config order, then create /dev's default devices, symlinks and
- * linux.devices (dev.c) unless /dev is a bind mount.  Sharing the
- * runtime's mount namespace (shared_mntns), "/" is left alone and
- * the steps are made under shared_rootfd.  Runs under umask 0, restored
- * before returning. */
-int sk_rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err);
+/* Before pivot, the steps ROOTFS, MOUNT and DEVICES of the plan (plan.h).
+ * sk_rootfs_open: with a mount namespace of its own, set "/" to
+ * linux.rootfsPropagation (default rslave) and make the rootfs a mount
+ * point (recursive bind onto itself), *rootfd its O_PATH fd; sharing the
+ * runtime's mount namespace (shared_mntns), "/" is left alone and *rootfd
+ * is shared_rootfd.  sk_rootfs_mount: one step of the mount plan, in
+ * config order (the step's prepared tree fd is closed).
+ * sk_rootfs_devices: /dev's default devices, symlinks and linux.devices
+ * (dev.c), unless /dev is a bind mount.  Each runs under umask 0. */
+int sk_rootfs_open(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *err);
+int sk_rootfs_mount(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err);
+int sk_rootfs_devices(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err);
 
 /* Make rootfs the root: pivot_root(".", ".") then a lazy unmount of the old
  * root (made rslave first so the unmount does not propagate to the host),
@@ -48,10 +53,17 @@ int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err);
  * and moving onto "/" would change the runtime's own root). */
 int sk_rootfs_chroot(int rootfd, struct sk_err *err);
 
-/* After pivot (paths are container paths): linux.readonlyPaths, then
- * linux.maskedPaths (missing paths are skipped), root.readonly, and
- * linux.rootfsPropagation applied to "/". */
-int sk_rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err);
+/* After pivot (paths are container paths, rootfd is "/"), the steps
+ * READONLY, MASK, ROOT_READONLY and ROOT_PROPAGATION: a path of
+ * linux.readonlyPaths bound read-only onto itself, one of
+ * linux.maskedPaths covered (a directory by a read-only tmpfs, anything
+ * else by the container's /dev/null, which must be the null device: *nullfd
+ * caches it, -1 at first); a missing path is skipped.  Then root.readonly
+ * and linux.rootfsPropagation on "/". */
+int sk_rootfs_readonly(int rootfd, const char *path, struct sk_err *err);
+int sk_rootfs_mask(int rootfd, const char *path, int *nullfd, struct sk_err *err);
+int sk_rootfs_root_readonly(int rootfd, struct sk_err *err);
+int sk_rootfs_root_propagation(const struct sk_mount_plan *plan, struct sk_err *err);
 
 /* For a container without a mount namespace, in the runtime, before the
  * clone, in two steps so that the state can name the bind before it is in
@@ -68,20 +80,5 @@ struct sk_rootfs_ids { uint64_t bind, base; };
 int sk_rootfs_bind_shared(const char *rootfs, int *fd, struct sk_rootfs_ids *ids, struct sk_err *err);
 int sk_rootfs_attach_shared(const char *rootfs, int fd, struct sk_err *err);
 int sk_rootfs_unbind_shared(const char *rootfs, const struct sk_rootfs_ids *ids, struct sk_err *err);
-
-/* What sk_rootfs_resolve() creates when the last component is missing. */
-enum sk_rootfs_create { SK_CREATE_NONE, SK_CREATE_DIR, SK_CREATE_FILE };
-
-/* Open path (absolute in the container) inside the root directory rootfd
- * as an O_PATH|O_CLOEXEC fd in *out.  Unless create is SK_CREATE_NONE,
- * missing parent directories are made (0755, under the caller's umask) and
- * the last component too (a 0755 directory or an empty 0644 file).
- * Symlinks met on the way, dangling ones included, are followed as if
- * rootfd were "/"; nothing outside rootfd is touched. */
-int sk_rootfs_resolve(int rootfd, const char *path, enum sk_rootfs_create create, int *out,
-		      struct sk_err *err);
-
-/* "/proc/self/fd/N" for fd into buf (at least 32 bytes). */
-const char *sk_fd_path(char *buf, int fd);
 
 #endif

@@ -33,13 +33,6 @@ int sk_console_socket_open(const char *path, struct sk_err *err);
  * and socket_fd (also on error).  Allocates nothing. */
 int sk_terminal_setup(int socket_fd, const struct sk_process *p, bool console, struct sk_err *err);
 
-/* Send fd over the unix socket sock (SCM_RIGHTS) in one message whose
- * payload is name (one NUL byte when name is NULL or empty). */
-int sk_fd_send(int sock, int fd, const char *name, struct sk_err *err);
-/* Receive one fd sent as above; *fd gets it close-on-exec.  The payload is
- * read and dropped.  A message without exactly one fd is an error. */
-int sk_fd_recv(int sock, int *fd, struct sk_err *err);
-
 /* `run` with a terminal: copy fd 0 -> master and master -> fd 1 until the
  * pty hangs up (every slave closed) or, when pidfd >= 0, the process exits
  * (output already in the pty is copied first).  When one of fds 0, 1, 2 is

@@ -239,7 +239,12 @@ test_features() {
 		expect_ok "$SKIFF" validate -b "$T/b"
 	done
 	for opt in $(jq -r '.mountOptions[]' "$f"); do
-		jq --arg o "$opt" '.mounts += [{destination: "/mnt", type: "tmpfs", source: "tmpfs", options: [$o]}]' \
+		# idmapped mounts are binds with mappings; the rest fit a tmpfs.
+		jq --arg o "$opt" '.mounts += [if ($o | test("idmap$")) then
+				{destination: "/mnt", type: "bind", source: "/tmp", options: ["rbind", $o],
+				 uidMappings: [{containerID: 0, hostID: 100000, size: 1}],
+				 gidMappings: [{containerID: 0, hostID: 100000, size: 1}]}
+			else {destination: "/mnt", type: "tmpfs", source: "tmpfs", options: [$o]} end]' \
 			"$T/orig.json" >"$T/b/config.json"
 		expect_ok "$SKIFF" validate -b "$T/b"
 	done
@@ -291,6 +296,11 @@ test_validate_valid_fixtures() {
 		[[ $root == /* ]] || mkdir -p "$T/b/$root"
 		[[ $root != /* || -d $root ]] || continue
 		run sk validate -b "$T/b"
+		# A config without a process parses, but create cannot use it.
+		if [[ $(cfg_get "$T/b" 'has("process")') == false ]]; then
+			assert_eq "$err" "skiff validate: config.json: process: required to create a container"
+			continue
+		fi
 		((status == 0)) || fail "validate ${f##*/} exited $status: $err"
 		n=$((n + 1))
 	done
@@ -427,4 +437,30 @@ test_mk_bundle() {
 	expect_ok "$SKIFF" validate -b "$T/b"
 	mk_bundle "$T/c"
 	assert_eq "$(cfg_get "$T/c" '.process.args | tojson')" '["sh"]'
+}
+
+# validate runs create's compile step (plan.h), so the two agree on every
+# fixture: validate says ok exactly when create gets past compiling (a kill
+# point there stops it before anything is made), and both refuse a config
+# with the same line.
+test_cli_validate_agrees_with_create() {
+	local f b n=0 vr vo ve
+	b=$T/b
+	mkdir -p "$b/rootfs"
+	for f in "$REPO"/spec-fixtures/valid/*.json "$REPO"/spec-fixtures/invalid/*.json; do
+		cp "$f" "$b/config.json"
+		run "$SKIFF" validate --bundle "$b"
+		vr=$status vo=$out ve=${err#skiff validate: }
+		run env SKIFF_TEST_KILL_AT=compiled "$SKIFF" --root "$ROOT" create --bundle "$b" agree
+		if ((vr == 0)); then
+			[[ $vo == ok ]] || fail "${f##*/}: validate printed [$vo]"
+			((status == 137)) || fail "${f##*/}: validate says ok, create refuses: $err"
+		else
+			((status == 1)) || fail "${f##*/}: validate refuses ($ve), create exited $status: $err"
+			assert_eq "${err#skiff create: }" "$ve" "${f##*/}: create's error"
+		fi
+		n=$((n + 1))
+	done
+	((n > 150)) || fail "only $n fixtures"
+	assert_empty_dir "$ROOT"
 }

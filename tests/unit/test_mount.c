@@ -1,5 +1,5 @@
 /* mount: the plan (pure: option parsing, paths, errors); then, as root, the
- * child side for real: sk_rootfs_setup/pivot/finalize in a forked child
+ * child side for real: the rootfs steps of a plan, pivot, the path steps, in a forked child
  * with its own mount namespace on a tiny rootfs in /tmp, checked through
  * /proc/self/mountinfo, and the host's mount table compared before and
  * after. */
@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "skiff/inroot.h"
 #include "skiff/mount.h"
 #include "skiff/rootfs.h"
 
@@ -543,6 +544,45 @@ static bool has_opt(const char *list, const char *opt)
 	return false;
 }
 
+/* The rootfs steps of a plan before pivot, as the walk takes them
+ * (walk.c): the rootfs, each mount, /dev. */
+static int rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
+{
+	int rootfd;
+	if (sk_rootfs_open(c, &rootfd, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < c->plan->n_steps; i++)
+		r = sk_rootfs_mount(rootfd, c, &c->plan->steps[i], err);
+	if (r == 0 && !c->plan->dev_is_bind)
+		r = sk_rootfs_devices(rootfd, c, err);
+	if (!c->shared_mntns)
+		close(rootfd);
+	return r;
+}
+
+/* ... and after pivot: read-only and masked paths, root.readonly,
+ * rootfsPropagation. */
+static int rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err)
+{
+	const struct sk_spec *s = c->spec;
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), nullfd = -1, r = 0;
+	if (rootfd < 0)
+		return sk_error(err, errno, "open /");
+	for (size_t i = 0; r == 0 && s->has_linux && i < s->linux_.n_readonly_paths; i++)
+		r = sk_rootfs_readonly(rootfd, s->linux_.readonly_paths[i], err);
+	for (size_t i = 0; r == 0 && s->has_linux && i < s->linux_.n_masked_paths; i++)
+		r = sk_rootfs_mask(rootfd, s->linux_.masked_paths[i], &nullfd, err);
+	if (r == 0 && s->root.readonly)
+		r = sk_rootfs_root_readonly(rootfd, err);
+	if (r == 0 && c->plan->has_root_propagation)
+		r = sk_rootfs_root_propagation(c->plan, err);
+	if (nullfd >= 0)
+		close(nullfd);
+	close(rootfd);
+	return r;
+}
+
 /* Run body in a child with its own mount namespace; fail with its message. */
 static void in_child(void (*body)(void *), void *arg)
 {
@@ -580,7 +620,7 @@ static void full_body(void *p)
 	/* A submount in the bind source, for rro. */
 	CHECK(mount("tmpfs", P(b, "%s/src/sub", ws), "tmpfs", 0, NULL) == 0, "tmpfs on src/sub: %s", strerror(errno));
 	struct sk_rootfs_ctx c = { .spec = a->spec, .plan = a->plan, .rootfs = root };
-	CHECK(sk_rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
+	CHECK(rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
 
 	CHECK(find_mount(R(b, "/data"), &m), "no mount at /data");
 	CHECK(has_opt(m.opts, "ro") && has_opt(m.opts, "nosuid") && !has_opt(m.opts, "nodev"), "/data: %s", m.opts);
@@ -633,7 +673,7 @@ static void full_body(void *p)
 	CHECK(find_mount(R(b, "/dev/pts"), &m) && !strcmp(m.fstype, "devpts"), "devpts");
 
 	CHECK(sk_rootfs_pivot(root, a->no_pivot, &err) == 0, "pivot: %s", err.msg);
-	CHECK(sk_rootfs_finalize(&c, &err) == 0, "finalize: %s", err.msg);
+	CHECK(rootfs_finalize(&c, &err) == 0, "finalize: %s", err.msg);
 
 	CHECK(find_mount("/", &m) && has_opt(m.opts, "ro"), "root.readonly: / is %s", m.opts);
 	CHECK(access("/etc/secret", F_OK) == 0, "not in the rootfs");
@@ -727,9 +767,9 @@ static void prop_body(void *p)
 	struct sk_err err = { 0 };
 	struct mnt m;
 	struct sk_rootfs_ctx c = { .spec = a->spec, .plan = a->plan, .rootfs = root };
-	CHECK(sk_rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
+	CHECK(rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
 	CHECK(sk_rootfs_pivot(root, false, &err) == 0, "pivot: %s", err.msg);
-	CHECK(sk_rootfs_finalize(&c, &err) == 0, "finalize: %s", err.msg);
+	CHECK(rootfs_finalize(&c, &err) == 0, "finalize: %s", err.msg);
 	CHECK(find_mount("/", &m), "no /");
 	if (a->want_root)
 		CHECK(strstr(m.optional, a->want_root), "/ is \"%s\", wanted %s", m.optional, a->want_root);
@@ -789,7 +829,7 @@ static void userns_body(void *p)
 	close(fd);
 
 	struct sk_rootfs_ctx c = { .spec = a->spec, .plan = a->plan, .rootfs = root, .userns = true };
-	CHECK(sk_rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
+	CHECK(rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
 	CHECK(find_mount(R(b, "/data"), &m), "no /data");
 	CHECK(has_opt(m.opts, "ro") && has_opt(m.opts, "nosuid") && has_opt(m.opts, "nodev"), "/data: %s", m.opts);
 	CHECK(find_mount(R(b, "/sys"), &m) && !strcmp(m.fstype, "sysfs") && has_opt(m.opts, "ro"), "/sys: %s", m.opts);
@@ -800,7 +840,7 @@ static void userns_body(void *p)
 	CHECK(stat(R(b, "/dev/net/tun"), &sb) == 0 && sb.st_rdev == makedev(10, 200), "/dev/net/tun");
 	CHECK(stat(R(b, "/dev/fifo"), &sb) == 0 && S_ISFIFO(sb.st_mode), "fifo");
 	CHECK(sk_rootfs_pivot(root, false, &err) == 0, "pivot: %s", err.msg);
-	CHECK(sk_rootfs_finalize(&c, &err) == 0, "finalize: %s", err.msg);
+	CHECK(rootfs_finalize(&c, &err) == 0, "finalize: %s", err.msg);
 	/* No /proc in here: ask statvfs. */
 	struct statvfs sv;
 	CHECK(statvfs("/", &sv) == 0 && (sv.f_flag & ST_RDONLY), "/ not read-only");
@@ -844,7 +884,7 @@ static void idmap_body(void *p)
 	struct mnt m;
 	char b[PATH_MAX];
 	struct sk_rootfs_ctx c = { .spec = a->spec, .plan = a->plan, .rootfs = root };
-	CHECK(sk_rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
+	CHECK(rootfs_setup(&c, &err) == 0, "setup: %s", err.msg);
 	/* Mapping 0 -> 1000: what is 0 on disk shows as 1000; 1000 has no
 	 * mapping and shows as the overflow id. */
 	CHECK(stat(R(b, "/ids/rootfile"), &sb) == 0, "/ids/rootfile: %s", strerror(errno));
@@ -887,7 +927,7 @@ static void fail_body(void *p)
 	struct fail_arg *a = p;
 	struct sk_err err = { 0 };
 	struct sk_rootfs_ctx c = { .spec = a->spec, .plan = a->plan, .rootfs = root };
-	CHECK(sk_rootfs_setup(&c, &err) == -1, "setup succeeded, wanted \"%s\"", a->want);
+	CHECK(rootfs_setup(&c, &err) == -1, "setup succeeded, wanted \"%s\"", a->want);
 	CHECK(strstr(err.msg, a->want), "message \"%s\" lacks \"%s\"", err.msg, a->want);
 	CHECK(umask(022) == 022, "umask not restored");
 }
@@ -926,20 +966,20 @@ Test(rootfs, resolve_creates_inside, .fini = drop_ws)
 	struct sk_err err = { 0 };
 	char b[PATH_MAX];
 	struct stat sb;
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/evil/new/file", SK_CREATE_FILE, &fd, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/evil/new/file", SK_CREATE_FILE, &fd, &err), 0, "%s", err.msg);
 	close(fd);
 	cr_assert_eq(stat(R(b, "/etc/new/file"), &sb), 0);
 	cr_assert(S_ISREG(sb.st_mode));
 	cr_assert_eq(access("/etc/new", F_OK), -1);
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/a/../../b", SK_CREATE_DIR, &fd, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/a/../../b", SK_CREATE_DIR, &fd, &err), 0, "%s", err.msg);
 	close(fd);
 	cr_assert_eq(stat(R(b, "/b"), &sb), 0);
 	cr_assert(S_ISDIR(sb.st_mode));
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/missing", SK_CREATE_NONE, &fd, &err), -1);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/missing", SK_CREATE_NONE, &fd, &err), -1);
 	cr_assert_eq(err.errnum, ENOENT);
 	cr_assert_eq(symlink("loop2", R(b, "/loop1")), 0);
 	cr_assert_eq(symlink("loop1", R(b, "/loop2")), 0);
-	cr_assert_eq(sk_rootfs_resolve(rootfd, "/loop1/x", SK_CREATE_DIR, &fd, &err), -1);
+	cr_assert_eq(sk_inroot_resolve(rootfd, "/loop1/x", SK_CREATE_DIR, &fd, &err), -1);
 	cr_assert_eq(err.errnum, ELOOP, "%s", err.msg);
 	close(rootfd);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "skiff/terminal.h"
+#include "skiff/fdpass.h"
 
 static char tmp[64];
 

@@ -1,0 +1,17 @@
+/* fdpass: hand one open file over a unix socket (SCM_RIGHTS), as runc's
+ * console-socket protocol does: the pty master goes to --console-socket,
+ * and back to `run` or `exec` over a socketpair. */
+#ifndef SKIFF_FDPASS_H
+#define SKIFF_FDPASS_H
+
+#include "skiff/error.h"
+
+/* Send fd over the unix socket sock in one message whose payload is name
+ * (one NUL byte when name is NULL or empty: a stream socket carries no
+ * ancillary data without a byte). */
+int sk_fd_send(int sock, int fd, const char *name, struct sk_err *err);
+/* Receive one fd sent as above; *fd gets it close-on-exec.  The payload is
+ * read and dropped.  A message without exactly one fd is an error. */
+int sk_fd_recv(int sock, int *fd, struct sk_err *err);
+
+#endif
