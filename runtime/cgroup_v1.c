@@ -3,6 +3,7 @@
 #include "skiff/cgroup_v1.h"
 #include "skiff/cgroup_dev.h"
 #include "skiff/cgroup_res.h"
+#include "skiff/cgroup_v2.h"
 #include "skiff/log.h"
 #include "skiff/util.h"
 
@@ -298,24 +299,6 @@ static int write_hugetlb(int fd, const char *path, const struct sk_resources *r,
 	return 0;
 }
 
-static int write_rdma(int fd, const char *path, const struct sk_resources *r, struct sk_err *err)
-{
-	char buf[160];
-	for (size_t i = 0; i < r->n_rdma; i++) {
-		const struct sk_rdma_limit *l = &r->rdma[i];
-		if (!l->has_hca_handles && !l->has_hca_objects)
-			continue;
-		int n = snprintf(buf, sizeof(buf), "%s", l->device);
-		if (l->has_hca_handles)
-			n += snprintf(buf + n, sizeof(buf) - (size_t)n, " hca_handle=%" PRIu32, l->hca_handles);
-		if (l->has_hca_objects)
-			snprintf(buf + n, sizeof(buf) - (size_t)n, " hca_object=%" PRIu32, l->hca_objects);
-		if (sk_cgroup_write_at(fd, path, "rdma.max", buf, err))
-			return sk_error_wrap(err, "linux.resources.rdma");
-	}
-	return 0;
-}
-
 static int write_net_prio(int fd, const char *path, const struct sk_resources *r, struct sk_err *err)
 {
 	char buf[128];
@@ -332,12 +315,9 @@ int sk_cg1_write(int fd, const char *path, enum sk_cgroup_ctrl c, const struct s
 {
 	switch (c) {
 	case SK_CG_PIDS:
-		if (!r->pids.present || !r->pids.has_limit)
-			return 0;
-		/* As on cgroup2: negative is "max", 0 is 1 (the init must fit). */
-		if (r->pids.limit < 0)
-			return sk_cgroup_write_at(fd, path, "pids.max", "max", err);
-		return write_i64(fd, path, "pids.max", r->pids.limit ? r->pids.limit : 1, err);
+	case SK_CG_RDMA:
+		/* The same files and values as cgroup2's. */
+		return sk_cg2_write(fd, path, c, r, update, err);
 	case SK_CG_MEMORY: return write_memory(fd, path, r, update, err);
 	case SK_CG_CPU: return write_cpu(fd, path, r, err);
 	case SK_CG_CPUSET:
@@ -348,7 +328,6 @@ int sk_cg1_write(int fd, const char *path, enum sk_cgroup_ctrl c, const struct s
 		return 0;
 	case SK_CG_IO: return write_blkio(fd, path, r, err);
 	case SK_CG_HUGETLB: return write_hugetlb(fd, path, r, err);
-	case SK_CG_RDMA: return write_rdma(fd, path, r, err);
 	case SK_CG_NET_CLS:
 		if (r->network.present && r->network.has_class_id &&
 		    write_u64(fd, path, "net_cls.classid", r->network.class_id, err) < 0)

@@ -42,17 +42,6 @@ static void kuints(struct sk_json *j, const char *key, const uint64_t *v, size_t
 	sk_json_array_close(j);
 }
 
-static void kcpus(struct sk_json *j, const char *key, const uint16_t *v, size_t n)
-{
-	if (!n)
-		return;
-	sk_json_str(j, key);
-	sk_json_array_open(j);
-	for (size_t i = 0; i < n; i++)
-		sk_json_uint(j, v[i]);
-	sk_json_array_close(j);
-}
-
 static void memory_entry(struct sk_json *j, const char *key, const struct sk_stats_mem *e)
 {
 	sk_json_str(j, key);
@@ -187,10 +176,10 @@ static void gen_cpuset(struct sk_json *j, const struct sk_stats *st)
 	};
 	sk_json_str(j, "cpuset");
 	sk_json_map_open(j);
-	kcpus(j, "cpus", st->cpus, st->n_cpus);
+	kuints(j, "cpus", st->cpus, st->n_cpus);
 	for (size_t i = 0; i < SK_CPUSET_N; i++) {
 		if (i == SK_CPUSET_MEM_HARDWALL)
-			kcpus(j, "mems", st->mems, st->n_mems);
+			kuints(j, "mems", st->mems, st->n_mems);
 		sk_json_str(j, keys[i]);
 		sk_json_int(j, st->cpuset[i]);
 	}

@@ -234,7 +234,7 @@ static void v1_throttling(int fd, struct sk_stats *st)
 }
 
 /* A cpuset list ("0-3,6") expanded. */
-static int cpu_list(int fd, const char *name, uint16_t **out, size_t *n, struct sk_err *err)
+static int cpu_list(int fd, const char *name, uint64_t **out, size_t *n, struct sk_err *err)
 {
 	char buf[4096];
 	struct sk_err ignored;
@@ -251,12 +251,12 @@ static int cpu_list(int fd, const char *name, uint16_t **out, size_t *n, struct 
 		for (unsigned long c = a; c <= b && c <= UINT16_MAX; c++) {
 			if (*n == cap) {
 				cap = cap ? cap * 2 : 16;
-				uint16_t *v = realloc(*out, cap * sizeof(*v));
+				uint64_t *v = realloc(*out, cap * sizeof(*v));
 				if (!v)
 					return sk_error(err, ENOMEM, "%s", name);
 				*out = v;
 			}
-			(*out)[(*n)++] = (uint16_t)c;
+			(*out)[(*n)++] = c;
 		}
 		p = end + (*end == ',');
 	}

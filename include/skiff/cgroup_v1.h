@@ -3,7 +3,8 @@
  * Resources become the v1 files with runc's rules (memory.limit_in_bytes
  * and memory.memsw.limit_in_bytes in the order the kernel accepts,
  * cpu.cfs_period_us before or after cfs_quota_us...), device rules
- * devices.allow/deny lines (cgroup_dev.c), freezing freezer.state.  New
+ * devices.allow/deny lines (cgroup_dev.c), freezing freezer.state; pids
+ * and rdma, whose files v1 shares with cgroup2, go through cgroup_v2.c.  New
  * cpuset cgroups get their parent's cpus and mems (an empty cpuset takes
  * no process). */
 #ifndef SKIFF_CGROUP_V1_H

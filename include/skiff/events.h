@@ -40,7 +40,7 @@ struct sk_stats {
 	uint64_t *percpu, *percpu_kernel, *percpu_user;          /* ns, v1 */
 	size_t n_percpu, n_percpu_kernel, n_percpu_user;
 	uint64_t periods, throttled_periods, throttled_time;     /* throttled_time in ns */
-	uint16_t *cpus, *mems; size_t n_cpus, n_mems;            /* v1 cpuset */
+	uint64_t *cpus, *mems; size_t n_cpus, n_mems;            /* v1 cpuset */
 	int64_t cpuset[SK_CPUSET_N];
 	uint64_t cache;
 	struct sk_stats_mem usage, swap, kernel, kernel_tcp;     /* swap is memory+swap */

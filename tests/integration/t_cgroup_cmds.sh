@@ -544,7 +544,7 @@ test_legacy_host() {
 		sk events --stats l | jq -c "[.data.pids.current, .data.pids.limit, .data.memory.usage.limit]"
 		sk events --interval 100ms l >"$2/ev" &
 		ev=$!
-		sleep 0.5
+		for i in $(seq 300); do [ -s "$2/ev" ] && break; sleep 0.1; done
 		: >"$2/rootfs/tmp/stop"
 		sk kill --all l KILL
 		wait $ev
