@@ -8,8 +8,8 @@
  * parent enters the init's for the clone), then joins every other
  * namespace of the init that differs from ours with one setns() on a pidfd
  * of the init (the time namespace through time_for_children, which is the
- * container's one even before `start`), and walks the process plan:
- * terminal, user, capabilities, no_new_privs, seccomp, execve.  Its errors
+ * container's one even before `start`), and walks its plan (plan.h): the
+ * init's process steps, then execve.  Its errors
  * come back over a SOCK_SEQPACKET socket that execve closes: end-of-file
  * without a message means the execve happened. */
 #ifndef SKIFF_EXEC_H

@@ -2,7 +2,7 @@
  * The parent turns every mount into one step, in config order, holding all
  * the child needs (mount(2) flags, propagation, fs data, setattr bits,
  * resolved source, cleaned destination), so the container's init performs
- * the mounts with no parsing and no allocation (rootfs.c walks the plan).
+ * the mounts with no parsing and no allocation (the init takes them as steps of its plan: plan.h, rootfs.c).
  * Option names come from libmount's Linux table (ro, nosuid, relatime,
  * bind/rbind, rshared...); skiff adds runc's recursive mount_setattr
  * options (rro, rnosuid, rnosymfollow...), idmap/ridmap and tmpcopyup.

@@ -36,7 +36,7 @@ struct sk_process_plan {
 	size_t n_env;
 	const char *path;              /* the value of PATH in envp, NULL if none */
 	bool need_home;                /* no HOME in envp: prepare adds one */
-	char home[PATH_MAX + 8];       /* "HOME=...", filled by sk_process_prepare */
+	char home[PATH_MAX + 8];       /* "HOME=...", filled by sk_process_home */
 	char exe[PATH_MAX];            /* args[0] resolved, by sk_process_resolve */
 };
 
