@@ -386,6 +386,8 @@ test_cgroup_io_weight() {
 	expect_ok sk delete --force io
 }
 
+# 600 skiff commands: under the VM's emulated CPU, more than the default.
+# timeout: 5x
 test_cgroup_no_leak_over_200_cycles() {
 	local i mp
 	mk_bundle "$T/l" true
