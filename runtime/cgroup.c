@@ -331,9 +331,10 @@ static int open_dir(const char *path, unsigned long magic, struct sk_err *err)
 		return sk_error(err, 0, "\"%s\" is not a %s directory", path,
 				magic == CGROUP2_SUPER_MAGIC ? "cgroup2" : "cgroup");
 	}
-	/* A hierarchy's root holds every process: never a container's. */
-	struct stat self, up;
-	if (fstat(fd, &self) < 0 || fstatat(fd, "..", &up, 0) < 0 || self.st_dev != up.st_dev) {
+	/* A hierarchy's root (kernfs numbers it 1) holds every process:
+	 * never a container's. */
+	struct stat self;
+	if (fstat(fd, &self) < 0 || self.st_ino == 1) {
 		close(fd);
 		return sk_error(err, 0, "cgroup \"%s\" is the root of a cgroup hierarchy", path);
 	}

@@ -464,6 +464,26 @@ int sk_cgroup_mkpath(const char *mount, const char *rel, int *made,
 		     sk_cgroup_made_fn *on_made, struct sk_err *err)
 {
 	*made = -1;
+	/* Mostly the parents exist: the leaf in one mkdir (cgroup filesystems
+	 * have no symlinks to follow on the way). */
+	char full[PATH_MAX];
+	if (!on_made && (size_t)snprintf(full, sizeof(full), "%s%s", mount, rel) < sizeof(full)) {
+		bool new = mkdir(full, 0755) == 0;
+		if (new || errno == EEXIST) {
+			int fd = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				return sk_error(err, errno, "open cgroup \"%s\"", full);
+			if (new) {
+				/* The leaf: the last component. */
+				*made = 0;
+				for (const char *p = rel + 1; (p = strchr(p, '/')); p++)
+					(*made)++;
+			}
+			return fd;
+		}
+		if (errno != ENOENT)
+			return sk_error(err, errno, "mkdir cgroup \"%s\"", full);
+	}
 	int fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sk_error(err, errno, "open \"%s\"", mount);
@@ -642,6 +662,11 @@ int sk_cgroup_remove_tree(const char *path, bool v2, int64_t deadline, struct sk
 	const char *base = strrchr(path, '/');
 	if (!base || base == path)
 		return sk_error(err, EINVAL, "remove cgroup \"%s\"", path);
+	/* Mostly it is empty and has no sub-cgroup: one rmdir. */
+	if (rmdir(path) == 0 || errno == ENOENT) {
+		sk_debug("cgroup %s removed", path);
+		return 0;
+	}
 	char parent_path[PATH_MAX];
 	snprintf(parent_path, sizeof(parent_path), "%.*s", (int)(base - path), path);
 	int top = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

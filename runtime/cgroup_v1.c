@@ -38,18 +38,16 @@ static bool has_file(int fd, const char *name)
 
 /* ---- cpuset ------------------------------------------------------------------ */
 
-/* A new cpuset cgroup starts with empty cpus and mems, and takes no
+/* A new cpuset cgroup starts with empty cpus and mems (unless the parent
+ * has cgroup.clone_children, which copies the same values), and takes no
  * process until they are set: give it its parent's. */
 int sk_cg1_cpuset_made(int parent, int fd, const char *mount, const char *rel, struct sk_err *err)
 {
 	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 	for (size_t i = 0; i < 2; i++) {
-		char mine[4096], theirs[4096];
-		if (sk_cgroup_read_at(fd, mount, files[i], mine, sizeof(mine), err) < 0 ||
-		    sk_cgroup_read_at(parent, mount, files[i], theirs, sizeof(theirs), err) < 0)
+		char theirs[4096];
+		if (sk_cgroup_read_at(parent, mount, files[i], theirs, sizeof(theirs), err) < 0)
 			return sk_error_wrap(err, "cgroup \"%s%s\"", mount, rel);
-		if (mine[0] != '\n' && mine[0])
-			continue;
 		theirs[strcspn(theirs, "\n")] = '\0';
 		if (sk_cgroup_write_at(fd, mount, files[i], theirs, err) < 0)
 			return sk_error_wrap(err, "cgroup \"%s%s\"", mount, rel);
@@ -338,18 +336,30 @@ int sk_cg1_write(int fd, const char *path, enum sk_cgroup_ctrl c, const struct s
 	}
 }
 
-struct emit_ctx { int fd; const char *path; };
+/* devices.allow and devices.deny, each opened once: the kernel takes one
+ * rule per write. */
+struct emit_ctx { int dir, fd[2]; const char *path; };
 
 static int emit_line(void *p, bool allow, const char *line, struct sk_err *err)
 {
-	const struct emit_ctx *c = p;
-	return sk_cgroup_write_at(c->fd, c->path, allow ? "devices.allow" : "devices.deny", line, err);
+	struct emit_ctx *c = p;
+	const char *name = allow ? "devices.allow" : "devices.deny";
+	if (c->fd[allow] < 0 && (c->fd[allow] = openat(c->dir, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return sk_error(err, errno, "open \"%s/%s\"", c->path, name);
+	size_t len = strlen(line);
+	if (write(c->fd[allow], line, len) != (ssize_t)len)
+		return sk_error(err, errno, "write \"%s\" to \"%s/%s\"", line, c->path, name);
+	return 0;
 }
 
 int sk_cg1_devices(int fd, const char *path, const struct sk_device_rule *rules, size_t n, struct sk_err *err)
 {
-	struct emit_ctx c = { fd, path };
-	return sk_cgroup_dev_v1(rules, n, emit_line, &c, err);
+	struct emit_ctx c = { fd, { -1, -1 }, path };
+	int r = sk_cgroup_dev_v1(rules, n, emit_line, &c, err);
+	for (int i = 0; i < 2; i++)
+		if (c.fd[i] >= 0)
+			close(c.fd[i]);
+	return r;
 }
 
 /* ---- freezer --------------------------------------------------------------------- */
