@@ -248,8 +248,12 @@ static int write_blkio(int fd, const char *path, const struct sk_resources *r, s
 	char buf[96];
 	if (b->has_weight && b->weight && write_u64(fd, path, wfile, b->weight, err) < 0)
 		return sk_error_wrap(err, "linux.resources.blockIO.weight");
-	if (b->has_leaf_weight && b->leaf_weight && write_u64(fd, path, "blkio.leaf_weight", b->leaf_weight, err) < 0)
+	if (b->has_leaf_weight && b->leaf_weight && write_u64(fd, path, "blkio.leaf_weight", b->leaf_weight, err) < 0) {
+		if (err->errnum == ENOENT)
+			return sk_error(err, 0, "linux.resources.blockIO.leafWeight: this kernel has no leaf weight "
+					"(no %s/blkio.leaf_weight: a CFQ file)", path);
 		return sk_error_wrap(err, "linux.resources.blockIO.leafWeight");
+	}
 	for (size_t i = 0; i < b->n_weight_device; i++) {
 		const struct sk_weight_device *d = &b->weight_device[i];
 		if (d->has_weight && d->weight) {
