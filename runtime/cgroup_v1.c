@@ -2,7 +2,6 @@
  * freezer (see include/skiff/cgroup_v1.h and docs/cgroups.md). */
 #include "skiff/cgroup_v1.h"
 #include "skiff/cgroup_dev.h"
-#include "skiff/cgroup_res.h"
 #include "skiff/cgroup_v2.h"
 #include "skiff/log.h"
 #include "skiff/util.h"
