@@ -44,9 +44,9 @@ static int print_help(const struct sk_opt *gopts, struct sk_err *err)
 	/* Which cgroup backend this host gets (docs/cgroups.md). */
 	static const struct { const char *name, *what; } backends[] = {
 		{ "unified", "cgroup v2" },
-		{ "hybrid", "hybrid: cgroup v1 controllers, the processes also placed in cgroup2" },
-		{ "legacy", "cgroup v1" },
-		{ "none", "none: no cgroup filesystem is mounted" },
+		{ "hybrid", "cgroup v1 controllers, the processes also placed in cgroup2" },
+		{ "legacy", "cgroup v1 only" },
+		{ "none", "no cgroup filesystem is mounted" },
 	};
 	const char *b = sk_cgroup_backend();
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
