@@ -134,15 +134,18 @@ static bool add_hier(struct sk_cgroup_hier *tmp, size_t *n, bool v2, const char 
 	return true;
 }
 
-int sk_cgroup_host(const struct sk_cgroup_host **out, struct sk_err *err)
+void sk_cgroup_host_free(struct sk_cgroup_host *h)
 {
-	if (host_read) {
-		*out = &host;
-		return 0;
+	for (size_t j = 0; j < h->n; j++) {
+		free(h->h[j].mount);
+		free(h->h[j].root);
 	}
-	char *text;
-	if (sk_cgroup_read_all(AT_FDCWD, NULL, "/proc/self/mountinfo", &text, NULL, err))
-		return -1;
+	memset(h, 0, sizeof(*h));
+}
+
+int sk_cgroup_host_parse(char *text, struct sk_cgroup_host *h, struct sk_err *err)
+{
+	memset(h, 0, sizeof(*h));
 	struct sk_cgroup_hier tmp[SK_CG_MAX_DIRS];
 	size_t n = 0;
 	for (char *line = text, *next; line && *line; line = next) {
@@ -176,31 +179,40 @@ int sk_cgroup_host(const struct sk_cgroup_host **out, struct sk_err *err)
 			sk_debug("cgroup: more than %d hierarchies: %s at %s left out", SK_CG_MAX_DIRS, name, f[4]);
 	}
 	/* cgroup2 first, then v1 in mountinfo's order. */
-	struct sk_cgroup_host h = { 0 };
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			if (tmp[i].v2 != (pass == 0))
 				continue;
-			struct sk_cgroup_hier *d = &h.h[h.n++];
+			struct sk_cgroup_hier *d = &h->h[h->n++];
 			*d = tmp[i];
 			d->mount = strdup(tmp[i].mount);
 			d->root = strdup(tmp[i].root);
 			if (!d->mount || !d->root) {
-				for (size_t j = 0; j < h.n; j++) {
-					free(h.h[j].mount);
-					free(h.h[j].root);
-				}
-				free(text);
+				sk_cgroup_host_free(h);
 				return sk_error(err, ENOMEM, "cgroup hierarchies");
 			}
 			if (d->v2)
-				h.v2 = true;
+				h->v2 = true;
 			else
-				h.v1_ctrls |= d->ctrls;
+				h->v1_ctrls |= d->ctrls;
 		}
 	}
+	return 0;
+}
+
+int sk_cgroup_host(const struct sk_cgroup_host **out, struct sk_err *err)
+{
+	if (host_read) {
+		*out = &host;
+		return 0;
+	}
+	char *text;
+	if (sk_cgroup_read_all(AT_FDCWD, NULL, "/proc/self/mountinfo", &text, NULL, err))
+		return -1;
+	int r = sk_cgroup_host_parse(text, &host, err);
 	free(text);
-	host = h;
+	if (r < 0)
+		return -1;
 	host_read = true;
 	*out = &host;
 	return 0;
@@ -230,9 +242,17 @@ int sk_cgroup_mount_find(const char **mount, struct sk_err *err)
 
 int sk_cgroup_own(const struct sk_cgroup_host *hs, struct sk_cgroup_own *own, struct sk_err *err)
 {
+	char *text;
 	memset(own, 0, sizeof(*own));
-	if (sk_cgroup_read_all(AT_FDCWD, NULL, "/proc/self/cgroup", &own->text, NULL, err))
+	if (sk_cgroup_read_all(AT_FDCWD, NULL, "/proc/self/cgroup", &text, NULL, err))
 		return -1;
+	return sk_cgroup_own_parse(hs, text, own, err);
+}
+
+int sk_cgroup_own_parse(const struct sk_cgroup_host *hs, char *text, struct sk_cgroup_own *own, struct sk_err *err)
+{
+	memset(own, 0, sizeof(*own));
+	own->text = text;
 	for (char *line = own->text, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)

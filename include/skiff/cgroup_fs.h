@@ -39,6 +39,11 @@ struct sk_cgroup_host {
 
 int sk_cgroup_host(const struct sk_cgroup_host **host, struct sk_err *err);
 
+/* The parsing half, on the text of a mountinfo (modified); the strings of
+ * h are malloc()ed (sk_cgroup_host_free). */
+int sk_cgroup_host_parse(char *text, struct sk_cgroup_host *h, struct sk_err *err);
+void sk_cgroup_host_free(struct sk_cgroup_host *h);
+
 /* A v1 hierarchy name ("cpu,cpuacct", "name=systemd") to its controllers;
  * unknown names add nothing. */
 unsigned sk_cgroup_v1_ctrls(const char *name);
@@ -48,6 +53,9 @@ const char *sk_cgroup_v1_name(enum sk_cgroup_ctrl c);    /* "blkio" for io */
  * (own[i] for host->h[i]; "/" at the mount's root).  own->text holds them. */
 struct sk_cgroup_own { char *text; const char *rel[SK_CG_MAX_DIRS]; };
 int sk_cgroup_own(const struct sk_cgroup_host *host, struct sk_cgroup_own *own, struct sk_err *err);
+/* The parsing half, on the malloc()ed text of a /proc/PID/cgroup, which
+ * own then holds (sk_cgroup_own_free); on failure it is freed. */
+int sk_cgroup_own_parse(const struct sk_cgroup_host *host, char *text, struct sk_cgroup_own *own, struct sk_err *err);
 void sk_cgroup_own_free(struct sk_cgroup_own *own);
 
 /* ---- files ---------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* cgroup, pure (no root): conversions, path resolution, validation against
  * the backends that serve each controller, the device program and the v1
- * device lines, the delegation rule.  test_cgroup_root.c has the real
+ * device lines, the delegation rule, the hierarchies read from mountinfo
+ * and /proc/self/cgroup texts.  test_cgroup_root.c has the real
  * hierarchies. */
 #include <criterion/criterion.h>
 
@@ -11,6 +12,7 @@
 
 #include "skiff/cgroup.h"
 #include "skiff/cgroup_dev.h"
+#include "skiff/cgroup_fs.h"
 #include "skiff/cgroup_res.h"
 
 /* ---- conversions ------------------------------------------------------------ */
@@ -633,4 +635,89 @@ Test(cgroup, devices_v1_refuses_holes)
 	struct sk_device_rule bad = rule(true, 'x', 1, 3, "r");
 	cr_assert_eq(sk_cgroup_dev_v1(&bad, 1, collect_line, &l, &err), -1);
 	cr_assert_str_eq(err.msg, "linux.resources.devices[0].type: \"x\" is not a, b or c");
+}
+
+/* ---- the host's hierarchies, from mountinfo and /proc/self/cgroup --------------- */
+
+static void parse_host(const char *mountinfo, struct sk_cgroup_host *h)
+{
+	struct sk_err err = { 0 };
+	char *text = strdup(mountinfo);
+	cr_assert_eq(sk_cgroup_host_parse(text, h, &err), 0, "%s", err.msg);
+	free(text);
+}
+
+/* The development host's shape, plus what other hosts do: cpu and cpuacct
+ * mounted together (twice, the "/" root preferred), a named hierarchy, a
+ * hierarchy with an unknown controller only, an escaped mount point. */
+static const char hybrid[] =
+	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	"32 31 0:29 /sub /mnt/cpu rw - cgroup cgroup rw,cpu,cpuacct\n"
+	"33 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+	"35 31 0:32 / /sys/fs/cgroup/mem\\040ory rw,relatime - cgroup cgroup rw,memory\n"
+	"40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+	"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+	"42 31 0:39 / /sys/fs/cgroup/debug rw,relatime - cgroup cgroup rw,debug\n"
+	"50 22 0:5 / /proc rw,nosuid - proc proc rw\n";
+
+Test(cgroup, host_from_mountinfo)
+{
+	struct sk_cgroup_host h;
+	parse_host(hybrid, &h);
+	cr_assert_eq(h.n, 4, "cgroup2, cpu+cpuacct, memory, name=systemd (debug alone is not one we use)");
+	cr_assert(h.v2 && h.h[0].v2, "cgroup2 first");
+	cr_assert_str_eq(h.h[0].mount, "/sys/fs/cgroup/unified");
+	cr_assert_str_eq(h.h[1].name, "cpu,cpuacct");
+	cr_assert_str_eq(h.h[1].mount, "/sys/fs/cgroup/cpu,cpuacct", "the mount of the hierarchy's root");
+	cr_assert_str_eq(h.h[1].root, "/");
+	cr_assert_eq(h.h[1].ctrls, (1u << SK_CG_CPU) | (1u << SK_CG_CPUACCT));
+	cr_assert_str_eq(h.h[2].mount, "/sys/fs/cgroup/mem ory");
+	cr_assert_str_eq(h.h[3].name, "name=systemd");
+	cr_assert_eq(h.h[3].ctrls, 0);
+	cr_assert_eq(h.v1_ctrls, (1u << SK_CG_CPU) | (1u << SK_CG_CPUACCT) | (1u << SK_CG_MEMORY));
+	cr_assert_eq(sk_cgroup_v1_ctrls("cpu,cpuacct"), h.h[1].ctrls);
+	cr_assert_eq(sk_cgroup_v1_ctrls("blkio,name=x"), 1u << SK_CG_IO);
+
+	/* skiff's own cgroup in each, relative to the mount's root. */
+	struct sk_cgroup_own own;
+	struct sk_err err = { 0 };
+	char *text = strdup("4:name=systemd:/user.slice\n3:memory:/process_api/x\n2:cpuacct,cpu:/\n0::/init.scope\n");
+	cr_assert_eq(sk_cgroup_own_parse(&h, text, &own, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(own.rel[0], "/init.scope");
+	cr_assert_str_eq(own.rel[1], "/", "controllers in another order are the same hierarchy");
+	cr_assert_str_eq(own.rel[2], "/process_api/x");
+	cr_assert_str_eq(own.rel[3], "/user.slice");
+	sk_cgroup_own_free(&own);
+	/* A hierarchy missing from /proc/self/cgroup is an error naming it. */
+	text = strdup("3:memory:/\n0::/\n");
+	cr_assert_eq(sk_cgroup_own_parse(&h, text, &own, &err), -1);
+	cr_assert_str_eq(err.msg, "cgroup: no cpu,cpuacct line in /proc/self/cgroup");
+	sk_cgroup_host_free(&h);
+
+	/* Legacy: no cgroup2. Unified: cgroup2 only. */
+	parse_host("33 31 0:29 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n", &h);
+	cr_assert(!h.v2 && h.n == 1 && h.v1_ctrls == 1u << SK_CG_PIDS);
+	sk_cgroup_host_free(&h);
+	parse_host("41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &h);
+	cr_assert(h.v2 && h.n == 1 && !h.v1_ctrls);
+	sk_cgroup_host_free(&h);
+}
+
+/* Inside a container whose cgroup mount shows a subtree: our own path must
+ * be within it, and is taken relative to it. */
+Test(cgroup, own_below_a_mount_root)
+{
+	struct sk_cgroup_host h;
+	parse_host("41 31 0:38 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &h);
+	struct sk_cgroup_own own;
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_cgroup_own_parse(&h, strdup("0::/kubepods/pod1/c\n"), &own, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(own.rel[0], "/c");
+	sk_cgroup_own_free(&own);
+	cr_assert_eq(sk_cgroup_own_parse(&h, strdup("0::/kubepods/pod1\n"), &own, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(own.rel[0], "/");
+	sk_cgroup_own_free(&own);
+	cr_assert_eq(sk_cgroup_own_parse(&h, strdup("0::/kubepods/pod12\n"), &own, &err), -1);
+	cr_assert(strstr(err.msg, "is outside the cgroup2 mount"), "%s", err.msg);
+	sk_cgroup_host_free(&h);
 }
