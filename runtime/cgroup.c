@@ -1,270 +1,80 @@
-/* cgroup: placement, lifecycle and statistics of the container's cgroup. */
+/* cgroup: the container's cgroups in every hierarchy, dispatching each
+ * controller to its backend (see include/skiff/cgroup.h). */
 #include "skiff/cgroup.h"
+#include "skiff/cgroup_fs.h"
+#include "skiff/cgroup_res.h"
+#include "skiff/cgroup_v1.h"
+#include "skiff/cgroup_v2.h"
 #include "skiff/log.h"
 #include "skiff/util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <linux/magic.h>
-#include <poll.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DESTROY_WAIT_MS 2000
 #define KILL_WAIT_MS 1000
-#define FREEZE_WAIT_MS 10000
-/* Walks that keep a directory open per level (pids, the kill fallback)
- * stop here rather than run out of fds on a hostile tree. */
-#define MAX_WALK_DEPTH 32
 
-/* ---- small helpers ---------------------------------------------------------- */
+static bool has(unsigned mask, enum sk_cgroup_ctrl c) { return mask & (1u << c); }
 
-static int64_t now_ms(void)
+static unsigned v1_mask(const struct sk_cgroup *cg)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	unsigned m = 0;
+	for (size_t i = cg->v2; i < cg->n; i++)
+		m |= cg->dir[i].ctrls;
+	return m;
 }
 
-/* A listing of the directory at fd from its start: an fd of its own, as a
- * dup() would share (and leave at the end) the offset of fd. */
-static DIR *opendir_at(int fd)
+/* The directory serving controller c: its v1 one, else the cgroup2 one
+ * (for the controllers with a v2 interface), else NULL. */
+static const struct sk_cgroup_dir *serving(const struct sk_cgroup *cg, enum sk_cgroup_ctrl c)
 {
-	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d && dfd >= 0)
-		close(dfd);
-	return d;
+	if (cg->at[c])
+		return &cg->dir[cg->at[c] - 1];
+	return cg->v2 && c < SK_CG_V2_NCTRL ? &cg->dir[0] : NULL;
 }
 
-/* Find a sub-cgroup of fd: its name into name, 1; 0 when none; -1. */
-static int first_subdir(int fd, char *name, size_t size)
+int sk_cgroup_ctrl_fd(const struct sk_cgroup *cg, enum sk_cgroup_ctrl c, bool *v2, const char **path)
 {
-	DIR *d = opendir_at(fd);
+	const struct sk_cgroup_dir *d = serving(cg, c);
 	if (!d)
 		return -1;
-	int found = 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(name, size, "%s", e->d_name);
-			found = 1;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
+	*v2 = !cg->at[c];
+	if (path)
+		*path = d->path;
+	return d->fd;
 }
 
-/* The whole of a file of unknown size, NUL-terminated and malloc()ed.
- * Errors name dir/name (name alone when dir is NULL). */
-static int read_all(int dir_fd, const char *dir, const char *name, char **out, size_t *len, struct sk_err *err)
+const char *sk_cgroup_path(const struct sk_cgroup *cg)
 {
-	const char *sep = dir ? "/" : "";
-	dir = dir ? dir : "";
-	int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s%s%s\"", dir, sep, name);
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			close(fd);
-			return sk_error(err, ENOMEM, "read \"%s%s%s\"", dir, sep, name);
-		}
-		ssize_t r = read(fd, buf + n, cap - n - 1);
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return sk_error(err, e, "read \"%s%s%s\"", dir, sep, name);
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n + 1 == cap) {
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	close(fd);
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	return 0;
+	return cg->n ? cg->dir[0].path : NULL;
 }
 
-/* The value of "key N" in a flat keyed file's text, or -1 when absent. */
-static int64_t keyed(const char *text, const char *key)
+size_t sk_cgroup_v1_paths(const struct sk_cgroup *cg, struct sk_kv *out, size_t max)
 {
-	size_t kl = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, key, kl) && p[kl] == ' ')
-			return strtoll(p + kl + 1, NULL, 10);
-	return -1;
+	size_t n = 0;
+	for (size_t i = cg->v2; i < cg->n && n < max; i++)
+		out[n++] = (struct sk_kv){ (char *)cg->dir[i].name, cg->dir[i].path };
+	return n;
 }
 
-/* cgroup.events of the cgroup at dir_fd: populated and frozen (-1 when
- * unreadable). */
-static int events(int dir_fd, int *populated, int *frozen)
+int sk_cgroup_v2_fd(const struct sk_cgroup *cg)
 {
-	char buf[128];
-	int fd = openat(dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r < 0)
-		return -1;
-	buf[r] = '\0';
-	if (populated)
-		*populated = (int)keyed(buf, "populated");
-	if (frozen)
-		*frozen = (int)keyed(buf, "frozen");
-	return 0;
+	return cg->v2 ? cg->dir[0].fd : -1;
 }
 
-/* Wait until cgroup.events has `key` equal to want, or the deadline.
- * cgroup.events signals every change with POLLPRI.  Returns 1 when reached,
- * 0 on timeout, -1 when the file cannot be read. */
-static int wait_event(int dir_fd, const char *key, int want, int64_t deadline)
-{
-	int fd = openat(dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = -1;
-	for (;;) {
-		char buf[128];
-		ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
-		if (r < 0)
-			break;
-		buf[r] = '\0';
-		if (keyed(buf, key) == want) {
-			rc = 1;
-			break;
-		}
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			rc = 0;
-			break;
-		}
-		struct pollfd p = { .fd = fd, .events = POLLPRI };
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			break;
-	}
-	close(fd);
-	return rc;
-}
+/* ---- placement ------------------------------------------------------------------- */
 
-/* ---- the mount and our own cgroup ------------------------------------------- */
-
-static char *mount_point;   /* cached for the process */
-static char *mount_root;    /* the hierarchy path mounted there ("/" usually) */
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *o = s;
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
-int sk_cgroup_mount_find(const char **mount, struct sk_err *err)
-{
-	if (mount_point) {
-		*mount = mount_point;
-		return 0;
-	}
-	char *text;
-	if (read_all(AT_FDCWD, NULL, "/proc/self/mountinfo", &text, NULL, err))
-		return -1;
-	char *best = NULL, *best_root = NULL;
-	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		/* id parent maj:min root mountpoint opts [optional...] - fstype ... */
-		char *sep = strstr(line, " - ");
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
-			continue;
-		char *f[5], *save = NULL, *p = line;
-		int nf = 0;
-		*sep = '\0';
-		while (nf < 5 && (f[nf] = strtok_r(p, " ", &save)))
-			nf++, p = NULL;
-		if (nf < 5)
-			continue;
-		if (!best || (strcmp(best_root, "/") && !strcmp(f[3], "/"))) {
-			best = f[4];
-			best_root = f[3];
-		}
-	}
-	if (!best) {
-		free(text);
-		return sk_error(err, 0, "cgroup: no cgroup2 filesystem is mounted (none in /proc/self/mountinfo)");
-	}
-	unescape(best);
-	unescape(best_root);
-	mount_point = strdup(best);
-	mount_root = strdup(best_root);
-	free(text);
-	if (!mount_point || !mount_root) {
-		free(mount_point);
-		free(mount_root);
-		mount_point = mount_root = NULL;
-		return sk_error(err, ENOMEM, "cgroup mount");
-	}
-	*mount = mount_point;
-	return 0;
-}
-
-/* Our own cgroup ("0::" of /proc/self/cgroup) relative to the mount. */
-static int own_cgroup(char **own, struct sk_err *err)
-{
-	char *text;
-	if (read_all(AT_FDCWD, NULL, "/proc/self/cgroup", &text, NULL, err))
-		return -1;
-	char *p = strstr(text, "0::");
-	if (p && p != text && p[-1] != '\n')
-		p = NULL;
-	if (!p) {
-		free(text);
-		return sk_error(err, 0, "cgroup: no cgroup v2 line (\"0::\") in /proc/self/cgroup");
-	}
-	p += 3;
-	p[strcspn(p, "\n")] = '\0';
-	/* The mount may show a subtree: our path must be inside it. */
-	size_t rl = strcmp(mount_root, "/") ? strlen(mount_root) : 0;
-	if (strncmp(p, mount_root, rl) || (p[rl] != '/' && p[rl] != '\0')) {
-		sk_error(err, 0, "cgroup: skiff's own cgroup \"%s\" is outside the cgroup2 mount at %s", p, mount_point);
-		free(text);
-		return -1;
-	}
-	*own = strdup(p[rl] ? p + rl : "/");
-	free(text);
-	return *own ? 0 : sk_error(err, ENOMEM, "cgroup");
-}
-
-/* ---- placement -------------------------------------------------------------- */
-
-int sk_cgroup_resolve(const char *cp, const char *id, const char *own, char **rel, struct sk_err *err)
+int sk_cgroup_resolve(const char *cp, const char *id, const char *own, bool beside, char **rel, struct sk_err *err)
 {
 	*rel = NULL;
 	if (cp && !*cp)
@@ -274,13 +84,16 @@ int sk_cgroup_resolve(const char *cp, const char *id, const char *own, char **re
 	const char *base = "", *rest = cp ? cp : id;
 	size_t base_len = 0;
 	if (!cp || cp[0] != '/') {
-		/* Beside our own cgroup, as runc: our own holds processes (us), so
-		 * no controller could be enabled for a child of it. */
+		/* cgroup2: beside our own cgroup, as runc: our own holds
+		 * processes (us), so no controller could be enabled for a child
+		 * of it.  v1 has no such rule, and runc goes below. */
 		if (!own)
 			return sk_error(err, EINVAL, "cgroup: own cgroup needed for a relative path");
 		const char *slash = strrchr(own, '/');
 		base = own;
-		base_len = slash ? (size_t)(slash - own) : 0;
+		base_len = beside ? (slash ? (size_t)(slash - own) : 0) : strlen(own);
+		if (base_len == 1 && own[0] == '/')
+			base_len = 0;
 	}
 	if (!rest || !*rest)
 		return sk_error(err, 0, "cgroup: no container id to name the cgroup after");
@@ -320,105 +133,6 @@ int sk_cgroup_resolve(const char *cp, const char *id, const char *own, char **re
 	return 0;
 }
 
-/* Set flags[c] for each controller named in a space-separated list. */
-static void parse_ctrls(char *list, char flags[SK_CG_NCTRL])
-{
-	for (char *save = NULL, *t = strtok_r(list, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-		for (int c = 0; c < SK_CG_NCTRL; c++)
-			if (!strcmp(t, sk_cgroup_ctrl_name(c)))
-				flags[c] = 1;
-}
-
-static int read_path(const char *path, char *buf, size_t size, struct sk_err *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s\"", path);
-	ssize_t r = read(fd, buf, size - 1);
-	int e = errno;
-	close(fd);
-	if (r < 0)
-		return sk_error(err, e, "read \"%s\"", path);
-	buf[r] = '\0';
-	return 0;
-}
-
-int sk_cgroup_enable(const struct sk_cgroup *cg, const struct sk_cgroup_needs *needs, struct sk_err *err)
-{
-	char file[PATH_MAX], buf[512], have[SK_CG_NCTRL] = { 0 };
-	snprintf(file, sizeof(file), "%s/cgroup.controllers", cg->mount);
-	if (read_path(file, buf, sizeof(buf), err))
-		return -1;
-	parse_ctrls(buf, have);
-	for (int c = 0; c < SK_CG_NCTRL; c++) {
-		if (!(needs->mask & (1u << c)) || have[c])
-			continue;
-		if (needs->why_key[c])
-			return sk_error(err, 0, "cgroup: controller \"%s\" is not available in %s (needed by linux.resources.unified[\"%s\"])",
-					sk_cgroup_ctrl_name(c), cg->mount, needs->why_key[c]);
-		return sk_error(err, 0, "cgroup: controller \"%s\" is not available in %s (needed by %s)",
-				sk_cgroup_ctrl_name(c), cg->mount, needs->why[c]);
-	}
-	/* Each ancestor, from the root down to the leaf's parent (the prefix
-	 * of rel before each of its '/'), must hand the controllers down;
-	 * enable only what is missing. */
-	for (const char *slash = cg->rel; slash; slash = strchr(slash + 1, '/')) {
-		int plen = (int)(slash - cg->rel);
-		snprintf(file, sizeof(file), "%s%.*s/cgroup.subtree_control", cg->mount, plen, cg->rel);
-		char on[SK_CG_NCTRL] = { 0 }, add[256];
-		if (read_path(file, buf, sizeof(buf), err))
-			return -1;
-		parse_ctrls(buf, on);
-		size_t n = 0;
-		for (int c = 0; c < SK_CG_NCTRL; c++)
-			if ((needs->mask & (1u << c)) && !on[c])
-				n += (size_t)snprintf(add + n, sizeof(add) - n, "%s+%s", n ? " " : "", sk_cgroup_ctrl_name(c));
-		if (!n)
-			continue;
-		int fd = open(file, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return sk_error(err, errno, "open \"%s\"", file);
-		ssize_t w = write(fd, add, n);
-		int e = errno;
-		close(fd);
-		if (w == (ssize_t)n) {
-			sk_debug("cgroup: enabled \"%s\" in %s", add, file);
-			continue;
-		}
-		if (e == EBUSY)
-			return sk_error(err, e, "cgroup: enable \"%s\" in \"%s\" (a cgroup holding processes cannot hand controllers down)",
-					add, file);
-		return sk_error(err, e, "cgroup: enable \"%s\" in \"%s\"", add, file);
-	}
-	return 0;
-}
-
-static void cg_clear(struct sk_cgroup *cg)
-{
-	free(cg->mount);
-	free(cg->path);
-	free(cg->rel);
-	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
-}
-
-/* Remove the directories prepare made: the components of rel from index
- * `first` on, deepest first. */
-static void unmake(const char *mount, const char *rel, int first)
-{
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s%s", mount, rel), comps = 0;
-	for (const char *p = rel; *p; p++)
-		comps += *p == '/';
-	for (int i = comps - 1; i >= first && n > 0; i--) {
-		if (rmdir(path) < 0)
-			sk_debug("cgroup: cleanup: rmdir %s: %s", path, sk_errno_name(errno));
-		char *slash = strrchr(path, '/');
-		if (!slash)
-			break;
-		*slash = '\0';
-	}
-}
-
 int sk_cgroup_owner(const struct sk_spec *s, uid_t *owner)
 {
 	const struct sk_namespace *user = sk_spec_namespace(s, SK_NS_USER), *cgns = sk_spec_namespace(s, SK_NS_CGROUP);
@@ -446,23 +160,86 @@ int sk_cgroup_owner(const struct sk_spec *s, uid_t *owner)
 	return 0;
 }
 
-/* Hand cg to owner: the directory and the files the kernel lists as
- * delegatable (cgroups(7)'s three when it lists none). */
-static int delegate(const struct sk_cgroup *cg, uid_t owner, struct sk_err *err)
+static struct sk_cgroup_dir *add_dir(struct sk_cgroup *cg, const char *name, unsigned ctrls)
 {
-	char list[1024];
-	static const char fallback[] = "cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n";
-	struct sk_err ignored;
-	if (sk_read_small_at(AT_FDCWD, "/sys/kernel/cgroup/delegate", list, sizeof(list), &ignored) < 0)
-		memcpy(list, fallback, sizeof(fallback));
-	if (fchownat(cg->dir_fd, "", owner, (gid_t)-1, AT_EMPTY_PATH) < 0)
-		return sk_error(err, errno, "chown cgroup \"%s\" to %u", cg->path, (unsigned)owner);
-	char *save = NULL;
-	for (char *name = strtok_r(list, "\n", &save); name; name = strtok_r(NULL, "\n", &save))
-		if (!strchr(name, '/') && fchownat(cg->dir_fd, name, owner, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0 &&
-		    errno != ENOENT)
-			return sk_error(err, errno, "chown \"%s/%s\" to %u", cg->path, name, (unsigned)owner);
+	struct sk_cgroup_dir *d = &cg->dir[cg->n++];
+	*d = (struct sk_cgroup_dir){ .fd = -1, .procs_fd = -1, .ctrls = ctrls, .made = -1 };
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	for (int c = 0; c < SK_CG_NCTRL; c++)
+		if (has(ctrls, c))
+			cg->at[c] = (unsigned char)cg->n;
+	return d;
+}
+
+/* A cgroup that exists already is reused (as runc) only when it holds no
+ * process, and no sub-cgroup the init would otherwise sit above. */
+static int check_reuse(const struct sk_cgroup_dir *d, bool v2, struct sk_err *err)
+{
+	if (v2) {
+		int populated = -1;
+		if (sk_cgroup_events(d->fd, &populated, NULL) < 0)
+			return sk_error(err, errno, "read \"%s/cgroup.events\"", d->path);
+		if (populated != 0)
+			return sk_error(err, 0, "cgroup \"%s\" already exists and has processes in it", d->path);
+	} else {
+		char buf[16];
+		if (sk_cgroup_read_at(d->fd, d->path, "cgroup.procs", buf, sizeof(buf), err) < 0)
+			return -1;
+		if (buf[0])
+			return sk_error(err, 0, "cgroup \"%s\" already exists and has processes in it", d->path);
+	}
+	char sub[NAME_MAX + 1];
+	int r = sk_cgroup_first_subdir(d->fd, sub, sizeof(sub));
+	if (r != 0)
+		return sk_error(err, r < 0 ? errno : 0, "cgroup \"%s\" already exists%s", d->path,
+				r < 0 ? "" : " and has sub-cgroups");
 	return 0;
+}
+
+/* A controller the resources need that neither a v1 hierarchy nor cgroup2
+ * can serve. */
+static int no_home(const struct sk_cgroup_needs *needs, unsigned missing, struct sk_err *err)
+{
+	for (int c = 0; c < SK_CG_NCTRL; c++)
+		if (has(missing, c))
+			return sk_error(err, 0, "cgroup: controller \"%s\" is not available: no cgroup v1 hierarchy has it "
+					"and there is no cgroup2 mount (needed by %s)", sk_cgroup_ctrl_name(c),
+					needs->why[c] ? needs->why[c] : "linux.resources.unified");
+	return 0;
+}
+
+static void unmake_all(struct sk_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		struct sk_cgroup_dir *d = &cg->dir[i];
+		if (d->made >= 0)
+			sk_cgroup_unmake(d->path, d->path + d->mount_len, d->made);
+	}
+}
+
+static int check(const struct sk_cgroup_host **host, const struct sk_resources *res, struct sk_err *err)
+{
+	const struct sk_cgroup_host *h;
+	struct sk_cgroup_needs needs;
+	if (sk_cgroup_host(&h, err) < 0)
+		return -1;
+	if (!h->n)
+		return sk_error(err, 0, "cgroup: no cgroup filesystem is mounted (none in /proc/self/mountinfo)");
+	if (sk_cgroup_needs(res, h->v1_ctrls, h->v2, &needs, err) < 0)
+		return -1;
+	if (!h->v2 && (no_home(&needs, needs.mask & ~h->v1_ctrls, err) < 0))
+		return -1;
+	if (!h->v2 && !has(h->v1_ctrls, SK_CG_DEVICES))
+		return sk_error(err, 0, "cgroup: no devices hierarchy is mounted and there is no cgroup2: access to "
+				"devices cannot be restricted");
+	*host = h;
+	return 0;
+}
+
+int sk_cgroup_check(const struct sk_resources *res, struct sk_err *err)
+{
+	const struct sk_cgroup_host *host;
+	return check(&host, res, err);
 }
 
 int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
@@ -470,106 +247,67 @@ int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup 
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
 	const char *cp = spec->has_linux ? spec->linux_.cgroups_path : NULL;
-	struct sk_cgroup_needs needs;
-	const char *mount;
-	char *own = NULL, *rel = NULL;
+	const struct sk_cgroup_host *host;
 	/* Bad input stops before anything is made. */
-	if (sk_cgroup_needs(res, &needs, err) || sk_cgroup_mount_find(&mount, err))
+	if (check(&host, res, err) < 0)
 		return -1;
-	if ((!cp || cp[0] != '/') && own_cgroup(&own, err))
+	struct sk_cgroup_own own = { 0 };
+	if ((!cp || cp[0] != '/') && sk_cgroup_own(host, &own, err) < 0)
 		return -1;
-	int rc = sk_cgroup_resolve(cp, id, own, &rel, err);
-	free(own);
-	if (rc)
-		return -1;
-	cg->rel = rel;
-	cg->mount = strdup(mount);
-	cg->path = malloc(strlen(mount) + strlen(rel) + 1);
-	if (!cg->mount || !cg->path) {
-		cg_clear(cg);
-		return sk_error(err, ENOMEM, "cgroup");
+	for (size_t i = 0; i < host->n; i++) {
+		const struct sk_cgroup_hier *h = &host->h[i];
+		char *rel;
+		if (sk_cgroup_resolve(cp, id, own.rel[i], h->v2, &rel, err) < 0)
+			goto fail;
+		struct sk_cgroup_dir *d = add_dir(cg, h->name, h->ctrls);
+		cg->v2 = cg->v2 || h->v2;
+		d->mount_len = strlen(h->mount);
+		d->path = malloc(d->mount_len + strlen(rel) + 1);
+		if (!d->path) {
+			free(rel);
+			sk_error(err, ENOMEM, "cgroup");
+			goto fail;
+		}
+		strcat(strcpy(d->path, h->mount), rel);
+		free(rel);
 	}
-	strcat(strcpy(cg->path, mount), rel);
+	sk_cgroup_own_free(&own);
 	return 0;
+fail:
+	sk_cgroup_own_free(&own);
+	sk_cgroup_close(cg);
+	return -1;
 }
 
 int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err)
 {
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
-	const char *rel = cg->rel;
-	/* Walk down from the mount, making what is missing. */
-	int fd = open(cg->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC), first_made = -1, idx = 0;
-	if (fd < 0) {
-		sk_error(err, errno, "open \"%s\"", cg->mount);
-		cg_clear(cg);
-		return -1;
+	for (size_t i = 0; i < cg->n; i++) {
+		struct sk_cgroup_dir *d = &cg->dir[i];
+		bool v2 = cg->v2 && i == 0;
+		char mount[PATH_MAX];
+		if (d->mount_len >= sizeof(mount)) {
+			sk_error(err, ENAMETOOLONG, "cgroup \"%s\"", d->path);
+			goto fail;
+		}
+		snprintf(mount, sizeof(mount), "%.*s", (int)d->mount_len, d->path);
+		d->fd = sk_cgroup_mkpath(mount, d->path + d->mount_len, &d->made,
+					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_made : NULL, err);
+		if (d->fd < 0 || (d->made < 0 && check_reuse(d, v2, err) < 0))
+			goto fail;
 	}
-	char comp[NAME_MAX + 1];
-	for (const char *p = rel + 1; *p; idx++) {
-		size_t len = strcspn(p, "/");
-		if (len > NAME_MAX) {
-			close(fd);
-			sk_error(err, ENAMETOOLONG, "cgroup \"%s\"", cg->path);
-			goto fail;
-		}
-		memcpy(comp, p, len);
-		comp[len] = '\0';
-		p += len + (p[len] == '/');
-		if (mkdirat(fd, comp, 0755) == 0) {
-			if (first_made < 0)
-				first_made = idx;
-		} else if (errno != EEXIST) {
-			sk_error(err, errno, "mkdir cgroup \"%s\" (at \"%s\")", cg->path, comp);
-			close(fd);
-			goto fail;
-		}
-		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			sk_error(err, errno, "open cgroup \"%s\" (at \"%s\")", cg->path, comp);
-			close(fd);
-			goto fail;
-		}
-		close(fd);
-		fd = next;
-	}
-	cg->dir_fd = fd;
-	cg->created = first_made >= 0;
-	if (!cg->created) {
-		/* runc reuses an existing cgroup; one with processes belongs to
-		 * someone else (or to us: skiff's own). */
-		int populated = -1;
-		if (events(fd, &populated, NULL) < 0) {
-			sk_error(err, errno, "read \"%s/cgroup.events\"", cg->path);
-			goto fail;
-		}
-		if (populated != 0) {
-			sk_error(err, 0, "cgroup \"%s\" already exists and has processes in it", cg->path);
-			goto fail;
-		}
-		/* The init would join an inner node (and with controllers handed
-		 * down, clone3 would refuse it). */
-		char sub[NAME_MAX + 1];
-		int r = first_subdir(fd, sub, sizeof(sub));
-		if (r != 0) {
-			sk_error(err, r < 0 ? errno : 0, "cgroup \"%s\" already exists%s", cg->path,
-				 r < 0 ? "" : " and has sub-cgroups");
-			goto fail;
-		}
-	}
-	if (sk_cgroup_apply(cg, res, false, err))
+	cg->created = cg->dir[0].made >= 0;
+	if (sk_cgroup_apply(cg, res, false, err) < 0 || sk_cgroup_enter_prepare(cg, err) < 0)
 		goto fail;
 	uid_t owner;
-	if (sk_cgroup_owner(spec, &owner) && delegate(cg, owner, err) < 0)
+	if (cg->v2 && sk_cgroup_owner(spec, &owner) && sk_cg2_delegate(cg->dir[0].fd, cg->dir[0].path, owner, err) < 0)
 		goto fail;
-	sk_debug("cgroup %s ready (%s)", cg->path, cg->created ? "created" : "reused");
+	sk_debug("cgroup %s ready (%s, %zu hierarch%s)", cg->dir[0].path, cg->created ? "created" : "reused", cg->n,
+		 cg->n == 1 ? "y" : "ies");
 	return 0;
 fail:
-	if (cg->dir_fd >= 0)
-		close(cg->dir_fd);
-	cg->dir_fd = -1;
-	if (first_made >= 0)
-		unmake(cg->mount, cg->rel, first_made);
-	cg_clear(cg);
+	unmake_all(cg);
+	sk_cgroup_close(cg);
 	return -1;
 }
 
@@ -578,117 +316,218 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 	return sk_cgroup_plan(spec, id, cg, err) < 0 ? -1 : sk_cgroup_make(spec, cg, err);
 }
 
-int sk_cgroup_open(const char *path, struct sk_cgroup *cg, struct sk_err *err)
+/* The directory at path, which must be on the cgroup filesystem magic:
+ * its fd, or -1 (ENOENT: it is gone). */
+static int open_dir(const char *path, unsigned long magic, struct sk_err *err)
 {
-	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
-	const char *mount;
-	if (sk_cgroup_mount_find(&mount, err))
-		return -1;
-	size_t ml = strlen(mount);
-	size_t pl = strlen(path);
-	if (strncmp(path, mount, ml) || path[ml] != '/' || !path[ml + 1] || path[pl - 1] == '/' || strstr(path, "/../"))
-		return sk_error(err, 0, "cgroup \"%s\" is not below the cgroup2 mount %s", path, mount);
+	if (path[0] != '/' || strstr(path, "/../"))
+		return sk_error(err, 0, "cgroup \"%s\" is not an absolute path", path);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return sk_error(err, errno, "open cgroup \"%s\"", path);
 	struct statfs sf;
-	if (fstatfs(fd, &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC) {
+	if (fstatfs(fd, &sf) < 0 || (unsigned long)sf.f_type != magic) {
 		close(fd);
-		return sk_error(err, 0, "\"%s\" is not a cgroup2 directory", path);
+		return sk_error(err, 0, "\"%s\" is not a %s directory", path,
+				magic == CGROUP2_SUPER_MAGIC ? "cgroup2" : "cgroup");
 	}
-	cg->mount = strdup(mount);
-	cg->path = strdup(path);
-	cg->rel = strdup(path + ml);
-	cg->dir_fd = fd;
-	if (!cg->mount || !cg->path || !cg->rel) {
-		sk_cgroup_close(cg);
+	/* A hierarchy's root (kernfs numbers it 1) holds every process:
+	 * never a container's. */
+	struct stat self;
+	if (fstat(fd, &self) < 0 || self.st_ino == 1) {
+		close(fd);
+		return sk_error(err, 0, "cgroup \"%s\" is the root of a cgroup hierarchy", path);
+	}
+	return fd;
+}
+
+/* Add the directory at path; one already gone is left out. */
+static int open_add(struct sk_cgroup *cg, const char *path, const char *name, unsigned ctrls, unsigned long magic,
+		    struct sk_err *err)
+{
+	int fd = open_dir(path, magic, err);
+	if (fd < 0)
+		return err->errnum == ENOENT ? 0 : -1;
+	struct sk_cgroup_dir *d = add_dir(cg, name, ctrls);
+	d->fd = fd;
+	if (!(d->path = strdup(path)))
+		return sk_error(err, ENOMEM, "cgroup");
+	return 1;
+}
+
+int sk_cgroup_open(const char *path, const struct sk_kv *v1, size_t n_v1, struct sk_cgroup *cg, struct sk_err *err)
+{
+	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
+	if (n_v1 >= SK_CG_MAX_DIRS)
+		return sk_error(err, 0, "cgroup \"%s\": %zu hierarchies recorded", path, n_v1);
+	/* With v1 directories, path is the cgroup2 one only if there is one.
+	 * A directory already gone (a delete cut short) is left out, so that
+	 * the others can still be removed. */
+	struct statfs sf;
+	bool v2 = !n_v1 || (statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC);
+	int r = v2 ? open_add(cg, path, "", 0, CGROUP2_SUPER_MAGIC, err) : 0;
+	if (r < 0)
+		goto fail;
+	cg->v2 = r > 0;
+	for (size_t i = 0; i < n_v1; i++)
+		if (open_add(cg, v1[i].value, v1[i].key, sk_cgroup_v1_ctrls(v1[i].key), CGROUP_SUPER_MAGIC, err) < 0)
+			goto fail;
+	if (!cg->n)
+		return sk_error(err, ENOENT, "open cgroup \"%s\"", path);
+	return 0;
+fail:
+	sk_cgroup_close(cg);
+	return -1;
+}
+
+int sk_cgroup_v2_of_pid(struct sk_cgroup *cg, pid_t pid, struct sk_err *err)
+{
+	char path[64], buf[4096], full[PATH_MAX];
+	const char *mount;
+	if (!cg->v2)
+		return sk_error(err, EINVAL, "cgroup: no cgroup2 directory");
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (sk_cgroup_mount_find(&mount, err) < 0 || sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), err) < 0)
+		return -1;
+	const char *rel = strncmp(buf, "0::", 3) == 0 ? buf + 3 : strstr(buf, "\n0::");
+	if (!rel)
+		return sk_error(err, 0, "%s: no cgroup v2 entry", path);
+	if (rel != buf + 3)
+		rel += 4;
+	if (snprintf(full, sizeof(full), "%s%.*s", mount, (int)strcspn(rel, "\n"), rel) >= (int)sizeof(full))
+		return sk_error(err, ENAMETOOLONG, "%s", path);
+	int fd = open_dir(full, CGROUP2_SUPER_MAGIC, err);
+	char *p = fd >= 0 ? strdup(full) : NULL;
+	if (fd >= 0 && !p) {
+		close(fd);
 		return sk_error(err, ENOMEM, "cgroup");
 	}
+	if (fd < 0)
+		return -1;
+	close(cg->dir[0].fd);
+	free(cg->dir[0].path);
+	cg->dir[0].fd = fd;
+	cg->dir[0].path = p;
 	return 0;
+}
+
+int sk_cgroup_open_sub(struct sk_cgroup *cg, const char *sub, struct sk_err *err)
+{
+	const char *colon = strchr(sub, ':'), *rel = colon ? colon + 1 : sub;
+	unsigned only = 0;
+	if (colon) {
+		if (cg->n == (size_t)cg->v2)
+			return sk_error(err, EINVAL, "--cgroup \"%s\": cgroup v2 takes a sub-cgroup path, without a "
+					"controller prefix", sub);
+		char list[64];
+		snprintf(list, sizeof(list), "%.*s", (int)(colon - sub), sub);
+		if (!(only = sk_cgroup_v1_ctrls(list)))
+			return sk_error(err, EINVAL, "--cgroup \"%s\": \"%s\" names no cgroup v1 controller", sub, list);
+	}
+	rel += strspn(rel, "/");
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	for (size_t i = 0; i < cg->n; i++) {
+		struct sk_cgroup_dir *d = &cg->dir[i];
+		if (only && !(d->ctrls & only))
+			continue;
+		int fd = (int)syscall(SYS_openat2, d->fd, *rel ? rel : ".", &how, sizeof(how));
+		if (fd < 0)
+			return sk_error(err, errno, "--cgroup \"%s\": open \"%s/%s\"", sub, d->path, rel);
+		char *path = malloc(strlen(d->path) + strlen(rel) + 2);
+		if (!path) {
+			close(fd);
+			return sk_error(err, ENOMEM, "--cgroup");
+		}
+		sprintf(path, "%s/%s", d->path, rel);
+		close(d->fd);
+		free(d->path);
+		d->fd = fd;
+		d->path = path;
+	}
+	return 0;
+}
+
+int sk_cgroup_enter_prepare(struct sk_cgroup *cg, struct sk_err *err)
+{
+	for (size_t i = cg->v2; i < cg->n; i++) {
+		struct sk_cgroup_dir *d = &cg->dir[i];
+		if (d->procs_fd >= 0)
+			continue;
+		d->procs_fd = openat(d->fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (d->procs_fd < 0)
+			return sk_error(err, errno, "open \"%s/cgroup.procs\"", d->path);
+	}
+	return 0;
+}
+
+int sk_cgroup_enter(const struct sk_cgroup *cg, struct sk_err *err)
+{
+	/* "0" is the writer itself, whatever pid namespace it is in. */
+	for (size_t i = cg->v2; i < cg->n; i++)
+		if (write(cg->dir[i].procs_fd, "0", 1) != 1)
+			return sk_error(err, errno, "join cgroup \"%s\"", cg->dir[i].path);
+	return 0;
+}
+
+void sk_cgroup_enter_done(struct sk_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		if (cg->dir[i].procs_fd >= 0)
+			close(cg->dir[i].procs_fd);
+		cg->dir[i].procs_fd = -1;
+	}
 }
 
 void sk_cgroup_close(struct sk_cgroup *cg)
 {
-	if (cg->dir_fd >= 0)
-		close(cg->dir_fd);
-	cg_clear(cg);
-}
-
-/* ---- processes ---------------------------------------------------------------- */
-
-struct pidset { pid_t *v; size_t n, cap; };
-
-static int pidset_add(struct pidset *s, pid_t p)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		pid_t *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
+	sk_cgroup_enter_done(cg);
+	for (size_t i = 0; i < cg->n; i++) {
+		if (cg->dir[i].fd >= 0)
+			close(cg->dir[i].fd);
+		free(cg->dir[i].path);
 	}
-	s->v[s->n++] = p;
-	return 0;
+	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 }
 
-static bool pidset_has(const struct pidset *s, pid_t p)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i] == p)
-			return true;
-	return false;
-}
+/* ---- lifecycle --------------------------------------------------------------------- */
 
-/* Add the pids of cgroup.procs at dir_fd and below. */
-static int collect(int dir_fd, const char *path, int depth, struct pidset *s, struct sk_err *err)
+int sk_cgroup_destroy(struct sk_cgroup *cg, struct sk_err *err)
 {
-	if (depth > MAX_WALK_DEPTH)
-		return sk_error(err, ELOOP, "cgroup \"%s\": more than %d levels of sub-cgroups", path, MAX_WALK_DEPTH);
-	char *text;
-	if (read_all(dir_fd, path, "cgroup.procs", &text, NULL, err))
-		return -1;
-	for (char *p = text; *p;) {
-		char *end;
-		long v = strtol(p, &end, 10);
-		if (end == p)
-			break;
-		if (v > 0 && !pidset_has(s, (pid_t)v) && pidset_add(s, (pid_t)v)) {
-			free(text);
-			return sk_error(err, ENOMEM, "cgroup pids");
-		}
-		p = end + (*end == '\n');
-	}
-	free(text);
-	DIR *d = opendir_at(dir_fd);
-	if (!d)
-		return sk_error(err, errno, "list \"%s\"", path);
+	/* cgroup2 first: it tells when the last process has gone, after
+	 * which the v1 directories empty at once. */
+	int64_t deadline = sk_cgroup_now_ms() + DESTROY_WAIT_MS;
 	int rc = 0;
-	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		int sub = openat(dir_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub < 0) {
-			if (errno == ENOENT)   /* removed meanwhile */
-				continue;
-			rc = sk_error(err, errno, "open \"%s/%s\"", path, e->d_name);
-			break;
+	for (size_t i = 0; i < cg->n; i++) {
+		struct sk_err e;
+		if (sk_cgroup_remove_tree(cg->dir[i].path, cg->v2 && i == 0, deadline, &e) < 0 && rc == 0) {
+			*err = e;
+			rc = -1;
 		}
-		char subpath[PATH_MAX];
-		snprintf(subpath, sizeof(subpath), "%s/%s", path, e->d_name);
-		rc = collect(sub, subpath, depth + 1, s, err);
-		close(sub);
 	}
-	closedir(d);
 	return rc;
+}
+
+/* The directory to list processes in: all of them are in each. */
+static const struct sk_cgroup_dir *procs_dir(const struct sk_cgroup *cg)
+{
+	if (cg->v2 || !cg->n)
+		return cg->n ? &cg->dir[0] : NULL;
+	const struct sk_cgroup_dir *d = serving(cg, SK_CG_FREEZER);
+	return d ? d : &cg->dir[0];
 }
 
 int sk_cgroup_pids(const struct sk_cgroup *cg, pid_t **pids, size_t *n, struct sk_err *err)
 {
-	struct pidset s = { 0 };
+	struct sk_pidset s = { 0 };
+	const struct sk_cgroup_dir *d = procs_dir(cg);
 	*pids = NULL;
 	*n = 0;
-	if (collect(cg->dir_fd, cg->path, 0, &s, err)) {
+	if (!d)
+		return sk_error(err, 0, "cgroup: none");
+	if (sk_cgroup_collect(d->fd, d->path, &s, err) < 0) {
 		free(s.v);
 		return -1;
 	}
@@ -699,8 +538,8 @@ int sk_cgroup_pids(const struct sk_cgroup *cg, pid_t **pids, size_t *n, struct s
 
 int sk_cgroup_kill_each(const struct sk_cgroup *cg, struct sk_err *err)
 {
-	struct pidset killed = { 0 };
-	int64_t deadline = now_ms() + KILL_WAIT_MS;
+	struct sk_pidset killed = { 0 };
+	int64_t deadline = sk_cgroup_now_ms() + KILL_WAIT_MS;
 	for (;;) {
 		pid_t *pids;
 		size_t n;
@@ -712,12 +551,12 @@ int sk_cgroup_kill_each(const struct sk_cgroup *cg, struct sk_err *err)
 		 * process forked before its parent died is caught by the next. */
 		size_t fresh = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (pidset_has(&killed, pids[i]))
+			if (sk_pidset_has(&killed, pids[i]))
 				continue;
 			fresh++;
 			if (kill(pids[i], SIGKILL) < 0 && errno != ESRCH)
-				sk_debug("cgroup %s: kill %d: %s", cg->path, (int)pids[i], sk_errno_name(errno));
-			if (pidset_add(&killed, pids[i])) {
+				sk_debug("cgroup %s: kill %d: %s", sk_cgroup_path(cg), (int)pids[i], sk_errno_name(errno));
+			if (sk_pidset_add(&killed, pids[i])) {
 				free(pids);
 				free(killed.v);
 				return sk_error(err, ENOMEM, "cgroup kill");
@@ -726,327 +565,158 @@ int sk_cgroup_kill_each(const struct sk_cgroup *cg, struct sk_err *err)
 		free(pids);
 		if (!fresh)
 			break;
-		if (now_ms() > deadline) {
+		if (sk_cgroup_now_ms() > deadline) {
 			free(killed.v);
-			return sk_error(err, 0, "cgroup \"%s\": processes kept appearing while killing them", cg->path);
+			return sk_error(err, 0, "cgroup \"%s\": processes kept appearing while killing them",
+					sk_cgroup_path(cg));
 		}
-		struct timespec ts = { 0, 5 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		sk_cgroup_sleep_ms(5);
 	}
 	free(killed.v);
 	return 0;
 }
 
-int sk_cgroup_kill(const struct sk_cgroup *cg, struct sk_err *err)
+int sk_cgroup_signal(const struct sk_cgroup *cg, int sig, struct sk_err *err)
 {
-	if (sk_cgroup_write(cg, "cgroup.kill", "1", err) == 0)
-		return 0;
-	if (err->errnum != ENOENT)
+	const struct sk_cgroup_dir *fz = cg->at[SK_CG_FREEZER] ? &cg->dir[cg->at[SK_CG_FREEZER] - 1] : NULL;
+	if (sig == SIGKILL && cg->v2) {
+		if (sk_cg2_kill(cg->dir[0].fd, cg->dir[0].path, err) == 0)
+			/* The v1 freezer holds killed processes until thawed. */
+			return fz && sk_cg1_frozen(fz->path) ? sk_cg1_freeze(fz->fd, fz->path, false, err) : 0;
+		if (err->errnum != ENOENT)
+			return -1;
+	}
+	/* v1 has no cgroup.kill: its freezer keeps anyone from forking while
+	 * the list is signalled (runc's way).  cgroup2 without cgroup.kill
+	 * (before 5.14) lists again until no one is left. */
+	if (!fz && sig == SIGKILL)
+		return sk_cgroup_kill_each(cg, err);
+	pid_t *pids = NULL;
+	size_t n = 0;
+	if (sk_cgroup_pids(cg, &pids, &n, err) < 0)
 		return -1;
-	return sk_cgroup_kill_each(cg, err);
+	free(pids);
+	if (!n)
+		return 0;
+	bool was_frozen = fz && sk_cg1_frozen(fz->path);
+	if (fz && !was_frozen && sk_cg1_freeze(fz->fd, fz->path, true, err) < 0)
+		return -1;
+	int r = sk_cgroup_pids(cg, &pids, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			r = sk_error(err, errno, "kill %d", (int)pids[i]);
+	free(pids);
+	/* Killed processes die only once thawed; others find the cgroup as
+	 * it was. */
+	struct sk_err e;
+	if (fz && (!was_frozen || sig == SIGKILL) && sk_cg1_freeze(fz->fd, fz->path, false, &e) < 0 && r == 0) {
+		*err = e;
+		r = -1;
+	}
+	return r;
 }
 
 int sk_cgroup_freeze(const struct sk_cgroup *cg, bool freeze, struct sk_err *err)
 {
-	if (sk_cgroup_write(cg, "cgroup.freeze", freeze ? "1" : "0", err))
-		return -1;
-	int r = wait_event(cg->dir_fd, "frozen", freeze, now_ms() + FREEZE_WAIT_MS);
-	if (r == 1)
-		return 0;
-	if (r < 0)
-		return sk_error(err, errno, "read \"%s/cgroup.events\"", cg->path);
-	if (freeze) {
-		struct sk_err ignored;
-		sk_cgroup_write(cg, "cgroup.freeze", "0", &ignored);
+	if (cg->at[SK_CG_FREEZER]) {
+		const struct sk_cgroup_dir *d = &cg->dir[cg->at[SK_CG_FREEZER] - 1];
+		return sk_cg1_freeze(d->fd, d->path, freeze, err);
 	}
-	return sk_error(err, ETIMEDOUT, "cgroup \"%s\" did not %s within %d s", cg->path,
-			freeze ? "freeze" : "thaw", FREEZE_WAIT_MS / 1000);
+	if (cg->v2)
+		return sk_cg2_freeze(cg->dir[0].fd, cg->dir[0].path, freeze, err);
+	return sk_error(err, 0, "cgroup \"%s\": no freezer (no freezer hierarchy is mounted and there is no cgroup2)",
+			sk_cgroup_path(cg));
 }
 
-int sk_cgroup_is_frozen(const char *path)
+int sk_cgroup_is_frozen(const char *path, const struct sk_kv *v1, size_t n_v1)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	int frozen = 0;
-	if (events(fd, NULL, &frozen) < 0)
-		frozen = 0;
-	close(fd);
-	return frozen == 1;
-}
-
-/* ---- removal ------------------------------------------------------------------ */
-
-/* rmdir name at parent_fd (the cgroup at fd), waiting for its processes to
- * finish exiting until the deadline.  0 when gone, 1 when it has grown a
- * sub-cgroup meanwhile (rescan), -1 with errno. */
-static int remove_one(int parent_fd, const char *name, int fd, int64_t deadline)
-{
-	for (;;) {
-		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			return -1;
-		int populated = 1;
-		if (events(fd, &populated, NULL) == 0 && populated == 0)
-			return 1;
-		if (wait_event(fd, "populated", 0, deadline) != 1) {
-			errno = EBUSY;
-			return -1;
-		}
-	}
-}
-
-static int busy_error(const struct sk_cgroup *cg, const char *where, int e, struct sk_err *err)
-{
-	pid_t *pids = NULL;
-	size_t n = 0;
+	for (size_t i = 0; i < n_v1; i++)
+		if (has(sk_cgroup_v1_ctrls(v1[i].key), SK_CG_FREEZER))
+			return sk_cg1_frozen(v1[i].value);
+	char file[PATH_MAX], buf[8];
 	struct sk_err ignored;
-	if (e != EBUSY || sk_cgroup_pids(cg, &pids, &n, &ignored) || !n) {
-		free(pids);
-		return sk_error(err, e, "remove cgroup \"%s\"", where);
-	}
-	char list[256];
-	size_t o = 0;
-	for (size_t i = 0; i < n && o + 16 < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%d", i ? " " : "", (int)pids[i]);
-	free(pids);
-	return sk_error(err, 0, "remove cgroup \"%s\": processes still in it: %s%s", where, list,
-			o + 16 >= sizeof(list) ? " ..." : "");
-}
-
-int sk_cgroup_destroy(struct sk_cgroup *cg, struct sk_err *err)
-{
-	int64_t deadline = now_ms() + DESTROY_WAIT_MS;
-	const char *base = strrchr(cg->path, '/');
-	char parent_path[PATH_MAX];
-	snprintf(parent_path, sizeof(parent_path), "%.*s", (int)(base - cg->path), cg->path);
-	int top = open(cg->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (top < 0)
-		return errno == ENOENT ? 0 : sk_error(err, errno, "open cgroup \"%s\"", cg->path);
-	int top_parent = open(parent_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (top_parent < 0) {
-		int e = errno;
-		close(top);
-		return sk_error(err, e, "open \"%s\"", parent_path);
-	}
-	/* Deepest first: descend along first sub-cgroups to one without any,
-	 * remove it, start over.  Two fds at a time, whatever the nesting the
-	 * container made. */
-	char name[NAME_MAX + 1], where[PATH_MAX];
-	int rc = 0;
-	for (;;) {
-		int parent = dup(top_parent), cur = dup(top), depth = 0, r = 0;
-		size_t wl = (size_t)snprintf(where, sizeof(where), "%s", cg->path);
-		snprintf(name, sizeof(name), "%s", base + 1);
-		while (parent >= 0 && cur >= 0 && (r = first_subdir(cur, name, sizeof(name))) == 1) {
-			close(parent);
-			parent = cur;
-			cur = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			depth++;
-			if (wl < sizeof(where))
-				wl += (size_t)snprintf(where + wl, sizeof(where) - wl, "/%s", name);
-		}
-		int e = errno;
-		if (parent < 0 || cur < 0 || r < 0) {
-			if (parent >= 0)
-				close(parent);
-			if (cur >= 0)
-				close(cur);
-			if (cur < 0 && e == ENOENT)
-				continue;   /* removed under us */
-			rc = sk_error(err, e, "list cgroup \"%s\"", where);
-			break;
-		}
-		r = remove_one(parent, name, cur, deadline);
-		e = errno;
-		close(parent);
-		close(cur);
-		if (r < 0) {
-			rc = busy_error(cg, where, e, err);
-			break;
-		}
-		if (r == 0 && depth == 0)
-			break;
-	}
-	close(top);
-	close(top_parent);
-	if (rc == 0)
-		sk_debug("cgroup %s removed", cg->path);
-	return rc;
-}
-
-/* ---- statistics --------------------------------------------------------------- */
-
-static uint64_t parse_limit(const char *s)
-{
-	return !strncmp(s, "max", 3) ? SK_CG_MAX : strtoull(s, NULL, 10);
-}
-
-/* A single-value file: a number or "max"; false when absent. */
-static bool read_value(const struct sk_cgroup *cg, const char *name, uint64_t *out)
-{
-	char buf[64];
-	struct sk_err ignored;
-	if (sk_cgroup_read(cg, name, buf, sizeof(buf), &ignored) < 0)
-		return false;
-	*out = parse_limit(buf);
-	return true;
-}
-
-static int stats_memory(const struct sk_cgroup *cg, struct sk_cgroup_stats *st, struct sk_err *err)
-{
-	if (!read_value(cg, "memory.current", &st->mem_current))
+	if ((size_t)snprintf(file, sizeof(file), "%s/cgroup.freeze", path) >= sizeof(file) ||
+	    sk_read_small_at(AT_FDCWD, file, buf, sizeof(buf), &ignored) < 0)
 		return 0;
-	st->has_memory = true;
-	read_value(cg, "memory.max", &st->mem_max);
-	read_value(cg, "memory.peak", &st->mem_peak);
-	read_value(cg, "memory.swap.current", &st->mem_swap_current);
-	read_value(cg, "memory.swap.max", &st->mem_swap_max);
-	char *text;
-	if (read_all(cg->dir_fd, cg->path, "memory.events", &text, NULL, err))
-		return -1;
-	int64_t v;
-	if ((v = keyed(text, "max")) >= 0)
-		st->mem_events_max = (uint64_t)v;
-	if ((v = keyed(text, "oom")) >= 0)
-		st->mem_events_oom = (uint64_t)v;
-	if ((v = keyed(text, "oom_kill")) >= 0)
-		st->mem_events_oom_kill = (uint64_t)v;
-	free(text);
-	if (read_all(cg->dir_fd, cg->path, "memory.stat", &text, NULL, err))
-		return -1;
-	size_t lines = 0;
-	for (const char *p = text; *p; p++)
-		lines += *p == '\n';
-	st->mem_stat = calloc(lines ? lines : 1, sizeof(*st->mem_stat));
-	if (!st->mem_stat) {
-		free(text);
-		return sk_error(err, ENOMEM, "memory.stat");
+	return buf[0] == '1';
+}
+
+/* ---- resources ----------------------------------------------------------------------- */
+
+/* The cgroup2 directory as mount + rel, for enabling controllers. */
+static int v2_split(const struct sk_cgroup *cg, char *mount, size_t size, const char **rel, struct sk_err *err)
+{
+	const struct sk_cgroup_dir *d = &cg->dir[0];
+	size_t ml = d->mount_len;
+	if (!ml) {
+		const char *m;
+		if (sk_cgroup_mount_find(&m, err) < 0)
+			return -1;
+		ml = strlen(m);
+		if (strncmp(d->path, m, ml) || d->path[ml] != '/')
+			return sk_error(err, 0, "cgroup \"%s\" is not below the cgroup2 mount %s", d->path, m);
 	}
-	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *sp = strchr(l, ' ');
-		if (!sp || (size_t)(sp - l) >= sizeof(st->mem_stat[0].key))
-			continue;
-		struct sk_cgroup_kv *kv = &st->mem_stat[st->n_mem_stat++];
-		memcpy(kv->key, l, (size_t)(sp - l));
-		kv->value = strtoull(sp + 1, NULL, 10);
-	}
-	free(text);
+	if (ml >= size)
+		return sk_error(err, ENAMETOOLONG, "cgroup \"%s\"", d->path);
+	snprintf(mount, size, "%.*s", (int)ml, d->path);
+	*rel = d->path + ml;
 	return 0;
 }
 
-/* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N". */
-static int stats_io(const struct sk_cgroup *cg, struct sk_cgroup_stats *st, struct sk_err *err)
+int sk_cgroup_apply(const struct sk_cgroup *cg, const struct sk_resources *r, bool update, struct sk_err *err)
 {
-	char *text;
-	struct sk_err ignored;
-	if (read_all(cg->dir_fd, cg->path, "io.stat", &text, NULL, &ignored))
-		return 0;
-	size_t lines = 0;
-	for (const char *p = text; *p; p++)
-		lines += *p == '\n';
-	st->io = calloc(lines ? lines : 1, sizeof(*st->io));
-	if (!st->io) {
-		free(text);
-		return sk_error(err, ENOMEM, "io.stat");
+	unsigned v1 = v1_mask(cg);
+	struct sk_resources done;
+	if (r && update) {
+		/* Values that go together, completed from the files. */
+		done = *r;
+		static const enum sk_cgroup_ctrl pair[] = { SK_CG_CPU, SK_CG_MEMORY };
+		for (size_t i = 0; i < 2; i++) {
+			const struct sk_cgroup_dir *d = serving(cg, pair[i]);
+			if (d && cg->at[pair[i]])
+				sk_cg1_complete(d->fd, pair[i], &done);
+			else if (d)
+				sk_cg2_complete(d->fd, pair[i], &done);
+		}
+		r = &done;
 	}
-	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		struct sk_cgroup_io *d = &st->io[st->n_io];
-		char *p;
-		d->major = (uint32_t)strtoul(l, &p, 10);
-		if (*p != ':')
-			continue;
-		d->minor = (uint32_t)strtoul(p + 1, &p, 10);
-		static const struct { const char *k; size_t off; } f[] = {
-			{ "rbytes=", offsetof(struct sk_cgroup_io, rbytes) }, { "wbytes=", offsetof(struct sk_cgroup_io, wbytes) },
-			{ "rios=", offsetof(struct sk_cgroup_io, rios) }, { "wios=", offsetof(struct sk_cgroup_io, wios) },
-			{ "dbytes=", offsetof(struct sk_cgroup_io, dbytes) }, { "dios=", offsetof(struct sk_cgroup_io, dios) },
+	struct sk_cgroup_needs needs;
+	if (sk_cgroup_needs(r, v1, cg->v2, &needs, err) < 0)
+		return -1;
+	unsigned v2 = needs.mask & ~v1;
+	if (v2 && !cg->v2)
+		return no_home(&needs, v2, err);
+	if (v2) {
+		char mount[PATH_MAX];
+		const char *rel = NULL;
+		if (v2_split(cg, mount, sizeof(mount), &rel, err) < 0 || sk_cg2_enable(mount, rel, v2, &needs, err) < 0)
+			return -1;
+	}
+	if (r) {
+		static const enum sk_cgroup_ctrl order[] = {
+			SK_CG_PIDS, SK_CG_MEMORY, SK_CG_IO, SK_CG_CPU, SK_CG_CPUSET, SK_CG_HUGETLB, SK_CG_RDMA,
+			SK_CG_NET_CLS, SK_CG_NET_PRIO,
 		};
-		for (char *s2 = NULL, *t = strtok_r(p, " ", &s2); t; t = strtok_r(NULL, " ", &s2))
-			for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-				if (!strncmp(t, f[i].k, strlen(f[i].k)))
-					*(uint64_t *)((char *)d + f[i].off) = strtoull(t + strlen(f[i].k), NULL, 10);
-		st->n_io++;
-	}
-	free(text);
-	return 0;
-}
-
-/* hugetlb.<size>.current for every page size the kernel offers. */
-static int stats_hugetlb(const struct sk_cgroup *cg, struct sk_cgroup_stats *st, struct sk_err *err)
-{
-	DIR *d = opendir_at(cg->dir_fd);
-	if (!d)
-		return sk_error(err, errno, "list \"%s\"", cg->path);
-	size_t cap = 0;
-	int rc = 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		const char *n = e->d_name;
-		size_t len = strlen(n);
-		if (strncmp(n, "hugetlb.", 8) || len < 8 + 8 || strcmp(n + len - 8, ".current") ||
-		    memchr(n + 8, '.', len - 16) || len - 16 >= sizeof(st->hugetlb[0].size))
-			continue;
-		if (st->n_hugetlb == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct sk_cgroup_hugetlb *v = realloc(st->hugetlb, cap * sizeof(*v));
-			if (!v) {
-				rc = sk_error(err, ENOMEM, "hugetlb stats");
-				break;
-			}
-			st->hugetlb = v;
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+			enum sk_cgroup_ctrl c = order[i];
+			const struct sk_cgroup_dir *d = serving(cg, c);
+			if (!has(needs.mask, c) || !d)
+				continue;
+			if ((cg->at[c] ? sk_cg1_write : sk_cg2_write)(d->fd, d->path, c, r, update, err) < 0)
+				return -1;
 		}
-		struct sk_cgroup_hugetlb *h = &st->hugetlb[st->n_hugetlb++];
-		memset(h, 0, sizeof(*h));
-		memcpy(h->size, n + 8, len - 16);
-		char name[64], text[256];
-		read_value(cg, n, &h->usage);
-		snprintf(name, sizeof(name), "hugetlb.%s.max", h->size);
-		read_value(cg, name, &h->max);
-		snprintf(name, sizeof(name), "hugetlb.%s.events", h->size);
-		struct sk_err ignored;
-		if (sk_cgroup_read(cg, name, text, sizeof(text), &ignored) >= 0 && keyed(text, "max") >= 0)
-			h->failcnt = (uint64_t)keyed(text, "max");
+		if (r->n_unified && sk_cg2_write_unified(cg->dir[0].fd, cg->dir[0].path, r, err) < 0)
+			return -1;
 	}
-	closedir(d);
-	return rc;
-}
-
-int sk_cgroup_stats(const struct sk_cgroup *cg, struct sk_cgroup_stats *st, struct sk_err *err)
-{
-	memset(st, 0, sizeof(*st));
-	char *text;
-	if (read_all(cg->dir_fd, cg->path, "cpu.stat", &text, NULL, err))
-		return -1;
-	static const struct { const char *k; size_t off; } cpu[] = {
-		{ "usage_usec", offsetof(struct sk_cgroup_stats, cpu_usage_usec) },
-		{ "user_usec", offsetof(struct sk_cgroup_stats, cpu_user_usec) },
-		{ "system_usec", offsetof(struct sk_cgroup_stats, cpu_system_usec) },
-		{ "nr_periods", offsetof(struct sk_cgroup_stats, cpu_nr_periods) },
-		{ "nr_throttled", offsetof(struct sk_cgroup_stats, cpu_nr_throttled) },
-		{ "throttled_usec", offsetof(struct sk_cgroup_stats, cpu_throttled_usec) },
-	};
-	for (size_t i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++) {
-		int64_t v = keyed(text, cpu[i].k);
-		if (v >= 0)
-			*(uint64_t *)((char *)st + cpu[i].off) = (uint64_t)v;
-	}
-	free(text);
-	if (read_value(cg, "pids.current", &st->pids_current)) {
-		st->has_pids = true;
-		read_value(cg, "pids.max", &st->pids_max);
-	}
-	if (stats_memory(cg, st, err) || stats_io(cg, st, err) || stats_hugetlb(cg, st, err)) {
-		sk_cgroup_stats_free(st);
-		return -1;
-	}
-	return 0;
-}
-
-void sk_cgroup_stats_free(struct sk_cgroup_stats *st)
-{
-	free(st->mem_stat);
-	free(st->io);
-	free(st->hugetlb);
-	memset(st, 0, sizeof(*st));
+	if (update && (!r || !r->n_devices))
+		return 0;
+	const struct sk_device_rule *rules = r ? r->devices : NULL;
+	size_t n = r ? r->n_devices : 0;
+	const struct sk_cgroup_dir *d = cg->at[SK_CG_DEVICES] ? &cg->dir[cg->at[SK_CG_DEVICES] - 1] : NULL;
+	if (d)
+		return sk_cg1_devices(d->fd, d->path, rules, n, err);
+	if (cg->v2)
+		return sk_cg2_devices(cg->dir[0].fd, cg->dir[0].path, rules, n, update || !cg->created, err);
+	return sk_error(err, 0, "cgroup \"%s\": no devices hierarchy and no cgroup2: access to devices cannot be "
+			"restricted", sk_cgroup_path(cg));
 }

@@ -1,9 +1,11 @@
 /* cgroup_dev: linux.resources.devices -> a BPF_PROG_TYPE_CGROUP_DEVICE
- * program, hand-assembled (no libbpf) and attached with raw bpf(2). */
-#include "skiff/cgroup.h"
+ * program (cgroup2) or devices.allow/deny lines (v1); see
+ * include/skiff/cgroup_dev.h. */
+#include "skiff/cgroup_dev.h"
 #include "skiff/log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,5 +330,139 @@ out:
 		close(fd);
 	for (int i = 0; i < n_old; i++)
 		close(old[i]);
+	return rc;
+}
+
+/* ---- v1: devices.allow / devices.deny -------------------------------------- */
+
+struct v1_state {
+	bool allow_all;           /* the default, after an "a" rule */
+	struct dev_rule *exc;     /* the kernel's exceptions, as it keeps them */
+	size_t n_exc;
+	struct { bool allow; char line[64]; } *out;
+	size_t n_out;
+};
+
+static void v1_line(struct v1_state *st, bool allow, const struct dev_rule *r)
+{
+	char acc[4], *a = acc;
+	if (r->access & BPF_DEVCG_ACC_READ)
+		*a++ = 'r';
+	if (r->access & BPF_DEVCG_ACC_WRITE)
+		*a++ = 'w';
+	if (r->access & BPF_DEVCG_ACC_MKNOD)
+		*a++ = 'm';
+	*a = '\0';
+	char maj[24] = "*", min[24] = "*";
+	if (r->major >= 0)
+		snprintf(maj, sizeof(maj), "%" PRId64, r->major);
+	if (r->minor >= 0)
+		snprintf(min, sizeof(min), "%" PRId64, r->minor);
+	st->out[st->n_out].allow = allow;
+	snprintf(st->out[st->n_out].line, sizeof(st->out[0].line), "%c %s:%s %s", r->type, maj, min, acc);
+	st->n_out++;
+}
+
+static bool overlaps(int64_t a, int64_t b) { return a < 0 || b < 0 || a == b; }
+
+/* One c or b rule.  Returns 1 when it cannot be expressed. */
+static int v1_rule(struct v1_state *st, const struct dev_rule *r)
+{
+	if (r->allow != st->allow_all) {
+		/* An exception: added, merged with an identical one. */
+		v1_line(st, r->allow, r);
+		for (size_t i = 0; i < st->n_exc; i++) {
+			struct dev_rule *e = &st->exc[i];
+			if (e->type == r->type && e->major == r->major && e->minor == r->minor) {
+				e->access |= r->access;
+				return 0;
+			}
+		}
+		st->exc[st->n_exc++] = *r;
+		return 0;
+	}
+	/* Back to the default: the kernel takes the bits off an identical
+	 * exception only; one that merely overlaps would keep them. */
+	bool exact = false;
+	for (size_t i = 0; i < st->n_exc; i++) {
+		struct dev_rule *e = &st->exc[i];
+		if (e->type != r->type || !(e->access & r->access) || !overlaps(e->major, r->major) ||
+		    !overlaps(e->minor, r->minor))
+			continue;
+		if (e->major != r->major || e->minor != r->minor)
+			return 1;
+		e->access &= ~r->access;
+		exact = true;
+	}
+	if (exact)
+		v1_line(st, r->allow, r);
+	return 0;
+}
+
+int sk_cgroup_dev_v1(const struct sk_device_rule *in, size_t n_in, sk_cgroup_dev_emit_fn *out, void *ctx,
+		     struct sk_err *err)
+{
+	if (n_in > MAX_RULES)
+		return sk_error(err, 0, "linux.resources.devices: %zu rules, at most %d are supported", n_in, MAX_RULES);
+	size_t n = n_in + N_DEFAULT, max = 2 * n + 1;
+	struct v1_state st = { .exc = malloc(max * sizeof(*st.exc)), .out = malloc(max * sizeof(*st.out)) };
+	int rc = -1;
+	if (!st.exc || !st.out) {
+		sk_error(err, ENOMEM, "device rules");
+		goto out;
+	}
+	st.out[st.n_out].allow = false;
+	snprintf(st.out[st.n_out++].line, sizeof(st.out[0].line), "a");
+	for (size_t i = 0; i < n; i++) {
+		struct dev_rule r;
+		if (i < n_in && convert_rule(&in[i], i, &r, err))
+			goto out;
+		if (i >= n_in)
+			r = default_rules[i - n_in];
+		if (r.type == 'a' && r.major < 0 && r.minor < 0 && r.access == 7) {
+			if (r.allow == st.allow_all && !st.n_exc)
+				continue;   /* as things are already */
+			/* The whole default changes and the exceptions go. */
+			st.allow_all = r.allow;
+			st.n_exc = 0;
+			st.out[st.n_out].allow = r.allow;
+			snprintf(st.out[st.n_out++].line, sizeof(st.out[0].line), "a");
+			continue;
+		}
+		/* v1 reads any "a" line as the whole default: a narrower one is
+		 * its char and block halves. */
+		struct dev_rule half[2] = { r, r };
+		size_t nh = 1;
+		if (r.type == 'a') {
+			half[0].type = 'c';
+			half[1].type = 'b';
+			nh = 2;
+		}
+		for (size_t h = 0; h < nh; h++) {
+			if (!v1_rule(&st, &half[h]))
+				continue;
+			/* The always-allowed list only ever loosens: where an
+			 * earlier rule is stricter, it stays stricter. */
+			if (i >= n_in)
+				continue;
+			const struct sk_device_rule *d = &in[i];
+			char maj[24] = "*", min[24] = "*";
+			if (d->major >= 0)
+				snprintf(maj, sizeof(maj), "%" PRId64, d->major);
+			if (d->minor >= 0)
+				snprintf(min, sizeof(min), "%" PRId64, d->minor);
+			sk_error(err, 0, "linux.resources.devices[%zu]: %s %c %s:%s %s cannot be expressed in cgroup v1: it "
+				 "would punch a hole in an earlier wildcard rule", i, d->allow ? "allow" : "deny",
+				 half[h].type, maj, min, d->access[0] ? d->access : "rwm");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < st.n_out; i++)
+		if (out(ctx, st.out[i].allow, st.out[i].line, err) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(st.exc);
+	free(st.out);
 	return rc;
 }

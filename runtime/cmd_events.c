@@ -25,11 +25,11 @@ static int open_cgroup(const char *root, const char *id, struct sk_cgroup *cg, s
 
 static int print_stats(const struct sk_cgroup *cg, const char *id, struct sk_err *err)
 {
-	struct sk_cgroup_stats st;
+	struct sk_stats st;
 	if (sk_events_stats(cg, &st, err) < 0)
 		return -1;
 	char *line = sk_events_stats_json(id, &st, err);
-	sk_cgroup_stats_free(&st);
+	sk_events_stats_free(&st);
 	if (!line)
 		return -1;
 	int r = sk_out_write(line, strlen(line), err);

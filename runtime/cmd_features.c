@@ -1,13 +1,14 @@
 /* skiff features: the runtime-spec features document, from
  * include/skiff/features.h (what this build implements) plus what only the
  * installed libseccomp can tell: its architectures and the filter flags the
- * running kernel accepts. */
+ * running kernel accepts; and the cgroup backend this host gets. */
 #include <stdio.h>
 #include <string.h>
 
 #include <seccomp.h>
 
 #include "cli.h"
+#include "skiff/cgroup.h"
 #include "skiff/features.h"
 #include "skiff/seccomp.h"
 #include "skiff/json_gen.h"
@@ -129,6 +130,9 @@ int cmd_features(struct sk_globals *g, int argc, char **argv, struct sk_err *err
 	sk_json_str(&j, "annotations");
 	sk_json_map_open(&j);
 	sk_json_kstr(&j, "io.github.seccomp.libseccomp.version", ver);
+	/* Which backend this host gets (docs/cgroups.md): unified, hybrid,
+	 * legacy or none. */
+	sk_json_kstr(&j, "org.skiff.cgroup.backend", sk_cgroup_backend());
 	sk_json_map_close(&j);
 	sk_json_map_close(&j);
 

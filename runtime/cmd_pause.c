@@ -1,6 +1,6 @@
 /* skiff pause ID: freeze every process of a created or running container
- * through cgroup.freeze, returning once cgroup.events says "frozen 1"
- * (runc's semantics; `state` then reports "paused"). */
+ * (the v1 freezer or cgroup.freeze), returning once the kernel says it is
+ * frozen (runc's semantics; `state` then reports "paused"). */
 #include "cli.h"
 
 #include "skiff/container.h"

@@ -1,5 +1,5 @@
-/* skiff resume ID: thaw a paused container (cgroup.freeze 0), returning
- * once cgroup.events says "frozen 0". */
+/* skiff resume ID: thaw a paused container (the v1 freezer or
+ * cgroup.freeze), returning once the kernel says it is thawed. */
 #include "cli.h"
 
 #include "skiff/container.h"

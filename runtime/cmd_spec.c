@@ -1,6 +1,6 @@
 /* skiff spec: write runc's default config.json (libcontainer/specconv's
  * example) into a bundle, with skiff's ociVersion and hostname and the cgroup
- * namespace runc adds on cgroup v2 hosts (skiff supports v2 only).
+ * namespace runc adds on cgroup v2 hosts (skiff adds it on every host).
  * --rootless applies runc's ToRootless: a user namespace mapping the
  * caller's euid/egid to 0, no network namespace, /sys as a read-only rbind of
  * the host's, no uid=/gid= mount options, no resources. */

@@ -27,6 +27,11 @@
 #include "skiff/pidfd.h"
 
 
+static int open_cgroup(const struct sk_held *h, struct sk_cgroup *cg, struct sk_err *err)
+{
+	return sk_cgroup_open(h->st.cgroup_path, h->st.cgroup_paths, h->st.n_cgroup_paths, cg, err);
+}
+
 int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h, struct sk_cgroup *cg,
 			     struct sk_err *err)
 {
@@ -42,7 +47,7 @@ int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h
 		else if (!h->st.cgroup_path)
 			sk_error(err, 0, "container \"%s\" has no cgroup", id);
 		else
-			r = sk_cgroup_open(h->st.cgroup_path, cg, err);
+			r = open_cgroup(h, cg, err);
 	}
 	if (r < 0)
 		sk_container_release(h);
@@ -185,20 +190,9 @@ out:
 static int signal_all(struct sk_held *h, int sig, struct sk_err *err)
 {
 	struct sk_cgroup cg;
-	if (sk_cgroup_open(h->st.cgroup_path, &cg, err) < 0)
+	if (open_cgroup(h, &cg, err) < 0)
 		return -1;
-	int r;
-	if (sig == SIGKILL) {
-		r = sk_cgroup_kill(&cg, err);
-	} else {
-		pid_t *pids = NULL;
-		size_t n = 0;
-		r = sk_cgroup_pids(&cg, &pids, &n, err);
-		for (size_t i = 0; r == 0 && i < n; i++)
-			if (kill(pids[i], sig) < 0 && errno != ESRCH)
-				r = sk_error(err, errno, "kill %d", (int)pids[i]);
-		free(pids);
-	}
+	int r = sk_cgroup_signal(&cg, sig, err);
 	sk_cgroup_close(&cg);
 	return r;
 }
@@ -218,7 +212,7 @@ int sk_container_freeze(const char *root, const char *id, bool freeze, struct sk
 			 h.have_state ? sk_status_name(h.status) : "being created", freeze ? "running" : "paused");
 	else if (!h.st.cgroup_path)
 		sk_error(err, 0, "cannot %s container \"%s\": it has no cgroup", verb, id);
-	else if (sk_cgroup_open(h.st.cgroup_path, &cg, err) == 0) {
+	else if (open_cgroup(&h, &cg, err) == 0) {
 		r = sk_cgroup_freeze(&cg, freeze, err);
 		sk_cgroup_close(&cg);
 	}
@@ -285,23 +279,21 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 		/* runc: forcing the delete of a container that is gone is no error. */
 		return force && err->errnum == ENOENT ? 0 : -1;
 	int r = -1;
+	struct sk_cgroup cg = SK_CGROUP_INIT;
+	if (h.status != SK_STATUS_STOPPED && !force) {
+		sk_error(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id, sk_status_name(h.status));
+		goto out;
+	}
+	if (h.have_state && h.st.cgroup_path && open_cgroup(&h, &cg, err) < 0 && err->errnum != ENOENT)
+		goto out;
 	if (h.status != SK_STATUS_STOPPED) {
-		if (!force) {
-			sk_error(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id, sk_status_name(h.status));
-			goto out;
-		}
 		int fd = init_pidfd(&h.st, err);
 		if (fd >= 0) {
 			/* A frozen cgroup would hold the killed processes: thaw it first. */
-			if (h.status == SK_STATUS_PAUSED && h.st.cgroup_path) {
-				struct sk_cgroup cg;
-				if (sk_cgroup_open(h.st.cgroup_path, &cg, err) == 0) {
-					sk_cgroup_freeze(&cg, false, err);
-					sk_cgroup_close(&cg);
-				}
-			}
-			if (h.st.cgroup_path)
-				signal_all(&h, SIGKILL, err);
+			if (h.status == SK_STATUS_PAUSED && cg.n)
+				sk_cgroup_freeze(&cg, false, err);
+			if (cg.n)
+				sk_cgroup_signal(&cg, SIGKILL, err);
 			sk_pidfd_signal(fd, SIGKILL);
 			int w = wait_gone(fd, 10000, err);
 			close(fd);
@@ -309,22 +301,12 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 				goto out;
 		}
 	}
-	if (h.have_state && h.st.cgroup_path) {
-		struct sk_cgroup cg;
-		if (sk_cgroup_open(h.st.cgroup_path, &cg, err) == 0) {
-			/* A stopped container's init is gone, but without a pid
-			 * namespace its descendants may live on in its cgroup:
-			 * they are the container's, and go with it. */
-			int d = h.status == SK_STATUS_STOPPED ? sk_cgroup_kill(&cg, err) : 0;
-			if (d == 0)
-				d = sk_cgroup_destroy(&cg, err);
-			sk_cgroup_close(&cg);
-			if (d < 0)
-				goto out;
-		} else if (err->errnum != ENOENT) {
-			goto out;
-		}
-	}
+	/* A stopped container's init is gone, but without a pid namespace its
+	 * descendants may live on in its cgroup: they are the container's, and
+	 * go with it. */
+	if (cg.n && ((h.status == SK_STATUS_STOPPED && sk_cgroup_signal(&cg, SIGKILL, err) < 0) ||
+		     sk_cgroup_destroy(&cg, err) < 0))
+		goto out;
 	/* Without a mount namespace its mounts are in ours, under the rootfs. */
 	if (h.have_state && h.st.rootfs_mnt_id &&
 	    sk_rootfs_unbind_shared(h.st.rootfs,
@@ -336,6 +318,7 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 		run_warn_hooks(&h, SK_HOOK_POSTSTOP, SK_STATUS_STOPPED);
 	r = sk_state_remove(h.root_fd, id, err);
 out:
+	sk_cgroup_close(&cg);
 	sk_container_release(&h);
 	return r;
 }

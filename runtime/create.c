@@ -56,6 +56,7 @@ struct create {
 	int sync[2];
 	struct sk_cgroup cg;
 	bool have_cg, cg_made;         /* planned (to free), made (to destroy) */
+	struct sk_kv cg_paths[SK_CG_MAX_DIRS];   /* the v1 directories, for the state */
 	pid_t stage_pid, init_pid;
 	int pidfd;
 	int pty_master;
@@ -213,14 +214,25 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = SIGCHLD,
 	};
-	if (c->have_cg && c->cg.dir_fd >= 0) {
+	int cg_fd = c->have_cg ? sk_cgroup_v2_fd(&c->cg) : -1;
+	if (cg_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)c->cg.dir_fd;
+		args.cgroup = (uint64_t)cg_fd;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0)
+	if (pid == 0) {
+		/* Born in the cgroup2 one; the v1 ones before anything else,
+		 * the cgroup namespace's root above all. */
+		struct sk_err cerr = { 0 };
+		if (c->have_cg && sk_cgroup_enter(&c->cg, &cerr) < 0) {
+			sk_sync_send_error(w->sync_fd, &cerr);
+			_exit(1);
+		}
 		sk_walk(w);
+	}
 	int e = errno;
+	if (c->have_cg)
+		sk_cgroup_enter_done(&c->cg);
 	if (sk_ns_restore_pid(saved_pidns, err) < 0)
 		return -1;
 	if (pid < 0)
@@ -416,7 +428,9 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	now_rfc3339(c.created, sizeof(c.created));
 	c.st = (struct sk_state){
 		.id = (char *)o->id, .bundle = c.plan.bundle, .rootfs = c.plan.rootfs, .created = c.created,
-		.cgroup_path = c.cg.path, .owner = geteuid(),
+		.cgroup_path = (char *)sk_cgroup_path(&c.cg),
+		.cgroup_paths = c.cg_paths, .n_cgroup_paths = sk_cgroup_v1_paths(&c.cg, c.cg_paths, SK_CG_MAX_DIRS),
+		.owner = geteuid(),
 		.annotations = spec->annotations, .n_annotations = spec->n_annotations,
 		.rootfs_mnt_id = c.shared_mnt.bind, .rootfs_base_mnt_id = c.shared_mnt.base,
 		.poststart_hooks = spec->hooks.n[SK_HOOK_POSTSTART] > 0,
@@ -444,7 +458,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.plan = &c.plan, .sync_fd = c.sync[1], .fifo_fd = c.fifo_fd, .console_fd = c.console_fd,
 		.n_keep_fds = n_keep, .userns = c.plan.ns.userns, .shared_rootfd = c.shared_rootfd,
 		.init_pidfd = -1, .time_fd = -1, .chroot_fd = -1,
-		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? c.cg.dir_fd : -1, -1, -1, -1 },
+		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? sk_cgroup_v2_fd(&c.cg) : -1,
+				-1, -1, -1 },
 	};
 	if (sk_signals_ignored(&w.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.plan.mounts, err) < 0)
 		goto fail;

@@ -316,69 +316,25 @@ static int plan_namespaces(struct exec *c, struct sk_err *err)
 	return r;
 }
 
-/* --cgroup SUB (runc's, cgroup v2 form): SUB is resolved beneath the
- * container's cgroup, without symlinks or "..", and replaces it. */
-static int open_sub_cgroup(struct exec *c, struct sk_err *err)
-{
-	const char *sub = c->o->cgroup;
-	if (!c->have_cg)
-		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", sub);
-	if (strchr(sub, ':'))
-		return sk_error(err, EINVAL, "--cgroup \"%s\": cgroup v2 takes a sub-cgroup path, without a "
-				"controller prefix", sub);
-	const char *rel = sub + strspn(sub, "/");
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	int fd = (int)syscall(SYS_openat2, c->cg.dir_fd, *rel ? rel : ".", &how, sizeof(how));
-	if (fd < 0)
-		return sk_error(err, errno, "--cgroup \"%s\": open \"%s/%s\"", sub, c->cg.path, rel);
-	close(c->cg.dir_fd);
-	c->cg.dir_fd = fd;
-	return 0;
-}
-
-/* The cgroup the init is in, for a container cgroup that takes no
- * process: cgroup v2 refuses processes in a cgroup that hands controllers
- * down to children, as a container that makes its own sub-cgroups does
- * (runc falls back the same way). */
-static int open_init_cgroup(struct exec *c, struct sk_err *err)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)c->st.pid);
-	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), err) < 0)
-		return -1;
-	if (!alive(c->init_pidfd))
-		return sk_error(err, 0, "cannot exec in a stopped container");
-	const char *rel = strncmp(buf, "0::", 3) == 0 ? buf + 3 : strstr(buf, "\n0::");
-	if (!rel)
-		return sk_error(err, 0, "%s: no cgroup v2 entry", path);
-	if (rel != buf + 3)
-		rel += 4;
-	size_t rl = strcspn(rel, "\n");
-	char full[PATH_MAX];
-	if (snprintf(full, sizeof(full), "%s%.*s", c->cg.mount, (int)rl, rel) >= (int)sizeof(full))
-		return sk_error(err, ENAMETOOLONG, "%s", path);
-	struct sk_cgroup cg;
-	if (sk_cgroup_open(full, &cg, err) < 0)
-		return -1;
-	sk_cgroup_close(&c->cg);
-	c->cg = cg;
-	return 0;
-}
-
 /* ---- child ---- */
 
 /* Born in the container's cgroup and pid namespace: the walk joins the
  * rest, becomes the process and execs (walk.h). */
 static _Noreturn void child_main(struct exec *c)
 {
+	/* The v1 cgroups before anything else (the cgroup2 one by clone3);
+	 * their fds are close-on-exec. */
+	struct sk_err err = { 0 };
+	if (c->have_cg && sk_cgroup_enter(&c->cg, &err) < 0) {
+		sk_sync_send_error(c->sync[1], &err);
+		_exit(1);
+	}
 	struct sk_walk w = {
 		.plan = &c->plan, .sig_ign = c->sig_ign, .sync_fd = c->sync[1], .console_fd = c->console_fd,
 		.n_keep_fds = c->n_keep_fds, .userns = c->userns, .fifo_fd = -1, .shared_rootfd = -1,
 		.init_pidfd = c->init_pidfd, .ns_flags = c->ns_flags, .time_fd = c->time_fd, .chroot_fd = c->chroot_fd,
-		.parent_fds = { c->sync[0], c->console_peer, c->cg.dir_fd, c->own_pidns, c->root_fd, -1, -1, -1 },
+		.parent_fds = { c->sync[0], c->console_peer, c->have_cg ? sk_cgroup_v2_fd(&c->cg) : -1, c->own_pidns,
+				c->root_fd, -1, -1, -1 },
 	};
 	sk_walk(&w);
 }
@@ -392,9 +348,10 @@ static long clone_child(struct exec *c, int *pidfd)
 		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		.exit_signal = SIGCHLD,
 	};
-	if (c->have_cg) {
+	int cg_fd = c->have_cg ? sk_cgroup_v2_fd(&c->cg) : -1;
+	if (cg_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)c->cg.dir_fd;
+		args.cgroup = (uint64_t)cg_fd;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0)
@@ -422,13 +379,18 @@ static int start_child(struct exec *c, struct sk_err *err)
 	if (r == 0) {
 		pid = clone_child(c, &c->pidfd);
 		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->cgroup) {
-			if (open_init_cgroup(c, err) < 0)
+			/* The init's own cgroup, read while it still lives. */
+			if (sk_cgroup_v2_of_pid(&c->cg, c->st.pid, err) < 0)
 				r = -1;
+			else if (!alive(c->init_pidfd))
+				r = sk_error(err, 0, "cannot exec in a stopped container");
 			else
 				pid = clone_child(c, &c->pidfd);
 		}
 		e = errno;
 	}
+	if (c->have_cg)
+		sk_cgroup_enter_done(&c->cg);
 	if (pid > 0)
 		c->pid = (pid_t)pid;
 	if (r == 0 && pid < 0)
@@ -538,11 +500,15 @@ static int prepare(struct exec *c, struct sk_err *err)
 	close(c->root_fd);
 	c->root_fd = -1;
 	if (c->st.cgroup_path) {
-		if (sk_cgroup_open(c->st.cgroup_path, &c->cg, err) < 0)
+		if (sk_cgroup_open(c->st.cgroup_path, c->st.cgroup_paths, c->st.n_cgroup_paths, &c->cg, err) < 0)
 			return -1;
 		c->have_cg = true;
 	}
-	if (c->o->cgroup && open_sub_cgroup(c, err) < 0)
+	if (c->o->cgroup && !c->have_cg)
+		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", c->o->cgroup);
+	if (c->o->cgroup && sk_cgroup_open_sub(&c->cg, c->o->cgroup, err) < 0)
+		return -1;
+	if (c->have_cg && sk_cgroup_enter_prepare(&c->cg, err) < 0)
 		return -1;
 	if (plan_namespaces(c, err) < 0 || sk_signals_ignored(&c->sig_ign, err) < 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include <seccomp.h>
 
 #include "cli.h"
+#include "skiff/cgroup.h"
 #include "skiff/exe_seal.h"
 #include "skiff/features.h"
 #include "skiff/log.h"
@@ -40,6 +41,17 @@ static int print_help(const struct sk_opt *gopts, struct sk_err *err)
 	    sk_opts_print_help(gopts, err) < 0 ||
 	    sk_out(err, "\nRun 'skiff <command> --help' for the options of a command.\n") < 0)
 		return -1;
+	/* Which cgroup backend this host gets (docs/cgroups.md). */
+	static const struct { const char *name, *what; } backends[] = {
+		{ "unified", "cgroup v2" },
+		{ "hybrid", "cgroup v1 controllers, the processes also placed in cgroup2" },
+		{ "legacy", "cgroup v1 only" },
+		{ "none", "no cgroup filesystem is mounted" },
+	};
+	const char *b = sk_cgroup_backend();
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(b, backends[i].name))
+			return sk_out(err, "\ncgroups on this host: %s (%s).\n", b, backends[i].what);
 	return 0;
 }
 

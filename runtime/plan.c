@@ -230,9 +230,7 @@ int sk_plan_bundle(const struct sk_plan_opts *o, struct sk_plan *p, struct sk_er
 		goto out;
 	struct sk_spec *s = &p->spec;
 	p->process = &s->process;
-	struct sk_cgroup_needs needs;
-	if (sk_sysctl_check(s, err) < 0 ||
-	    sk_cgroup_needs(s->has_linux ? &s->linux_.resources : NULL, &needs, err) < 0 ||
+	if (sk_sysctl_check(s, err) < 0 || sk_cgroup_check(s->has_linux ? &s->linux_.resources : NULL, err) < 0 ||
 	    (o->listen_fds && add_listen_env(s, o->listen_fds, err) < 0))
 		goto out;
 	if (sk_process_plan_build(s, &s->process, false, &p->proc, err) < 0) {

@@ -25,7 +25,7 @@ int sk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n,
 	else if (!h.st.cgroup_path)
 		r = sk_error(err, 0, "container \"%s\" has no cgroup", id);
 	else
-		r = sk_cgroup_open(h.st.cgroup_path, &cg, err);
+		r = sk_cgroup_open(h.st.cgroup_path, h.st.cgroup_paths, h.st.n_cgroup_paths, &cg, err);
 	/* The open cgroup is enough: kill and delete need not wait. */
 	sk_container_release(&h);
 	if (r == 0) {

@@ -15,6 +15,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "skiff/cgroup.h"
 #include "skiff/features.h"
 #include "skiff/util.h"
 
@@ -134,6 +135,15 @@ fail:
 	return -1;
 }
 
+static void free_map(struct sk_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
 void sk_state_free(struct sk_state *st)
 {
 	free(st->id);
@@ -142,11 +152,8 @@ void sk_state_free(struct sk_state *st)
 	free(st->created);
 	free(st->cgroup_path);
 	free(st->shim_socket);
-	for (size_t i = 0; i < st->n_annotations; i++) {
-		free(st->annotations[i].key);
-		free(st->annotations[i].value);
-	}
-	free(st->annotations);
+	free_map(st->cgroup_paths, st->n_cgroup_paths);
+	free_map(st->annotations, st->n_annotations);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -196,6 +203,33 @@ static int get_bool_or_true(yajl_val obj, const char *key, bool *out, struct sk_
 	return 0;
 }
 
+/* An object of strings, absent or null being empty. */
+static int get_map(yajl_val root, const char *key, struct sk_kv **out, size_t *n_out, struct sk_err *err)
+{
+	yajl_val obj = field(root, key);
+	if (!obj || YAJL_IS_NULL(obj))
+		return 0;
+	if (!YAJL_IS_OBJECT(obj))
+		return sk_error(err, 0, "%s: %s: must be an object", STATE_FILE, key);
+	size_t n = obj->u.object.len;
+	if (n == 0)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	if (!*out)
+		return sk_error(err, ENOMEM, "%s: %s", STATE_FILE, key);
+	for (size_t i = 0; i < n; i++) {
+		yajl_val v = obj->u.object.values[i];
+		if (!YAJL_IS_STRING(v))
+			return sk_error(err, 0, "%s: %s.%s: must be a string", STATE_FILE, key, obj->u.object.keys[i]);
+		struct sk_kv *kv = &(*out)[(*n_out)++];
+		kv->key = strdup(obj->u.object.keys[i]);
+		kv->value = strdup(v->u.string);
+		if (!kv->key || !kv->value)
+			return sk_error(err, ENOMEM, "%s: %s", STATE_FILE, key);
+	}
+	return 0;
+}
+
 static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 {
 	if (!YAJL_IS_OBJECT(root))
@@ -224,29 +258,10 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	    get_bool_or_true(root, "poststopHooks", &st->poststop_hooks, err) < 0)
 		return -1;
 
-	yajl_val ann = field(root, "annotations");
-	if (!ann || YAJL_IS_NULL(ann))
-		return 0;
-	if (!YAJL_IS_OBJECT(ann))
-		return sk_error(err, 0, "%s: annotations: must be an object", STATE_FILE);
-	size_t n = ann->u.object.len;
-	if (n == 0)
-		return 0;
-	st->annotations = calloc(n, sizeof(*st->annotations));
-	if (!st->annotations)
-		return sk_error(err, ENOMEM, "%s: annotations", STATE_FILE);
-	for (size_t i = 0; i < n; i++) {
-		yajl_val v = ann->u.object.values[i];
-		if (!YAJL_IS_STRING(v))
-			return sk_error(err, 0, "%s: annotations.%s: must be a string", STATE_FILE,
-					ann->u.object.keys[i]);
-		struct sk_kv *kv = &st->annotations[st->n_annotations++];
-		kv->key = strdup(ann->u.object.keys[i]);
-		kv->value = strdup(v->u.string);
-		if (!kv->key || !kv->value)
-			return sk_error(err, ENOMEM, "%s: annotations", STATE_FILE);
-	}
-	return 0;
+	return get_map(root, "cgroupPaths", &st->cgroup_paths, &st->n_cgroup_paths, err) < 0 ||
+			       get_map(root, "annotations", &st->annotations, &st->n_annotations, err) < 0
+		       ? -1
+		       : 0;
 }
 
 /* yajl_tree builds and frees nested values recursively, so a deep enough
@@ -344,6 +359,13 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 	sk_json_kstr(&j, "created", st->created);
 	if (st->cgroup_path)
 		sk_json_kstr(&j, "cgroupPath", st->cgroup_path);
+	if (st->n_cgroup_paths) {
+		sk_json_str(&j, "cgroupPaths");
+		sk_json_map_open(&j);
+		for (size_t i = 0; i < st->n_cgroup_paths; i++)
+			sk_json_kstr(&j, st->cgroup_paths[i].key, st->cgroup_paths[i].value);
+		sk_json_map_close(&j);
+	}
 	sk_json_kuint(&j, "owner", st->owner);
 	sk_json_kbool(&j, "shim", st->shim);
 	if (st->shim_socket)
@@ -409,18 +431,6 @@ int sk_state_remove(int root_fd, const char *id, struct sk_err *err)
 	return rc;
 }
 
-static bool cgroup_frozen(const char *cgroup_path)
-{
-	char path[4096], buf[8];
-	struct sk_err ignored;
-	int n = snprintf(path, sizeof(path), "%s/cgroup.freeze", cgroup_path);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return false;
-	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), &ignored) < 0)
-		return false;
-	return buf[0] == '1';
-}
-
 enum sk_status sk_state_status(int dir_fd, const struct sk_state *st)
 {
 	if (st->pid <= 0)
@@ -433,7 +443,7 @@ enum sk_status sk_state_status(int dir_fd, const struct sk_state *st)
 		return SK_STATUS_STOPPED;
 	/* Frozen first, as runc: a paused container that was never started
 	 * is paused, and start must refuse it. */
-	if (st->cgroup_path && cgroup_frozen(st->cgroup_path))
+	if (st->cgroup_path && sk_cgroup_is_frozen(st->cgroup_path, st->cgroup_paths, st->n_cgroup_paths))
 		return SK_STATUS_PAUSED;
 	if (faccessat(dir_fd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		return SK_STATUS_CREATED;

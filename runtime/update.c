@@ -324,36 +324,13 @@ void sk_update_free(struct sk_resources *res)
 
 /* ---- applying ----------------------------------------------------------------- */
 
-/* Fill in what runc takes from the saved config and skiff from the
- * cgroup's files, and drop what update does not change (update.h). */
-static void complete(const struct sk_cgroup *cg, struct sk_resources *r)
+/* Drop what update leaves alone (update.h); values that go together are
+ * completed from the cgroup's files by sk_cgroup_apply. */
+static void drop_unchanged(struct sk_resources *r)
 {
-	char buf[64];
-	struct sk_err ignored;
 	if (r->n_devices)
-		sk_debug("update %s: device rules ignored, as runc does", cg->path);
+		sk_debug("update: device rules ignored, as runc does");
 	r->n_devices = 0;
-
-	bool quota = r->cpu.has_quota && r->cpu.quota != 0, period = r->cpu.has_period && r->cpu.period != 0;
-	if (quota != period && sk_cgroup_read(cg, "cpu.max", buf, sizeof(buf), &ignored) > 0) {
-		/* "max 100000" or "50000 100000" */
-		char *sp = strchr(buf, ' ');
-		if (sp) {
-			if (quota) {
-				r->cpu.has_period = true;
-				r->cpu.period = strtoull(sp + 1, NULL, 10);
-			} else {
-				r->cpu.has_quota = true;
-				r->cpu.quota = strncmp(buf, "max", 3) == 0 ? -1 : strtoll(buf, NULL, 10);
-			}
-		}
-	}
-	bool limit = r->memory.has_limit && r->memory.limit != 0;
-	if (r->memory.has_swap && r->memory.swap > 0 && !limit &&
-	    sk_cgroup_read(cg, "memory.max", buf, sizeof(buf), &ignored) > 0) {
-		r->memory.has_limit = true;
-		r->memory.limit = strncmp(buf, "max", 3) == 0 ? -1 : strtoll(buf, NULL, 10);
-	}
 }
 
 int sk_update_apply(const char *root, const char *id, struct sk_resources *res, struct sk_err *err)
@@ -362,7 +339,7 @@ int sk_update_apply(const char *root, const char *id, struct sk_resources *res, 
 	struct sk_cgroup cg;
 	if (sk_container_hold_cgroup(root, id, &h, &cg, err) < 0)
 		return -1;
-	complete(&cg, res);
+	drop_unchanged(res);
 	int r = sk_cgroup_apply(&cg, res, true, err);
 	sk_cgroup_close(&cg);
 	sk_container_release(&h);

@@ -80,7 +80,7 @@ int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h
 			     struct sk_err *err);
 
 /* pause (freeze) a created or running container, or resume (thaw) a
- * paused one, through cgroup.freeze, returning once cgroup.events agrees. */
+ * paused one, through the cgroup's freezer, returning once it agrees. */
 int sk_container_freeze(const char *root, const char *id, bool freeze, struct sk_err *err);
 
 

@@ -36,7 +36,7 @@
 #define SK_FEAT_CAPABILITIES 1
 
 /* cgroup managers and controllers. */
-#define SK_FEAT_CGROUP_V1 0
+#define SK_FEAT_CGROUP_V1 1
 #define SK_FEAT_CGROUP_V2 1
 #define SK_FEAT_CGROUP_SYSTEMD 0
 #define SK_FEAT_CGROUP_SYSTEMD_USER 0

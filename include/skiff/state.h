@@ -33,7 +33,10 @@ struct sk_state {
 	char *bundle;              /* absolute */
 	char *rootfs;              /* absolute */
 	char *created;             /* RFC 3339 with nanoseconds, UTC */
-	char *cgroup_path;         /* absolute path in the cgroup2 fs, or NULL */
+	char *cgroup_path;         /* the cgroup: its cgroup2 directory (or its
+				    * first v1 one without cgroup2), or NULL */
+	struct sk_kv *cgroup_paths; size_t n_cgroup_paths;   /* its v1 directories,
+				    * keyed by hierarchy ("memory", "cpu,cpuacct") */
 	uid_t owner;
 	bool shim;                 /* a skiff-shim is the init's parent */
 	char *shim_socket;         /* its control socket, or NULL */

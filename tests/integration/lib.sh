@@ -9,7 +9,8 @@
 #   REPO                the checkout
 # After the test the runner fails it if anything is left: state under $ROOT,
 # mounts under $T or $ROOT, processes in $SKIFF_TEST_CGROUP or with their
-# root or cwd under $T or $ROOT, or cgroups under $SKIFF_TEST_CGROUP.
+# root or cwd under $T or $ROOT, or cgroups under $SKIFF_TEST_CGROUP in any
+# hierarchy (cgroup2 and every v1 one).
 # Every exec counts under the VM's emulated CPU: prefer bash builtins.
 
 # skiff with this test's --root.
@@ -83,37 +84,137 @@ skiff_has() { "$SKIFF" "$1" --help >/dev/null 2>&1; }
 # require_skiff COMMAND: skip unless this build of skiff has COMMAND.
 require_skiff() { skiff_has "$1" || skip "skiff has no \`$1\` command in this build"; }
 
+# The host's cgroup hierarchies, one "FSTYPE MOUNTPOINT SUPEROPTS" line
+# each (cgroup2 ones with SUPEROPTS of cgroup2, v1 ones with their
+# controllers: "rw,cpu,cpuacct"), read from mountinfo once per test.
+_SK_CG_MOUNTS=
+_cg_mounts() {
+	if [[ -z $_SK_CG_MOUNTS ]]; then
+		local line pre post fstype src opts mp _a _b _c _d _rest
+		while IFS= read -r line; do
+			pre=${line%% - *} post=${line#* - }
+			read -r fstype src opts <<<"$post"
+			[[ $fstype == cgroup || $fstype == cgroup2 ]] || continue
+			read -r _a _b _c _d mp _rest <<<"$pre"
+			printf -v mp '%b' "$mp"
+			_SK_CG_MOUNTS+="$fstype $mp $opts"$'\n'
+		done </proc/self/mountinfo
+		_SK_CG_MOUNTS+=.
+	fi
+	printf '%s' "${_SK_CG_MOUNTS%.}"
+}
+
 # cg2_mount: the cgroup2 mount point, or nothing.
 cg2_mount() {
-	local _a _b _c _d mp _rest
-	while read -r _a _b _c _d mp _rest; do
-		if [[ " $_rest " == *" - cgroup2 "* ]]; then
-			printf '%s' "$mp"
-			return 0
-		fi
-	done </proc/self/mountinfo
+	local fstype mp opts
+	while read -r fstype mp opts; do
+		[[ $fstype == cgroup2 ]] && { printf '%s' "$mp"; return 0; }
+	done < <(_cg_mounts)
+	return 0
+}
+
+# cg_all_mounts: every cgroup mount point (cgroup2 and v1), one a line.
+cg_all_mounts() {
+	local fstype mp opts
+	while read -r fstype mp opts; do
+		printf '%s\n' "$mp"
+	done < <(_cg_mounts)
+}
+
+# cg_v1_mount CTRL: the mount point of the v1 hierarchy with controller
+# CTRL (v1 names: blkio, not io), or nothing (status 1).
+cg_v1_mount() {
+	local fstype mp opts
+	while read -r fstype mp opts; do
+		[[ $fstype == cgroup && ,$opts, == *,"$1",* ]] && { printf '%s' "$mp"; return 0; }
+	done < <(_cg_mounts)
+	return 1
+}
+
+# cg_backend CTRL: where skiff puts controller CTRL (cgroup2 names: io) on
+# this host: v1 (its hierarchy is mounted), v2 (the cgroup2 root offers
+# it), or none.  docs/cgroups.md "How skiff picks".
+cg_backend() {
+	local v1=$1 cg2 c
+	[[ $1 == io ]] && v1=blkio
+	if cg_v1_mount "$v1" >/dev/null; then
+		echo v1
+		return 0
+	fi
+	cg2=$(cg2_mount)
+	if [[ -n $cg2 ]]; then
+		for c in $(<"$cg2/cgroup.controllers"); do
+			[[ $c == "$1" ]] && { echo v2; return 0; }
+		done
+	fi
+	echo none
 }
 
 require_cgroup2() { [[ -n $(cg2_mount) ]] || skip "no cgroup2 mount on this host"; }
 
-# require_controller NAME...: skip unless the cgroup2 root offers each NAME.
+# require_controller NAME...: skip unless each controller (cgroup2 names)
+# is served, by its v1 hierarchy or by the cgroup2 root.
 require_controller() {
-	local cg2 want c ok
-	require_cgroup2
-	cg2=$(cg2_mount)
+	local want
 	for want in "$@"; do
-		ok=
-		for c in $(<"$cg2/cgroup.controllers"); do
-			[[ $c == "$want" ]] && ok=1
-		done
-		[[ -n $ok ]] || skip "controller \"$want\" is not available in $cg2"
+		[[ $(cg_backend "$want") != none ]] ||
+			skip "controller \"$want\" is available neither as a cgroup v1 hierarchy nor in $(cg2_mount)"
 	done
 }
 
-# cg_dir ID, cg_file ID FILE: the cgroup of container ID (mk_bundle's
-# cgroupsPath) and a file of it.
-cg_dir() { printf '%s' "$(cg2_mount)$SKIFF_TEST_CGROUP/$1"; }
-cg_file() { printf '%s' "$(<"$(cg_dir "$1")/$2")"; }
+# cg_dir ID [CTRL], cg_file ID FILE: the cgroup of container ID
+# (mk_bundle's cgroupsPath) in the hierarchy serving CTRL (the cgroup2 one
+# by default, or a v1 one without cgroup2), and a file of it, found in the
+# hierarchy its prefix names (memory.*, blkio.*, cgroup.*...).
+cg_dir() {
+	local base
+	case ${2:-cgroup} in
+	cgroup) base=$(cg2_mount) ;;
+	blkio | cpuacct | devices | freezer | net_cls | net_prio) base=$(cg_v1_mount "$2") ;;
+	*) [[ $(cg_backend "$2") == v1 ]] && base=$(cg_v1_mount "${2/#io/blkio}") || base=$(cg2_mount) ;;
+	esac
+	[[ -n $base ]] || base=$(cg_v1_mount freezer)
+	printf '%s' "$base$SKIFF_TEST_CGROUP/$1"
+}
+cg_file() { printf '%s' "$(<"$(cg_dir "$1" "${2%%.*}")/$2")"; }
+
+# cg_freeze ID 1|0: freeze or thaw container ID behind skiff's back, with
+# the freezer skiff uses (v1's when mounted, else cgroup.freeze).
+cg_freeze() {
+	if [[ -n $(cg_v1_mount freezer) ]]; then
+		local s=THAWED
+		(($2)) && s=FROZEN
+		echo "$s" >"$(cg_dir "$1" freezer)/freezer.state"
+	else
+		echo "$2" >"$(cg_dir "$1")/cgroup.freeze"
+	fi
+}
+
+# cg_mkdir_all ID SUB: SUB below container ID's cgroup in every hierarchy
+# (a new v1 cpuset gets its parent's cpus and mems, or takes no process).
+cg_mkdir_all() {
+	local mp d f
+	while read -r mp; do
+		d=$mp$SKIFF_TEST_CGROUP/$1
+		mkdir -p "$d/$2"
+		[[ -e $d/cpuset.cpus && ! -e $d/cgroup.controllers ]] || continue
+		for f in cpuset.cpus cpuset.mems; do
+			local p=$d
+			while IFS= read -r sub; do
+				p=$p/$sub
+				[[ -n $(<"$p/$f") ]] || cat "${p%/*}/$f" >"$p/$f"
+			done < <(tr / '\n' <<<"$2")
+		done
+	done < <(cg_all_mounts)
+}
+
+# cg_gone NAME: no hierarchy has $SKIFF_TEST_CGROUP/NAME any more.
+cg_gone() {
+	local mp
+	while read -r mp; do
+		[[ ! -e $mp$SKIFF_TEST_CGROUP/$1 ]] || fail "cgroup left: $mp$SKIFF_TEST_CGROUP/$1"
+	done < <(cg_all_mounts)
+}
 
 # The rootfs every bundle copies: busybox-static with a link per applet and
 # a minimal /etc.  Built once per run under $SK_CACHE.
@@ -248,36 +349,46 @@ _sk_leak_state() {
 	return 0
 }
 
+# Every hierarchy: the cgroups skiff leaves anywhere are leaks.
 _sk_leak_cgroups() {
-	local cg2 base d procs pid comm
-	cg2=$(cg2_mount)
-	[[ -n $cg2 ]] || return 0
-	base=$cg2$SKIFF_TEST_CGROUP
-	[[ -d $base ]] || return 0
-	while read -r d; do
-		[[ $d == "$base" ]] || echo "leak: cgroup left: ${d#"$cg2"}"
-		[[ -r $d/cgroup.procs ]] || continue
-		procs=$(<"$d/cgroup.procs")
-		for pid in $procs; do
-			comm=$(<"/proc/$pid/comm") 2>/dev/null || comm='?'
-			echo "leak: process $pid ($comm) left in ${d#"$cg2"}"
-		done
-		if [[ -n $procs ]]; then
-			if [[ -e $d/cgroup.kill ]]; then
-				echo 1 >"$d/cgroup.kill"
-			else
-				# shellcheck disable=SC2086
-				kill -9 $procs 2>/dev/null
+	local mp base d procs pid comm left=
+	while read -r mp; do
+		base=$mp$SKIFF_TEST_CGROUP
+		[[ -d $base ]] || continue
+		while read -r d; do
+			[[ $d == "$base" ]] || echo "leak: cgroup left: $d"
+			[[ -r $d/cgroup.procs ]] || continue
+			procs=$(<"$d/cgroup.procs")
+			for pid in $procs; do
+				comm=$(<"/proc/$pid/comm") 2>/dev/null || comm='?'
+				echo "leak: process $pid ($comm) left in $d"
+			done
+			if [[ -n $procs ]]; then
+				if [[ -e $d/cgroup.kill ]]; then
+					echo 1 >"$d/cgroup.kill"
+				else
+					[[ -e $d/freezer.state ]] && echo THAWED >"$d/freezer.state"
+					# shellcheck disable=SC2086
+					kill -9 $procs 2>/dev/null
+				fi
 			fi
-		fi
-	done < <(find "$base" -type d)
+		done < <(find "$base" -type d)
+		left+=" $base"
+	done < <(cg_all_mounts)
 	# Killed processes take a moment to leave their cgroups.
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		find "$base" -depth -type d -exec rmdir {} + 2>/dev/null
-		[[ -d $base ]] || return 0
-		sleep 0.2
+		for base in $left; do
+			[[ -d $base ]] && find "$base" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+		for base in $left; do
+			[[ -d $base ]] && continue 2
+		done
+		return 0
 	done
-	echo "leak: cannot remove cgroup ${base#"$cg2"}"
+	for base in $left; do
+		[[ -d $base ]] && echo "leak: cannot remove cgroup $base"
+	done
+	return 0
 }
 
 _sk_leak_procs() {

@@ -184,7 +184,6 @@ test_lifecycle_kill_signals() {
 }
 
 test_lifecycle_kill_all() {
-	require_cgroup2
 	# The init and a child each record a USR1; without --all only the init gets it.
 	mk_bundle "$T/b" sh -c 'sh -c "trap \"echo child >>/tmp/usr1\" USR1; echo >/tmp/child; while :; do sleep 0.05; done" &
 		trap "echo init >>/tmp/usr1" USR1; while :; do sleep 0.05; done'
@@ -200,9 +199,9 @@ test_lifecycle_kill_all() {
 	expect_ok sk kill --all ka USR1
 	wait_file "$log" init
 	wait_file "$log" child
-	# -a KILL takes every process, through cgroup.kill.
+	# -a KILL takes every process (cgroup.kill, or v1's freezer).
 	local cg
-	cg=$(cg2_mount)$SKIFF_TEST_CGROUP/b
+	cg=$(cg_dir b)
 	[[ $(wc -l <"$cg/cgroup.procs") -ge 2 ]] || fail "expected two processes in $cg: $(<"$cg/cgroup.procs")"
 	expect_ok sk kill -a ka KILL
 	wait_status ka stopped
@@ -211,7 +210,6 @@ test_lifecycle_kill_all() {
 }
 
 test_lifecycle_state_every_status() {
-	require_cgroup2
 	mk_bundle "$T/b" sleep 1000
 	cfg_edit "$T/b" '.annotations = {"k": "v"}'
 	expect_ok sk create --bundle "$T/b" --pid-file "$T/pid" st
@@ -227,13 +225,11 @@ test_lifecycle_state_every_status() {
 	expect_ok sk start st
 	check running "$pid"
 	# paused: a frozen cgroup (written directly; pause is not under test here).
-	local cg
-	cg=$(cg2_mount)$SKIFF_TEST_CGROUP/b
-	echo 1 >"$cg/cgroup.freeze"
+	cg_freeze b 1
 	check paused "$pid"
 	expect_fail 1 sk delete st
 	assert_eq "$err" 'skiff delete: cannot delete container "st" that is not stopped: paused'
-	echo 0 >"$cg/cgroup.freeze"
+	cg_freeze b 0
 	check running "$pid"
 	expect_ok sk kill st KILL
 	wait_status st stopped
@@ -248,10 +244,9 @@ test_lifecycle_state_every_status() {
 }
 
 test_lifecycle_delete_force_paused() {
-	require_cgroup2
 	mk_bundle "$T/b" sleep 1000
 	expect_ok sk run -d --bundle "$T/b" --pid-file "$T/pid" fp
-	echo 1 >"$(cg2_mount)$SKIFF_TEST_CGROUP/b/cgroup.freeze"
+	cg_freeze b 1
 	assert_eq "$(status_of fp)" paused
 	expect_ok sk delete --force fp
 	assert_empty_dir "$ROOT"

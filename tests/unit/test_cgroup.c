@@ -1,24 +1,19 @@
-/* cgroup: conversions, path resolution, validation and the device program
- * (pure); then, as root, real cgroups on this machine's cgroup2 mount.
- * Tests that need a controller the hierarchy lacks skip with the reason
- * (the host is hybrid; tests/vm/run has them all). */
+/* cgroup, pure (no root): conversions, path resolution, validation against
+ * the backends that serve each controller, the device program and the v1
+ * device lines, the delegation rule, the hierarchies read from mountinfo
+ * and /proc/self/cgroup texts.  test_cgroup_root.c has the real
+ * hierarchies. */
 #include <criterion/criterion.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <linux/bpf.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "skiff/cgroup.h"
+#include "skiff/cgroup_dev.h"
+#include "skiff/cgroup_fs.h"
+#include "skiff/cgroup_res.h"
 
 /* ---- conversions ------------------------------------------------------------ */
 
@@ -100,20 +95,26 @@ Test(cgroup, cpu_max)
 
 /* ---- placement ----------------------------------------------------------------- */
 
-static void resolves(const char *cp, const char *id, const char *own, const char *want)
+/* cgroup2 (beside) unless v1 says otherwise. */
+static void resolves_in(bool v1, const char *cp, const char *id, const char *own, const char *want)
 {
 	struct sk_err err = { 0 };
 	char *rel = NULL;
-	cr_assert_eq(sk_cgroup_resolve(cp, id, own, &rel, &err), 0, "%s: %s", cp ? cp : "(null)", err.msg);
+	cr_assert_eq(sk_cgroup_resolve(cp, id, own, !v1, &rel, &err), 0, "%s: %s", cp ? cp : "(null)", err.msg);
 	cr_assert_str_eq(rel, want);
 	free(rel);
+}
+
+static void resolves(const char *cp, const char *id, const char *own, const char *want)
+{
+	resolves_in(false, cp, id, own, want);
 }
 
 static void refuses(const char *cp, const char *id, const char *own, const char *msg)
 {
 	struct sk_err err = { 0 };
 	char *rel = (char *)"x";
-	cr_assert_eq(sk_cgroup_resolve(cp, id, own, &rel, &err), -1, "%s accepted", cp ? cp : "(null)");
+	cr_assert_eq(sk_cgroup_resolve(cp, id, own, true, &rel, &err), -1, "%s accepted", cp ? cp : "(null)");
 	cr_assert_null(rel);
 	cr_assert_str_eq(err.msg, msg);
 }
@@ -135,6 +136,12 @@ Test(cgroup, resolve_paths)
 	refuses("/", "c1", NULL, "linux.cgroupsPath \"/\": must name a cgroup below the root");
 	refuses("///", "c1", NULL, "linux.cgroupsPath \"///\": must name a cgroup below the root");
 	refuses(NULL, "..", "/", "cgroup: container id \"..\" cannot name a cgroup");
+	/* v1 (runc's rule): below our own cgroup, not beside it. */
+	resolves_in(true, "/a/b", "c1", NULL, "/a/b");
+	resolves_in(true, "a/b", "c1", "/", "/a/b");
+	resolves_in(true, "a/b", "c1", "/user.slice/session-1.scope", "/user.slice/session-1.scope/a/b");
+	resolves_in(true, NULL, "c1", "/process_api/x", "/process_api/x/c1");
+	resolves_in(true, NULL, "c1", "/", "/c1");
 }
 
 /* ---- validation ------------------------------------------------------------------ */
@@ -166,7 +173,7 @@ static void needs_error(const struct sk_resources *r, const char *msg)
 {
 	struct sk_cgroup_needs n;
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_needs(r, &n, &err), -1, "accepted, wanted: %s", msg);
+	cr_assert_eq(sk_cgroup_needs(r, 0, true, &n, &err), -1, "accepted, wanted: %s", msg);
 	cr_assert_str_eq(err.msg, msg);
 }
 
@@ -195,7 +202,7 @@ Test(cgroup, needs_refuses_what_v2_lacks)
 	memset(&r, 0, sizeof(r));
 	r.network.present = true;
 	r.network.has_class_id = true;
-	needs_error(&r, "linux.resources.network: not supported on cgroup v2 (no net_cls or net_prio)");
+	needs_error(&r, "linux.resources.network.classID: no net_cls hierarchy is mounted (cgroup v1 only)");
 	memset(&r, 0, sizeof(r));
 	struct sk_hugepage_limit h = { (char *)"../2MB", 1 };
 	r.hugepage_limits = &h;
@@ -229,16 +236,16 @@ Test(cgroup, needs_tolerates_harmless_fields)
 	r.memory.has_kernel = true;                        /* ignored, as runc 1.1 does */
 	r.memory.kernel = 1 << 26;
 	r.memory.has_kernel_tcp = true;
-	cr_assert_eq(sk_cgroup_needs(&r, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n.mask, 0);
 	r.cpu.has_quota = true;                            /* any negative: no quota (runc, the kernel) */
 	r.cpu.quota = -5;
-	cr_assert_eq(sk_cgroup_needs(&r, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n.mask, 1u << SK_CG_CPU);
 	char max[48];
 	sk_cgroup_cpu_max(&r, max, sizeof(max));
 	cr_assert_str_eq(max, "max 100000");
-	cr_assert_eq(sk_cgroup_needs(NULL, &n, &err), 0);
+	cr_assert_eq(sk_cgroup_needs(NULL, 0, true, &n, &err), 0);
 	cr_assert_eq(n.mask, 0);
 }
 
@@ -259,12 +266,88 @@ Test(cgroup, needs_controllers)
 	struct sk_kv u = { (char *)"rdma.max", (char *)"mlx4_0 hca_handle=1" };
 	r.unified = &u;
 	r.n_unified = 1;
-	cr_assert_eq(sk_cgroup_needs(&r, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
 	cr_assert_eq(n.mask, (1u << SK_CG_MEMORY) | (1u << SK_CG_CPUSET) | (1u << SK_CG_PIDS) | (1u << SK_CG_RDMA));
 	cr_assert_str_eq(n.why[SK_CG_MEMORY], "linux.resources.memory");
 	cr_assert_str_eq(n.why[SK_CG_CPUSET], "linux.resources.cpu.cpus");
 	cr_assert_str_eq(n.why_key[SK_CG_RDMA], "rdma.max");
 	cr_assert_str_eq(sk_cgroup_ctrl_name(SK_CG_HUGETLB), "hugetlb");
+}
+
+#define V1(c) (1u << (c))
+#define ALL_V1 (V1(SK_CG_MEMORY) | V1(SK_CG_CPU) | V1(SK_CG_IO) | V1(SK_CG_NET_CLS) | V1(SK_CG_NET_PRIO) | \
+		V1(SK_CG_PIDS) | V1(SK_CG_CPUSET) | V1(SK_CG_DEVICES) | V1(SK_CG_FREEZER))
+
+/* What cgroup2 refuses, v1 takes: the field's controller needed. */
+Test(cgroup, needs_v1_fields)
+{
+	struct sk_resources r;
+	struct sk_cgroup_needs n;
+	struct sk_err err = { 0 };
+	memset(&r, 0, sizeof(r));
+	r.memory.present = true;
+	r.memory.has_swappiness = true;
+	r.memory.swappiness = 10;
+	r.memory.has_disable_oom_killer = true;
+	r.memory.disable_oom_killer = true;
+	r.memory.has_kernel_tcp = true;
+	r.memory.kernel_tcp = 1 << 24;
+	r.cpu.present = true;
+	r.cpu.has_realtime_runtime = true;
+	r.cpu.realtime_runtime = 5000;
+	r.block_io.present = true;
+	r.block_io.has_leaf_weight = true;
+	r.block_io.leaf_weight = 300;
+	r.network.present = true;
+	r.network.has_class_id = true;
+	r.network.class_id = 0x100001;
+	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, V1(SK_CG_MEMORY) | V1(SK_CG_CPU) | V1(SK_CG_IO) | V1(SK_CG_NET_CLS));
+	/* Hybrid: the one cgroup2 serves is still checked as cgroup2. */
+	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1 & ~V1(SK_CG_IO), true, &n, &err), -1);
+	cr_assert_str_eq(err.msg, "linux.resources.blockIO.leafWeight: not supported on cgroup v2");
+	/* Kernel memory: 0 is runc's "leave it"; a limit needs memory on v1
+	 * (written where the kernel still enforces it), and is ignored with a
+	 * warning on cgroup2, as runc does. */
+	memset(&r, 0, sizeof(r));
+	r.memory.present = true;
+	r.memory.has_kernel = true;
+	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, 0);
+	r.memory.kernel = 1 << 26;
+	cr_assert_eq(sk_cgroup_needs(&r, ALL_V1, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, V1(SK_CG_MEMORY));
+	cr_assert_eq(sk_cgroup_needs(&r, 0, true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, 0);
+}
+
+Test(cgroup, needs_unified_per_backend)
+{
+	struct sk_resources r;
+	struct sk_cgroup_needs n;
+	struct sk_err err = { 0 };
+	memset(&r, 0, sizeof(r));
+	struct sk_kv u[] = { { (char *)"memory.high", (char *)"1" }, { (char *)"hugetlb.2MB.max", (char *)"0" } };
+	r.unified = u;
+	r.n_unified = 2;
+	/* Hybrid: a controller cgroup2 serves is fine, one v1 serves is not. */
+	cr_assert_eq(sk_cgroup_needs(&r, V1(SK_CG_PIDS), true, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n.mask, V1(SK_CG_MEMORY) | V1(SK_CG_HUGETLB));
+	cr_assert_eq(sk_cgroup_needs(&r, V1(SK_CG_MEMORY), true, &n, &err), -1);
+	cr_assert_str_eq(err.msg, "linux.resources.unified[\"memory.high\"]: the memory controller is a cgroup v1 one on this host");
+	/* No cgroup2 at all: every key, named. */
+	r.unified = &u[1];
+	r.n_unified = 1;
+	cr_assert_eq(sk_cgroup_needs(&r, V1(SK_CG_MEMORY), false, &n, &err), -1);
+	cr_assert_str_eq(err.msg, "linux.resources.unified[\"hugetlb.2MB.max\"]: this host has no cgroup2 hierarchy (cgroup v1 only)");
+	/* net_prio without its hierarchy. */
+	memset(&r, 0, sizeof(r));
+	struct sk_net_prio np = { (char *)"eth0", 3 };
+	r.network.present = true;
+	r.network.priorities = &np;
+	r.network.n_priorities = 1;
+	cr_assert_eq(sk_cgroup_needs(&r, V1(SK_CG_NET_CLS), true, &n, &err), -1);
+	cr_assert_str_eq(err.msg, "linux.resources.network.priorities: no net_prio hierarchy is mounted (cgroup v1 only)");
 }
 
 /* ---- the device program, run by a small interpreter ---------------------------- */
@@ -442,740 +525,6 @@ Test(cgroup, devices_many_rules_fit)
 	free(rs);
 }
 
-/* ---- real cgroups (root) ------------------------------------------------------- */
-
-static const char *mnt;
-static int serial;
-
-static void need_root(void)
-{
-	struct sk_err err = { 0 };
-	if (geteuid() != 0)
-		cr_skip_test("needs root");
-	if (sk_cgroup_mount_find(&mnt, &err))
-		cr_skip_test("no cgroup2 mount: %s", err.msg);
-}
-
-static bool controller_available(const char *name)
-{
-	char path[512], buf[512] = { 0 };
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-		if (!strcmp(t, name))
-			return true;
-	return false;
-}
-
-static void need_controller(const char *name)
-{
-	need_root();
-	if (!controller_available(name))
-		cr_skip_test("controller \"%s\" is not available in %s", name, mnt);
-}
-
-/* A cgroupsPath no other test (or run) uses. */
-static char *unique(const char *tag)
-{
-	char *s;
-	cr_assert_neq(asprintf(&s, "/skiff-ut-%d-%d-%s", (int)getpid(), serial++, tag), -1);
-	return s;
-}
-
-static struct sk_spec spec_at(const char *cgpath)
-{
-	struct sk_spec s;
-	memset(&s, 0, sizeof(s));
-	s.has_linux = true;
-	s.linux_.cgroups_path = (char *)cgpath;
-	return s;
-}
-
-/* What a test made, so a failed one leaves no process or cgroup behind. */
-static char made_paths[8][512];
-
-static void cleanup(void)
-{
-	for (size_t i = 0; i < sizeof(made_paths) / sizeof(made_paths[0]); i++) {
-		struct sk_cgroup cg;
-		struct sk_err err;
-		if (!made_paths[i][0] || sk_cgroup_open(made_paths[i], &cg, &err))
-			continue;
-		sk_cgroup_kill(&cg, &err);
-		sk_cgroup_destroy(&cg, &err);
-		sk_cgroup_close(&cg);
-	}
-}
-
-TestSuite(cgroup_root, .fini = cleanup);
-
-static void prepare_ok(struct sk_spec *s, struct sk_cgroup *cg)
-{
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_prepare(s, "ut", cg, &err), 0, "prepare: %s", err.msg);
-	cr_assert_geq(cg->dir_fd, 0);
-	for (size_t i = 0; i < sizeof(made_paths) / sizeof(made_paths[0]); i++)
-		if (!made_paths[i][0]) {
-			snprintf(made_paths[i], sizeof(made_paths[i]), "%s", cg->path);
-			break;
-		}
-}
-
-static void destroy_ok(struct sk_cgroup *cg)
-{
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_destroy(cg, &err), 0, "destroy: %s", err.msg);
-	struct stat st;
-	cr_assert_eq(stat(cg->path, &st), -1, "%s still exists", cg->path);
-	sk_cgroup_close(cg);
-}
-
-static void file_is(const struct sk_cgroup *cg, const char *name, const char *want)
-{
-	char buf[256];
-	struct sk_err err = { 0 };
-	cr_assert_geq(sk_cgroup_read(cg, name, buf, sizeof(buf), &err), 0, "%s", err.msg);
-	buf[strcspn(buf, "\n")] = '\0';
-	cr_assert_str_eq(buf, want, "%s/%s", cg->path, name);
-}
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-struct clone_args_v2 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-
-/* A child started the way the init is: clone3 CLONE_INTO_CGROUP with the
- * cgroup's dir_fd.  It runs fn and exits with its result. */
-static pid_t spawn_in(const struct sk_cgroup *cg, int (*fn)(void *), void *arg)
-{
-	struct clone_args_v2 a = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cg->dir_fd };
-	long pid = syscall(SYS_clone3, &a, sizeof(a));
-	cr_assert_neq(pid, -1, "clone3 into %s: %s", cg->path, strerror(errno));
-	if (pid == 0)
-		_exit(fn(arg));
-	return (pid_t)pid;
-}
-
-static int wait_status(pid_t pid)
-{
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return st;
-}
-
-static int sleeper(void *arg)
-{
-	(void)arg;
-	while (pause() < 0) {
-	}
-	return 0;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	nanosleep(&ts, NULL);
-}
-
-static size_t count_pids(const struct sk_cgroup *cg)
-{
-	pid_t *pids;
-	size_t n;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_pids(cg, &pids, &n, &err), 0, "%s", err.msg);
-	free(pids);
-	return n;
-}
-
-Test(cgroup_root, create_destroy_no_controllers)
-{
-	need_root();
-	char *p = unique("plain");
-	struct sk_spec s = spec_at(p);
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	cr_assert(cg.created);
-	cr_assert_str_eq(cg.mount, mnt);
-	cr_assert_str_eq(cg.rel, p);
-	char want[512];
-	snprintf(want, sizeof(want), "%s%s", mnt, p);
-	cr_assert_str_eq(cg.path, want);
-	struct stat st;
-	cr_assert_eq(stat(cg.path, &st), 0);
-	struct sk_cgroup_stats stats;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_stats(&cg, &stats, &err), 0, "%s", err.msg);
-	sk_cgroup_stats_free(&stats);
-	char path[512];
-	snprintf(path, sizeof(path), "%s", cg.path);
-	destroy_ok(&cg);
-	/* Gone already: not an error. */
-	struct sk_cgroup again;
-	cr_assert_eq(sk_cgroup_open(path, &again, &err), -1);
-	cr_assert_eq(err.errnum, ENOENT);
-	again.path = path;
-	cr_assert_eq(sk_cgroup_destroy(&again, &err), 0, "%s", err.msg);
-	free(p);
-}
-
-Test(cgroup_root, default_path_from_id)
-{
-	need_root();
-	struct sk_spec s = spec_at(NULL);
-	struct sk_cgroup cg;
-	struct sk_err err = { 0 };
-	char id[64];
-	snprintf(id, sizeof(id), "skiff-ut-%d-default", (int)getpid());
-	cr_assert_eq(sk_cgroup_prepare(&s, id, &cg, &err), 0, "%s", err.msg);
-	const char *base = strrchr(cg.rel, '/');
-	cr_assert_str_eq(base + 1, id);
-	destroy_ok(&cg);
-}
-
-Test(cgroup_root, nested_path_and_hugetlb)
-{
-	need_controller("hugetlb");
-	if (access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK))
-		cr_skip_test("no 2MB huge pages on this kernel");
-	char *top = unique("nest"), path[256];
-	snprintf(path, sizeof(path), "%s/a/b", top);
-	struct sk_spec s = spec_at(path);
-	struct sk_hugepage_limit h = { (char *)"2MB", 4 << 21 };
-	s.linux_.resources.hugepage_limits = &h;
-	s.linux_.resources.n_hugepage_limits = 1;
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	file_is(&cg, "hugetlb.2MB.max", "8388608");
-	char ctl[512], buf[256];
-	snprintf(ctl, sizeof(ctl), "%s%s/a/cgroup.subtree_control", mnt, top);
-	FILE *f = fopen(ctl, "r");
-	cr_assert_not_null(f);
-	cr_assert_not_null(fgets(buf, sizeof(buf), f));
-	fclose(f);
-	cr_assert(strstr(buf, "hugetlb"), "%s: %s", ctl, buf);
-	destroy_ok(&cg);
-	/* Parents stay: they may be shared. */
-	snprintf(ctl, sizeof(ctl), "%s%s/a", mnt, top);
-	cr_assert_eq(rmdir(ctl), 0);
-	snprintf(ctl, sizeof(ctl), "%s%s", mnt, top);
-	cr_assert_eq(rmdir(ctl), 0);
-	free(top);
-}
-
-Test(cgroup_root, missing_controller_is_named)
-{
-	need_root();
-	if (controller_available("memory"))
-		cr_skip_test("memory is available in %s: nothing missing to report", mnt);
-	char *top = unique("miss"), path[256];
-	snprintf(path, sizeof(path), "%s/leaf", top);
-	struct sk_spec s = spec_at(path);
-	s.linux_.resources.memory.present = true;
-	s.linux_.resources.memory.has_limit = true;
-	s.linux_.resources.memory.limit = 1 << 26;
-	struct sk_cgroup cg;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_prepare(&s, "ut", &cg, &err), -1);
-	char want[512];
-	snprintf(want, sizeof(want),
-		 "cgroup: controller \"memory\" is not available in %s (needed by linux.resources.memory)", mnt);
-	cr_assert_str_eq(err.msg, want);
-	cr_assert_eq(cg.dir_fd, -1);
-	cr_assert_null(cg.path);
-	/* Nothing left behind, parents included. */
-	char made[512];
-	snprintf(made, sizeof(made), "%s%s", mnt, top);
-	cr_assert_eq(access(made, F_OK), -1, "%s left behind", made);
-	free(top);
-}
-
-Test(cgroup_root, missing_unified_controller_is_named)
-{
-	need_root();
-	const char *missing = NULL;
-	static const char *const all[] = { "memory", "pids", "cpu", "io", "cpuset", "rdma", "misc" };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && !missing; i++)
-		if (!controller_available(all[i]))
-			missing = all[i];
-	if (!missing)
-		cr_skip_test("every controller is available in %s", mnt);
-	char key[32], want[512];
-	snprintf(key, sizeof(key), "%s.max", missing);
-	char *p = unique("uni");
-	struct sk_spec s = spec_at(p);
-	struct sk_kv kv = { key, (char *)"max" };
-	s.linux_.resources.unified = &kv;
-	s.linux_.resources.n_unified = 1;
-	struct sk_cgroup cg;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_prepare(&s, "ut", &cg, &err), -1);
-	snprintf(want, sizeof(want), "cgroup: controller \"%s\" is not available in %s (needed by linux.resources.unified[\"%s\"])",
-		 missing, mnt, key);
-	cr_assert_str_eq(err.msg, want);
-	free(p);
-}
-
-Test(cgroup_root, existing_cgroup_reused_or_refused)
-{
-	need_root();
-	char *p = unique("exist"), path[512];
-	snprintf(path, sizeof(path), "%s%s", mnt, p);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	struct sk_spec s = spec_at(p);
-	struct sk_cgroup cg, busy;
-	prepare_ok(&s, &cg);
-	cr_assert_not(cg.created);
-	/* With a process in it, it belongs to someone: refused. */
-	pid_t pid = spawn_in(&cg, sleeper, NULL);
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_prepare(&s, "ut", &busy, &err), -1);
-	char want[600];
-	snprintf(want, sizeof(want), "cgroup \"%s\" already exists and has processes in it", path);
-	cr_assert_str_eq(err.msg, want);
-	cr_assert_eq(access(path, F_OK), 0, "a refused prepare removed a cgroup it did not make");
-	cr_assert_eq(sk_cgroup_kill(&cg, &err), 0, "%s", err.msg);
-	int st = wait_status(pid);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	/* With a sub-cgroup, the init would land in an inner node: refused. */
-	char sub[600];
-	snprintf(sub, sizeof(sub), "%s/sub", path);
-	cr_assert_eq(mkdir(sub, 0755), 0);
-	cr_assert_eq(sk_cgroup_prepare(&s, "ut", &busy, &err), -1);
-	snprintf(want, sizeof(want), "cgroup \"%s\" already exists and has sub-cgroups", path);
-	cr_assert_str_eq(err.msg, want);
-	destroy_ok(&cg);
-	free(p);
-}
-
-Test(cgroup_root, open_checks_path)
-{
-	need_root();
-	struct sk_cgroup cg;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_open("/etc", &cg, &err), -1);
-	cr_assert(strstr(err.msg, "is not below the cgroup2 mount"), "%s", err.msg);
-	cr_assert_eq(sk_cgroup_open(mnt, &cg, &err), -1);
-	char *p = unique("open");
-	struct sk_spec s = spec_at(p);
-	struct sk_cgroup made;
-	prepare_ok(&s, &made);
-	cr_assert_eq(sk_cgroup_open(made.path, &cg, &err), 0, "%s", err.msg);
-	cr_assert_str_eq(cg.rel, p);
-	cr_assert_str_eq(cg.mount, mnt);
-	cr_assert_not(cg.created);
-	sk_cgroup_close(&cg);
-	cr_assert_eq(cg.dir_fd, -1);
-	destroy_ok(&made);
-	free(p);
-}
-
-static int try_kmsg_and_null(void *arg)
-{
-	(void)arg;
-	int fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		return 10;
-	close(fd);
-	fd = open("/dev/kmsg", O_RDONLY);
-	if (fd >= 0) {
-		close(fd);
-		return 0;   /* allowed */
-	}
-	return errno == EPERM ? 1 : 20;   /* 1: denied by the device program */
-}
-
-Test(cgroup_root, device_program_enforced_and_replaced)
-{
-	need_root();
-	if (access("/dev/kmsg", R_OK))
-		cr_skip_test("no /dev/kmsg to be denied");
-	char *p = unique("dev");
-	struct sk_spec s = spec_at(p);
-	struct sk_device_rule deny_all = rule(false, 'a', -1, -1, "rwm");
-	s.linux_.resources.devices = &deny_all;
-	s.linux_.resources.n_devices = 1;
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	int st = wait_status(spawn_in(&cg, try_kmsg_and_null, NULL));
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: /dev/kmsg should be denied, /dev/null allowed", st);
-	/* update: the old program must be gone, not just joined by the new. */
-	struct sk_resources upd;
-	memset(&upd, 0, sizeof(upd));
-	struct sk_device_rule allow_kmsg[] = { rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 1, 11, "r") };
-	upd.devices = allow_kmsg;
-	upd.n_devices = 2;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), 0, "%s", err.msg);
-	st = wait_status(spawn_in(&cg, try_kmsg_and_null, NULL));
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d: /dev/kmsg should be allowed after update", st);
-	/* Reusing the cgroup (prepare on an existing, empty one) replaces too. */
-	struct sk_cgroup again;
-	prepare_ok(&s, &again);
-	st = wait_status(spawn_in(&again, try_kmsg_and_null, NULL));
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d after re-prepare", st);
-	sk_cgroup_close(&again);
-	destroy_ok(&cg);
-	free(p);
-}
-
-struct counter { volatile unsigned long n; };
-
-static int spin(void *arg)
-{
-	struct counter *c = arg;
-	while (c->n + 1 != 0)
-		c->n++;
-	return 0;
-}
-
-Test(cgroup_root, freeze_thaw)
-{
-	need_root();
-	char *p = unique("freeze");
-	struct sk_spec s = spec_at(p);
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	if (faccessat(cg.dir_fd, "cgroup.freeze", F_OK, 0)) {
-		destroy_ok(&cg);
-		cr_skip_test("no cgroup.freeze (kernel before 5.2)");
-	}
-	struct counter *c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	cr_assert_neq(c, MAP_FAILED);
-	pid_t pid = spawn_in(&cg, spin, c);
-	while (c->n == 0)
-		sleep_ms(1);
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_freeze(&cg, true, &err), 0, "%s", err.msg);
-	cr_assert_eq(sk_cgroup_is_frozen(cg.path), 1);
-	unsigned long a = c->n;
-	sleep_ms(100);
-	cr_assert_eq(c->n, a, "the frozen child made progress");
-	cr_assert_eq(sk_cgroup_freeze(&cg, false, &err), 0, "%s", err.msg);
-	cr_assert_eq(sk_cgroup_is_frozen(cg.path), 0);
-	for (int i = 0; i < 500 && c->n == a; i++)
-		sleep_ms(1);
-	cr_assert_gt(c->n, a, "the thawed child made no progress");
-	/* Killing a frozen cgroup works too. */
-	cr_assert_eq(sk_cgroup_freeze(&cg, true, &err), 0, "%s", err.msg);
-	cr_assert_eq(sk_cgroup_kill(&cg, &err), 0, "%s", err.msg);
-	int st = wait_status(pid);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	destroy_ok(&cg);
-	munmap(c, sizeof(*c));
-	free(p);
-}
-
-static int fork_and_sleep(void *arg)
-{
-	(void)arg;
-	if (fork() < 0)
-		return 1;
-	return sleeper(NULL);
-}
-
-static void kill_test(bool fallback)
-{
-	need_root();
-	char *p = unique(fallback ? "killeach" : "kill");
-	struct sk_spec s = spec_at(p);
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	/* A sub-cgroup with its own process: kill reaches it too. */
-	char sub[600];
-	snprintf(sub, sizeof(sub), "%s/sub", cg.path);
-	cr_assert_eq(mkdir(sub, 0755), 0);
-	struct sk_cgroup subcg = SK_CGROUP_INIT;
-	subcg.path = sub;
-	subcg.dir_fd = open(sub, O_RDONLY | O_DIRECTORY);
-	pid_t a = spawn_in(&cg, fork_and_sleep, NULL);
-	pid_t b = spawn_in(&subcg, sleeper, NULL);
-	close(subcg.dir_fd);
-	for (int i = 0; i < 1000 && count_pids(&cg) < 3; i++)
-		sleep_ms(1);
-	cr_assert_eq(count_pids(&cg), 3);
-	struct sk_err err = { 0 };
-	int rc = fallback ? sk_cgroup_kill_each(&cg, &err) : sk_cgroup_kill(&cg, &err);
-	cr_assert_eq(rc, 0, "%s", err.msg);
-	int st = wait_status(a);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	st = wait_status(b);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	destroy_ok(&cg);   /* the orphaned grandchild is waited for, the sub-cgroup removed */
-	free(p);
-}
-
-Test(cgroup_root, kill_all) { kill_test(false); }
-Test(cgroup_root, kill_each_fallback) { kill_test(true); }
-
-Test(cgroup_root, destroy_names_what_is_left)
-{
-	need_root();
-	char *p = unique("busy");
-	struct sk_spec s = spec_at(p);
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	pid_t pid = spawn_in(&cg, sleeper, NULL);
-	pid_t *pids;
-	size_t n;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_pids(&cg, &pids, &n, &err), 0, "%s", err.msg);
-	cr_assert_eq(n, 1);
-	cr_assert_eq(pids[0], pid);
-	free(pids);
-	cr_assert_eq(sk_cgroup_destroy(&cg, &err), -1);
-	char want[600];
-	snprintf(want, sizeof(want), "remove cgroup \"%s\": processes still in it: %d", cg.path, (int)pid);
-	cr_assert_str_eq(err.msg, want);
-	kill(pid, SIGKILL);
-	wait_status(pid);
-	destroy_ok(&cg);
-	free(p);
-}
-
-/* ---- controllers (the VM has them all) -------------------------------------------- */
-
-/* Uses 4 MiB, then sleeps. */
-static int hog(void *arg)
-{
-	(void)arg;
-	size_t size = 4 << 20;
-	char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return 1;
-	memset(m, 1, size);
-	return sleeper(NULL);
-}
-
-Test(cgroup_root, memory_files)
-{
-	need_controller("memory");
-	char *p = unique("mem");
-	struct sk_spec s = spec_at(p);
-	struct sk_resources *r = &s.linux_.resources;
-	r->memory.present = true;
-	r->memory.has_limit = true;
-	r->memory.limit = 64 << 20;
-	r->memory.has_reservation = true;
-	r->memory.reservation = 32 << 20;
-	r->memory.has_swap = true;
-	r->memory.swap = 96 << 20;
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	file_is(&cg, "memory.max", "67108864");
-	file_is(&cg, "memory.low", "33554432");
-	if (faccessat(cg.dir_fd, "memory.swap.max", F_OK, 0) == 0)
-		file_is(&cg, "memory.swap.max", "33554432");
-	/* checkBeforeUpdate refuses a limit under what is in use. */
-	struct sk_resources upd;
-	memset(&upd, 0, sizeof(upd));
-	upd.memory.present = true;
-	upd.memory.has_limit = true;
-	upd.memory.limit = 1 << 20;
-	upd.memory.has_check_before_update = true;
-	upd.memory.check_before_update = true;
-	pid_t pid = spawn_in(&cg, hog, NULL);
-	char cur[32];
-	struct sk_err err = { 0 };
-	for (int i = 0; i < 10000; i++) {
-		cr_assert_geq(sk_cgroup_read(&cg, "memory.current", cur, sizeof(cur), &err), 0);
-		if (strtoull(cur, NULL, 10) > (2 << 20))
-			break;
-		sleep_ms(1);
-	}
-	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), -1);
-	cr_assert(strstr(err.msg, "linux.resources.memory.limit: 1048576 is not above the current usage"), "%s", err.msg);
-	file_is(&cg, "memory.max", "67108864");
-	upd.memory.limit = -1;
-	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), 0, "%s", err.msg);
-	file_is(&cg, "memory.max", "max");
-	struct sk_cgroup_stats st;
-	cr_assert_eq(sk_cgroup_stats(&cg, &st, &err), 0, "%s", err.msg);
-	cr_assert(st.has_memory);
-	cr_assert_gt(st.mem_current, 0);
-	cr_assert_eq(st.mem_max, SK_CG_MAX);
-	cr_assert_gt(st.n_mem_stat, 5);
-	sk_cgroup_stats_free(&st);
-	kill(pid, SIGKILL);
-	wait_status(pid);
-	destroy_ok(&cg);
-	free(p);
-}
-
-Test(cgroup_root, cpu_files)
-{
-	need_controller("cpu");
-	char *p = unique("cpu");
-	struct sk_spec s = spec_at(p);
-	struct sk_resources *r = &s.linux_.resources;
-	r->cpu.present = true;
-	r->cpu.has_shares = true;
-	r->cpu.shares = 1024;
-	r->cpu.has_quota = true;
-	r->cpu.quota = 50000;
-	r->cpu.has_period = true;
-	r->cpu.period = 100000;
-	r->cpu.has_burst = true;
-	r->cpu.burst = 20000;
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	file_is(&cg, "cpu.weight", "100");
-	file_is(&cg, "cpu.max", "50000 100000");
-	if (faccessat(cg.dir_fd, "cpu.max.burst", F_OK, 0) == 0)
-		file_is(&cg, "cpu.max.burst", "20000");
-	/* update: quota -1 is "max"; a burst above the old quota is fine. */
-	struct sk_resources upd;
-	memset(&upd, 0, sizeof(upd));
-	upd.cpu.present = true;
-	upd.cpu.has_quota = true;
-	upd.cpu.quota = 200000;
-	upd.cpu.has_burst = true;
-	upd.cpu.burst = 150000;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), 0, "%s", err.msg);
-	file_is(&cg, "cpu.max", "200000 100000");
-	upd.cpu.quota = -1;
-	upd.cpu.has_burst = false;
-	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), 0, "%s", err.msg);
-	file_is(&cg, "cpu.max", "max 100000");
-	destroy_ok(&cg);
-	free(p);
-}
-
-Test(cgroup_root, cpuset_files)
-{
-	need_controller("cpuset");
-	char *p = unique("cpuset");
-	struct sk_spec s = spec_at(p);
-	s.linux_.resources.cpu.present = true;
-	s.linux_.resources.cpu.cpus = (char *)"0";
-	s.linux_.resources.cpu.mems = (char *)"0";
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	file_is(&cg, "cpuset.cpus", "0");
-	file_is(&cg, "cpuset.mems", "0");
-	destroy_ok(&cg);
-	free(p);
-}
-
-static int try_fork(void *arg)
-{
-	(void)arg;
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(0);
-	if (pid > 0) {
-		waitpid(pid, NULL, 0);
-		return 1;   /* the limit did not hold */
-	}
-	return errno == EAGAIN ? 0 : 2;
-}
-
-Test(cgroup_root, pids_limit)
-{
-	need_controller("pids");
-	char *p = unique("pids");
-	struct sk_spec s = spec_at(p);
-	s.linux_.resources.pids.present = true;
-	s.linux_.resources.pids.has_limit = true;
-	s.linux_.resources.pids.limit = 0;   /* 1.3 configs: 1, as runc, so the init can enter */
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	file_is(&cg, "pids.max", "1");
-	int st = wait_status(spawn_in(&cg, try_fork, NULL));
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork was not refused (status %d)", st);
-	struct sk_resources upd;
-	memset(&upd, 0, sizeof(upd));
-	upd.pids.present = true;
-	upd.pids.has_limit = true;
-	upd.pids.limit = -1;
-	struct sk_err err = { 0 };
-	cr_assert_eq(sk_cgroup_apply(&cg, &upd, true, &err), 0, "%s", err.msg);
-	file_is(&cg, "pids.max", "max");
-	st = wait_status(spawn_in(&cg, try_fork, NULL));
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "fork failed without a limit (status %d)", st);
-	struct sk_cgroup_stats stats;
-	cr_assert_eq(sk_cgroup_stats(&cg, &stats, &err), 0, "%s", err.msg);
-	cr_assert(stats.has_pids);
-	cr_assert_eq(stats.pids_max, SK_CG_MAX);
-	sk_cgroup_stats_free(&stats);
-	destroy_ok(&cg);
-	free(p);
-}
-
-/* The first block device the kernel lists; in the throwaway VM (which has
- * none) null_blk makes one. */
-static bool block_device(int64_t *major, int64_t *minor)
-{
-	const char *cmd = getenv("SKIFF_IN_VM") ? "modprobe -q null_blk 2>/dev/null; ls /sys/dev/block 2>/dev/null | head -n1"
-						: "ls /sys/dev/block 2>/dev/null | head -n1";
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return false;
-	long a, b;
-	bool ok = fscanf(f, "%ld:%ld", &a, &b) == 2;
-	pclose(f);
-	*major = a;
-	*minor = b;
-	return ok;
-}
-
-Test(cgroup_root, io_files)
-{
-	need_controller("io");
-	char *p = unique("io");
-	struct sk_spec s = spec_at(p);
-	struct sk_resources *r = &s.linux_.resources;
-	r->block_io.present = true;
-	r->block_io.has_weight = true;
-	r->block_io.weight = 500;
-	int64_t major = 0, minor = 0;
-	bool dev = block_device(&major, &minor);
-	struct sk_throttle_device t = { major, minor, 1048576 };
-	if (dev) {
-		r->block_io.throttle_read_bps = &t;
-		r->block_io.n_throttle_read_bps = 1;
-	}
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	if (faccessat(cg.dir_fd, "io.bfq.weight", F_OK, 0) == 0)
-		file_is(&cg, "io.bfq.weight", "default 500");
-	else
-		file_is(&cg, "io.weight", "default 4950");
-	if (dev) {
-		char want[64];
-		snprintf(want, sizeof(want), "%ld:%ld rbps=1048576 wbps=max riops=max wiops=max", (long)major, (long)minor);
-		file_is(&cg, "io.max", want);
-	}
-	destroy_ok(&cg);
-	free(p);
-	if (!dev)
-		cr_skip_test("io.weight checked; no block device for io.max");
-}
-
-Test(cgroup_root, unified_files)
-{
-	need_controller("memory");
-	char *p = unique("unified");
-	struct sk_spec s = spec_at(p);
-	struct sk_kv kv[] = { { (char *)"memory.high", (char *)"50000000" }, { (char *)"cgroup.max.descendants", (char *)"5" } };
-	s.linux_.resources.unified = kv;
-	s.linux_.resources.n_unified = 2;
-	struct sk_cgroup cg;
-	prepare_ok(&s, &cg);
-	file_is(&cg, "memory.high", "49999872");   /* rounded down to pages */
-	file_is(&cg, "cgroup.max.descendants", "5");
-	destroy_ok(&cg);
-	free(p);
-}
-
 /* sk_cgroup_owner on a config with a user namespace mapping 0..65535 to
  * 100000.., the namespaces and cgroup mount given. */
 static int owner_of(const char *namespaces, const char *mount_opts, unsigned uid, uid_t *owner)
@@ -1212,4 +561,163 @@ Test(cgroup, delegation_rule)
 	cr_assert_eq(owner_of(both, "\"ro\",\"rw\"", 0, &o), 1);
 	cr_assert_eq(owner_of("{\"type\":\"user\"},{\"type\":\"mount\"}", "\"rw\"", 0, &o), 0, "no cgroup namespace");
 	cr_assert_eq(owner_of(both, "\"rw\"", 70000, &o), 0, "an unmapped uid");
+}
+
+/* ---- v1 device lines ----------------------------------------------------------- */
+
+struct lines { char buf[4096]; size_t n; };
+
+static int collect_line(void *ctx, bool allow, const char *line, struct sk_err *err)
+{
+	(void)err;
+	struct lines *l = ctx;
+	l->n += (size_t)snprintf(l->buf + l->n, sizeof(l->buf) - l->n, "%s %s\n", allow ? "allow" : "deny", line);
+	return 0;
+}
+
+static void starts(const char *out, const char *want)
+{
+	cr_assert(!strncmp(out, want, strlen(want)), "lines:\n%s\nwanted first:\n%s", out, want);
+}
+
+/* The lines for rules. */
+static const char *v1_lines(const struct sk_device_rule *rules, size_t n, struct lines *l)
+{
+	struct sk_err err = { 0 };
+	l->n = 0;
+	l->buf[0] = '\0';
+	cr_assert_eq(sk_cgroup_dev_v1(rules, n, collect_line, l, &err), 0, "%s", err.msg);
+	return l->buf;
+}
+
+Test(cgroup, devices_v1_lines)
+{
+	struct lines l;
+	/* Deny all first, the rules in order, then the always-allowed list. */
+	struct sk_device_rule r1[] = { rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 10, 229, "rwm"),
+				       rule(true, 'b', 8, 20, "rw") };
+	const char *out = v1_lines(r1, 3, &l);
+	starts(out, "deny a\nallow c 10:229 rwm\nallow b 8:20 rw\nallow c *:* m\nallow b *:* m\nallow c 1:3 rwm\n");
+	/* An "a" rule for part of the access is its c and b halves (v1 reads
+	 * any "a" line as the whole default). */
+	struct sk_device_rule r2[] = { rule(true, 'a', -1, -1, "m") };
+	out = v1_lines(r2, 1, &l);
+	starts(out, "deny a\nallow c *:* m\nallow b *:* m\nallow c *:* m\nallow b *:* m\nallow c 1:3 rwm\n");
+	/* Allow-all, then deny exceptions, then the always-allowed ones take
+	 * the exact exception back. */
+	struct sk_device_rule r3[] = { rule(true, 'a', -1, -1, "rwm"), rule(false, 'c', 1, 3, "rwm"),
+				       rule(false, 'c', 1, 11, "w") };
+	out = v1_lines(r3, 3, &l);
+	cr_assert_str_eq(out, "deny a\nallow a\ndeny c 1:3 rwm\ndeny c 1:11 w\nallow c 1:3 rwm\n");
+	/* A deny of an exact allowed device takes its bits back. */
+	struct sk_device_rule r4[] = { rule(true, 'c', 1, 11, "rw"), rule(false, 'c', 1, 11, "w") };
+	out = v1_lines(r4, 2, &l);
+	starts(out, "deny a\nallow c 1:11 rw\ndeny c 1:11 w\nallow c *:* m\n");
+}
+
+Test(cgroup, devices_v1_refuses_holes)
+{
+	struct lines l;
+	struct sk_err err = { 0 };
+	/* allow c 1:* then deny c 1:3: the kernel would keep c 1:* whole. */
+	struct sk_device_rule r[] = { rule(true, 'c', 1, -1, "rwm"), rule(false, 'c', 1, 3, "w") };
+	l.n = 0;
+	cr_assert_eq(sk_cgroup_dev_v1(r, 2, collect_line, &l, &err), -1);
+	cr_assert_str_eq(err.msg, "linux.resources.devices[1]: deny c 1:3 w cannot be expressed in cgroup v1: it "
+				  "would punch a hole in an earlier wildcard rule");
+	cr_assert_eq(l.n, 0, "lines emitted before the refusal: %s", l.buf);
+	/* ... and the other way round: a wildcard deny over an exact allow. */
+	struct sk_device_rule r2[] = { rule(true, 'c', 1, 3, "rw"), rule(false, 'c', -1, -1, "w") };
+	cr_assert_eq(sk_cgroup_dev_v1(r2, 2, collect_line, &l, &err), -1);
+	/* Bits that do not overlap are fine. */
+	struct sk_device_rule r3[] = { rule(true, 'c', 1, -1, "r"), rule(false, 'c', 1, 3, "w") };
+	cr_assert_eq(sk_cgroup_dev_v1(r3, 2, collect_line, &l, &err), 0, "%s", err.msg);
+	struct sk_device_rule bad = rule(true, 'x', 1, 3, "r");
+	cr_assert_eq(sk_cgroup_dev_v1(&bad, 1, collect_line, &l, &err), -1);
+	cr_assert_str_eq(err.msg, "linux.resources.devices[0].type: \"x\" is not a, b or c");
+}
+
+/* ---- the host's hierarchies, from mountinfo and /proc/self/cgroup --------------- */
+
+static void parse_host(const char *mountinfo, struct sk_cgroup_host *h)
+{
+	struct sk_err err = { 0 };
+	char *text = strdup(mountinfo);
+	cr_assert_eq(sk_cgroup_host_parse(text, h, &err), 0, "%s", err.msg);
+	free(text);
+}
+
+/* The development host's shape, plus what other hosts do: cpu and cpuacct
+ * mounted together (twice, the "/" root preferred), a named hierarchy, a
+ * hierarchy with an unknown controller only, an escaped mount point. */
+static const char hybrid[] =
+	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	"32 31 0:29 /sub /mnt/cpu rw - cgroup cgroup rw,cpu,cpuacct\n"
+	"33 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+	"35 31 0:32 / /sys/fs/cgroup/mem\\040ory rw,relatime - cgroup cgroup rw,memory\n"
+	"40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+	"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+	"42 31 0:39 / /sys/fs/cgroup/debug rw,relatime - cgroup cgroup rw,debug\n"
+	"50 22 0:5 / /proc rw,nosuid - proc proc rw\n";
+
+Test(cgroup, host_from_mountinfo)
+{
+	struct sk_cgroup_host h;
+	parse_host(hybrid, &h);
+	cr_assert_eq(h.n, 4, "cgroup2, cpu+cpuacct, memory, name=systemd (debug alone is not one we use)");
+	cr_assert(h.v2 && h.h[0].v2, "cgroup2 first");
+	cr_assert_str_eq(h.h[0].mount, "/sys/fs/cgroup/unified");
+	cr_assert_str_eq(h.h[1].name, "cpu,cpuacct");
+	cr_assert_str_eq(h.h[1].mount, "/sys/fs/cgroup/cpu,cpuacct", "the mount of the hierarchy's root");
+	cr_assert_str_eq(h.h[1].root, "/");
+	cr_assert_eq(h.h[1].ctrls, (1u << SK_CG_CPU) | (1u << SK_CG_CPUACCT));
+	cr_assert_str_eq(h.h[2].mount, "/sys/fs/cgroup/mem ory");
+	cr_assert_str_eq(h.h[3].name, "name=systemd");
+	cr_assert_eq(h.h[3].ctrls, 0);
+	cr_assert_eq(h.v1_ctrls, (1u << SK_CG_CPU) | (1u << SK_CG_CPUACCT) | (1u << SK_CG_MEMORY));
+	cr_assert_eq(sk_cgroup_v1_ctrls("cpu,cpuacct"), h.h[1].ctrls);
+	cr_assert_eq(sk_cgroup_v1_ctrls("blkio,name=x"), 1u << SK_CG_IO);
+
+	/* skiff's own cgroup in each, relative to the mount's root. */
+	struct sk_cgroup_own own;
+	struct sk_err err = { 0 };
+	char *text = strdup("4:name=systemd:/user.slice\n3:memory:/process_api/x\n2:cpuacct,cpu:/\n0::/init.scope\n");
+	cr_assert_eq(sk_cgroup_own_parse(&h, text, &own, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(own.rel[0], "/init.scope");
+	cr_assert_str_eq(own.rel[1], "/", "controllers in another order are the same hierarchy");
+	cr_assert_str_eq(own.rel[2], "/process_api/x");
+	cr_assert_str_eq(own.rel[3], "/user.slice");
+	sk_cgroup_own_free(&own);
+	/* A hierarchy missing from /proc/self/cgroup is an error naming it. */
+	text = strdup("3:memory:/\n0::/\n");
+	cr_assert_eq(sk_cgroup_own_parse(&h, text, &own, &err), -1);
+	cr_assert_str_eq(err.msg, "cgroup: no cpu,cpuacct line in /proc/self/cgroup");
+	sk_cgroup_host_free(&h);
+
+	/* Legacy: no cgroup2. Unified: cgroup2 only. */
+	parse_host("33 31 0:29 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids\n", &h);
+	cr_assert(!h.v2 && h.n == 1 && h.v1_ctrls == 1u << SK_CG_PIDS);
+	sk_cgroup_host_free(&h);
+	parse_host("41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &h);
+	cr_assert(h.v2 && h.n == 1 && !h.v1_ctrls);
+	sk_cgroup_host_free(&h);
+}
+
+/* Inside a container whose cgroup mount shows a subtree: our own path must
+ * be within it, and is taken relative to it. */
+Test(cgroup, own_below_a_mount_root)
+{
+	struct sk_cgroup_host h;
+	parse_host("41 31 0:38 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &h);
+	struct sk_cgroup_own own;
+	struct sk_err err = { 0 };
+	cr_assert_eq(sk_cgroup_own_parse(&h, strdup("0::/kubepods/pod1/c\n"), &own, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(own.rel[0], "/c");
+	sk_cgroup_own_free(&own);
+	cr_assert_eq(sk_cgroup_own_parse(&h, strdup("0::/kubepods/pod1\n"), &own, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(own.rel[0], "/");
+	sk_cgroup_own_free(&own);
+	cr_assert_eq(sk_cgroup_own_parse(&h, strdup("0::/kubepods/pod12\n"), &own, &err), -1);
+	cr_assert(strstr(err.msg, "is outside the cgroup2 mount"), "%s", err.msg);
+	sk_cgroup_host_free(&h);
 }
