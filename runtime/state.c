@@ -151,7 +151,6 @@ void sk_state_free(struct sk_state *st)
 	free(st->rootfs);
 	free(st->created);
 	free(st->cgroup_path);
-	free(st->shim_socket);
 	free_map(st->cgroup_paths, st->n_cgroup_paths);
 	free_map(st->annotations, st->n_annotations);
 	memset(st, 0, sizeof(*st));
@@ -243,17 +242,12 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	    get_str(root, "created", true, &st->created, err) < 0 ||
 	    get_str(root, "cgroupPath", false, &st->cgroup_path, err) < 0 ||
 	    get_uint(root, "owner", UINT32_MAX, &owner, err) < 0 ||
-	    get_str(root, "shimSocket", false, &st->shim_socket, err) < 0 ||
 	    (field(root, "rootfsMountId") &&
 	     (get_uint(root, "rootfsMountId", INT64_MAX, &st->rootfs_mnt_id, err) < 0 ||
 	      get_uint(root, "rootfsBaseMountId", INT64_MAX, &st->rootfs_base_mnt_id, err) < 0)))
 		return -1;
 	st->pid = (pid_t)pid;
 	st->owner = (uid_t)owner;
-	yajl_val shim = field(root, "shim");
-	if (shim && !YAJL_IS_TRUE(shim) && !YAJL_IS_FALSE(shim))
-		return sk_error(err, 0, "%s: shim: must be a boolean", STATE_FILE);
-	st->shim = shim && YAJL_IS_TRUE(shim);
 	if (get_bool_or_true(root, "poststartHooks", &st->poststart_hooks, err) < 0 ||
 	    get_bool_or_true(root, "poststopHooks", &st->poststop_hooks, err) < 0)
 		return -1;
@@ -367,9 +361,6 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 		sk_json_map_close(&j);
 	}
 	sk_json_kuint(&j, "owner", st->owner);
-	sk_json_kbool(&j, "shim", st->shim);
-	if (st->shim_socket)
-		sk_json_kstr(&j, "shimSocket", st->shim_socket);
 	if (st->rootfs_mnt_id) {
 		sk_json_kuint(&j, "rootfsMountId", st->rootfs_mnt_id);
 		sk_json_kuint(&j, "rootfsBaseMountId", st->rootfs_base_mnt_id);

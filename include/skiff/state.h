@@ -38,8 +38,6 @@ struct sk_state {
 	struct sk_kv *cgroup_paths; size_t n_cgroup_paths;   /* its v1 directories,
 				    * keyed by hierarchy ("memory", "cpu,cpuacct") */
 	uid_t owner;
-	bool shim;                 /* a skiff-shim is the init's parent */
-	char *shim_socket;         /* its control socket, or NULL */
 	uint64_t rootfs_mnt_id;    /* no mount namespace of its own: the
 				    * mount id of skiff's bind of the rootfs
 				    * in the runtime's namespace; else 0 */

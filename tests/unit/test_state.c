@@ -85,8 +85,6 @@ static void fill_state(struct sk_state *st)
 	st->created = "2024-01-02T03:04:05.123456789Z";
 	st->cgroup_path = "/sys/fs/cgroup/x/c1";
 	st->owner = 1000;
-	st->shim = true;
-	st->shim_socket = "/run/skiff/c1/shim.sock";
 	st->rootfs_mnt_id = 4321;
 	st->rootfs_base_mnt_id = 21;
 	st->annotations = ann;
@@ -127,8 +125,6 @@ Test(state, write_read_round_trip)
 	cr_assert_str_eq(out.created, in.created);
 	cr_assert_str_eq(out.cgroup_path, in.cgroup_path);
 	cr_assert_eq(out.owner, 1000);
-	cr_assert(out.shim);
-	cr_assert_str_eq(out.shim_socket, in.shim_socket);
 	cr_assert_eq(out.rootfs_mnt_id, 4321);
 	cr_assert_eq(out.rootfs_base_mnt_id, 21);
 	cr_assert_eq(out.n_annotations, 2);
@@ -138,15 +134,11 @@ Test(state, write_read_round_trip)
 
 	/* Optional fields absent. */
 	in.cgroup_path = NULL;
-	in.shim_socket = NULL;
-	in.shim = false;
 	in.rootfs_mnt_id = 0;
 	in.n_annotations = 0;
 	cr_assert_eq(sk_state_write(dir, &in, &err), 0, "%s", err.msg);
 	cr_assert_eq(sk_state_read(dir, &out, &err), 0, "%s", err.msg);
 	cr_assert_null(out.cgroup_path);
-	cr_assert_null(out.shim_socket);
-	cr_assert_not(out.shim);
 	cr_assert_eq(out.rootfs_mnt_id, 0);
 	cr_assert_eq(out.n_annotations, 0);
 	cr_assert_not(out.poststart_hooks);
