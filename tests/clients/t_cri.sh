@@ -22,10 +22,17 @@ missing_cri() {
 
 setup_cri() {
 	mkdir -p "$CL/cni/bin" "$CL/cni/conf" "$CL/pods"
-	local cri='plugins."io.containerd.grpc.v1.cri"'
+	local cri='plugins."io.containerd.grpc.v1.cri"' bnd restrict=false
+	# Without CAP_SYS_RESOURCE (this development host's bounding set lacks
+	# it) no runtime may lower an oom_score_adj below containerd's own, as
+	# the sandbox's -998 would: containerd's setting for that case (a
+	# rootless containerd's), instead of a refused sandbox.
+	bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+	(((16#$bnd >> 24) & 1)) || restrict=true
 	cl_containerd "$CL" "
 [$cri]
   sandbox_image = \"$PAUSE_IMG\"
+  restrict_oom_score_adj = $restrict
   disable_apparmor = true
   enable_selinux = false
   stream_server_address = \"127.0.0.1\"
