@@ -17,12 +17,12 @@ DEB_FUZZ := clang-14 libclang-rt-14-dev jq
 DEB_CLIENTS := podman conmon catatonit containerd docker.io python3-grpcio python3-grpc-tools
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libmount is opened by dlopen() when create first needs it (runtime/mount.c):
+# libmount is opened by dlopen() when create first needs it (runtime/plan/mount.c):
 # not linked, so that the other commands do not load it and its libraries.
 PKG_LIBS := $(shell pkg-config --libs $(filter-out mount,$(PKGS)) 2>/dev/null)
 # The binaries take libseccomp, libcap and yajl from their static archives
 # (in the same Debian -dev packages): every skiff command is an exec, and
-# create/run/exec are two (runtime/exe_seal.c); three shared objects fewer
+# create/run/exec are two (runtime/container/exe_seal.c); three shared objects fewer
 # to load save about 0.3 ms of `run` here (docs/performance.md).  A security
 # update of one of them needs a rebuild of skiff (docs/design.md).
 BIN_LIBS := -Wl,-Bstatic -lseccomp -lcap -lyajl_s -Wl,-Bdynamic
@@ -32,9 +32,12 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 ALL_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC := $(filter-out runtime/main.c runtime/cmd_%.c runtime/cli_%.c,$(wildcard runtime/*.c))
-CLI_SRC := runtime/main.c $(wildcard runtime/cli_*.c) $(wildcard runtime/cmd_*.c)
-SHIM_SRC := $(wildcard shim/*.c)
+# One folder per layer (docs/design.md); libskiff.a is every layer but cli/.
+LAYERS := container plan cgroup seccomp spec base
+LIB_SRC := $(foreach l,$(LAYERS),$(wildcard runtime/$(l)/*.c))
+CLI_SRC := $(wildcard runtime/cli/*.c)
+SHIM_SRC := $(wildcard shim/*.c shim/core/*.c shim/conmon/*.c)
+HDRS := $(wildcard include/skiff/*/*.h)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 OBJ := $(LIB_SRC:%.c=build/obj/%.o)
@@ -58,7 +61,7 @@ FUZZ_LONG_S ?= 1800
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim)
 
 .SECONDARY:
-.PHONY: all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm demo bench install clean
+.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm demo bench install clean
 all: $(BINS)
 
 build/libskiff.a: $(OBJ)
@@ -74,11 +77,11 @@ runtime/skiff: $(CLI_OBJ) build/libskiff.a
 shim/skiff-shim: $(SHIM_OBJ) build/libskiff.a
 	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(SHIM_OBJ) build/libskiff.a
 
-build/obj/%.o: %.c $(wildcard include/skiff/*.h)
+build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/san/%.o: %.c $(wildcard include/skiff/*.h)
+build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
@@ -86,7 +89,7 @@ build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(SAN_OBJ) $(PKG_LIBS) -lcriterion
 
-build/fuzz/obj/%.o: %.c $(wildcard include/skiff/*.h)
+build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
@@ -172,12 +175,17 @@ clients-vm: deps-build deps-test deps-vm deps-clients
 # v2 VM (the clients' lean subset there, one boot for both).  Each runner
 # ends with its summary line.
 test: deps deps-clients
+	@tests/check-layers
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(FUZZ_BIN) build/fuzz/seed/.done
 	@tests/unit/run $(UNIT_BIN)
 	@tests/fuzz/run -t $(FUZZ_S) $(FUZZ_BIN)
 	@tests/integration/run
 	@tests/clients/run
 	@tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
+
+# Every #include points down the layer table (docs/design.md).
+check-layers:
+	@tests/check-layers
 
 demo: deps-build deps-test
 	@$(MAKE) --no-print-directory all

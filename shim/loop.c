@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/pidfd.h"
+#include "skiff/base/pidfd.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3

@@ -34,9 +34,9 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/pidfd.h"
-#include "skiff/state.h"
-#include "skiff/util.h"
+#include "skiff/base/pidfd.h"
+#include "skiff/container/state.h"
+#include "skiff/base/util.h"
 
 extern char **environ;
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 /* The oom_kill counter of an open memory.events or memory.oom_control;
  * false when it cannot be read (the cgroup is gone). */

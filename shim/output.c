@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 

@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/exitrec.h"
-#include "skiff/state.h"
-#include "skiff/util.h"
+#include "skiff/container/exitrec.h"
+#include "skiff/container/state.h"
+#include "skiff/base/util.h"
 
 /* JSON string escaping, conmon's set plus every other control byte. */
 static char *escape(const char *s)

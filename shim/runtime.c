@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "shim.h"
-#include "skiff/fdpass.h"
+#include "skiff/base/fdpass.h"
 
 extern char **environ;
 

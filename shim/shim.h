@@ -28,7 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 #define SHIM_VERSION "0.1.0"
 /* What podman and CRI-O are told: they gate features on conmon's version

@@ -1,5 +1,5 @@
 /* error: filling struct sk_err, and errno values by name (error.h). */
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "skiff/fault.h"
+#include "skiff/base/fault.h"
 
 void sk_fault_point(const char *name)
 {

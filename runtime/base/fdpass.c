@@ -1,5 +1,5 @@
 /* fdpass: one fd over a unix socket (fdpass.h). */
-#include "skiff/fdpass.h"
+#include "skiff/base/fdpass.h"
 
 #include <errno.h>
 #include <string.h>

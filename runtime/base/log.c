@@ -1,6 +1,6 @@
 /* log: warnings and debug lines to --log (text or runc's JSON) or stderr
  * (log.h). */
-#include "skiff/log.h"
+#include "skiff/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* signals: names, and what a child of the runtime must not inherit
  * (signals.h). */
-#include "skiff/signals.h"
+#include "skiff/base/signals.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 int sk_signal_parse(const char *s)
 {

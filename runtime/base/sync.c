@@ -1,6 +1,6 @@
 /* sync: the parent <-> init messages over a SOCK_SEQPACKET pair, with an
  * optional fd (sync.h). */
-#include "skiff/sync.h"
+#include "skiff/base/sync.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skiff/fdpass.h"
+#include "skiff/base/fdpass.h"
 
 #define SYNC_PAYLOAD_MAX (16u << 20)
 

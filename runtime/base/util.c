@@ -1,6 +1,6 @@
 /* util: the one reader of files a user or a container controls, atomic
  * writes, mkdir -p and other small file helpers (util.h). */
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,12 +1,12 @@
 /* cgroup: the container's cgroups in every hierarchy, dispatching each
- * controller to its backend (see include/skiff/cgroup.h). */
-#include "skiff/cgroup.h"
-#include "skiff/cgroup_fs.h"
-#include "skiff/cgroup_res.h"
-#include "skiff/cgroup_v1.h"
-#include "skiff/cgroup_v2.h"
-#include "skiff/log.h"
-#include "skiff/util.h"
+ * controller to its backend (see include/skiff/cgroup/cgroup.h). */
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/cgroup/fs.h"
+#include "skiff/cgroup/res.h"
+#include "skiff/cgroup/v1.h"
+#include "skiff/cgroup/v2.h"
+#include "skiff/base/log.h"
+#include "skiff/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* cgroup_dev: linux.resources.devices -> a BPF_PROG_TYPE_CGROUP_DEVICE
  * program (cgroup2) or devices.allow/deny lines (v1); see
- * include/skiff/cgroup_dev.h. */
-#include "skiff/cgroup_dev.h"
-#include "skiff/log.h"
+ * include/skiff/cgroup/dev.h. */
+#include "skiff/cgroup/dev.h"
+#include "skiff/base/log.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,7 @@
 /* cgroup_fs: the host's hierarchies, files and tree walks shared by the
- * cgroup backends (see include/skiff/cgroup_fs.h). */
-#include "skiff/cgroup_fs.h"
-#include "skiff/log.h"
+ * cgroup backends (see include/skiff/cgroup/fs.h). */
+#include "skiff/cgroup/fs.h"
+#include "skiff/base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* cgroup_res: linux.resources checked against the hierarchies serving
- * them, and the v1 -> v2 conversions (see include/skiff/cgroup_res.h). */
-#include "skiff/cgroup_res.h"
+ * them, and the v1 -> v2 conversions (see include/skiff/cgroup/res.h). */
+#include "skiff/cgroup/res.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,10 +1,10 @@
 /* cgroup_v1: linux.resources -> cgroup v1 files, device lists and the
- * freezer (see include/skiff/cgroup_v1.h and docs/cgroups.md). */
-#include "skiff/cgroup_v1.h"
-#include "skiff/cgroup_dev.h"
-#include "skiff/cgroup_v2.h"
-#include "skiff/log.h"
-#include "skiff/util.h"
+ * freezer (see include/skiff/cgroup/v1.h and docs/cgroups.md). */
+#include "skiff/cgroup/v1.h"
+#include "skiff/cgroup/dev.h"
+#include "skiff/cgroup/v2.h"
+#include "skiff/base/log.h"
+#include "skiff/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,10 @@
 /* cgroup_v2: linux.resources -> cgroup v2 files, controllers, freezer and
- * kill (see include/skiff/cgroup_v2.h and docs/cgroups.md). */
-#include "skiff/cgroup_v2.h"
-#include "skiff/cgroup_dev.h"
-#include "skiff/cgroup_fs.h"
-#include "skiff/log.h"
-#include "skiff/util.h"
+ * kill (see include/skiff/cgroup/v2.h and docs/cgroups.md). */
+#include "skiff/cgroup/v2.h"
+#include "skiff/cgroup/dev.h"
+#include "skiff/cgroup/fs.h"
+#include "skiff/base/log.h"
+#include "skiff/base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 #define SKIFF_VERSION "0.1.0"
 

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "skiff/container.h"
-#include "skiff/shim.h"
+#include "skiff/container/container.h"
+#include "skiff/container/shim.h"
 
 int cmd_create(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

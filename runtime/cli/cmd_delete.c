@@ -1,7 +1,7 @@
 /* skiff delete [--force] ID */
 #include "cli.h"
 
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 int cmd_delete(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

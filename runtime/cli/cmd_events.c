@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "skiff/container.h"
-#include "skiff/events.h"
+#include "skiff/container/container.h"
+#include "skiff/container/events.h"
 
 /* The container's cgroup, opened under its lock, which is then released:
  * a stream must not keep other commands (kill, delete) waiting. */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "skiff/exec.h"
-#include "skiff/spec.h"
+#include "skiff/container/exec.h"
+#include "skiff/spec/spec.h"
 
 /* A uid or gid: the len bytes at s, decimal, below (uint32_t)-1, which
  * the kernel reads as "unchanged". */

@@ -1,5 +1,5 @@
 /* skiff features: the runtime-spec features document, from
- * include/skiff/features.h (what this build implements) plus what only the
+ * include/skiff/base/features.h (what this build implements) plus what only the
  * installed libseccomp can tell: its architectures and the filter flags the
  * running kernel accepts; and the cgroup backend this host gets. */
 #include <stdio.h>
@@ -8,11 +8,11 @@
 #include <seccomp.h>
 
 #include "cli.h"
-#include "skiff/cgroup.h"
-#include "skiff/features.h"
-#include "skiff/seccomp.h"
-#include "skiff/json_gen.h"
-#include "skiff/spec.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/features.h"
+#include "skiff/seccomp/seccomp.h"
+#include "skiff/spec/json_gen.h"
+#include "skiff/spec/spec.h"
 
 static const char *const hooks[] = { SK_FEAT_HOOKS NULL };
 static const char *const mount_options[] = { SK_FEAT_MOUNT_OPTIONS NULL };

@@ -4,8 +4,8 @@
 
 #include <signal.h>
 
-#include "skiff/container.h"
-#include "skiff/signals.h"
+#include "skiff/container/container.h"
+#include "skiff/base/signals.h"
 
 int cmd_kill(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "skiff/containers.h"
-#include "skiff/json_gen.h"
+#include "skiff/container/containers.h"
+#include "skiff/spec/json_gen.h"
 
 struct entry {
 	const struct sk_container_info *c;

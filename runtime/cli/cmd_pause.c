@@ -3,7 +3,7 @@
  * frozen (runc's semantics; `state` then reports "paused"). */
 #include "cli.h"
 
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 int cmd_pause(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "skiff/json_gen.h"
-#include "skiff/procs.h"
+#include "skiff/spec/json_gen.h"
+#include "skiff/container/procs.h"
 
 static int print_json(const pid_t *pids, size_t n, struct sk_err *err)
 {

@@ -2,7 +2,7 @@
  * cgroup.freeze), returning once the kernel says it is thawed. */
 #include "cli.h"
 
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 int cmd_resume(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

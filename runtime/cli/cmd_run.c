@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

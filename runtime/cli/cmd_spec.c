@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "skiff/features.h"
-#include "skiff/json_gen.h"
-#include "skiff/util.h"
+#include "skiff/base/features.h"
+#include "skiff/spec/json_gen.h"
+#include "skiff/base/util.h"
 
 struct mount_def {
 	const char *destination, *type, *source;

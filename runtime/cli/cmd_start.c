@@ -1,7 +1,7 @@
 /* skiff start: release a created container's process. */
 #include "cli.h"
 
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 int cmd_start(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "skiff/state.h"
+#include "skiff/container/state.h"
 
 int cmd_state(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

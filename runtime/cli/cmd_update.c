@@ -1,9 +1,9 @@
 /* skiff update [flags] ID, or update -r FILE|- ID: change the resource
  * limits of a created, running or paused container with runc's flags, or
- * from a LinuxResources JSON object (include/skiff/update.h). */
+ * from a LinuxResources JSON object (include/skiff/container/update.h). */
 #include "cli.h"
 
-#include "skiff/update.h"
+#include "skiff/container/update.h"
 
 int cmd_update(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

@@ -3,8 +3,8 @@
  * plan), and nothing else: no state, no cgroup, no namespace.  `ok` means
  * create will not refuse the config; --debug prints the plan. */
 #include "cli.h"
-#include "skiff/log.h"
-#include "skiff/plan.h"
+#include "skiff/base/log.h"
+#include "skiff/plan/plan.h"
 
 int cmd_validate(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "skiff/exitrec.h"
-#include "skiff/state.h"
+#include "skiff/container/exitrec.h"
+#include "skiff/container/state.h"
 
 int cmd_wait(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {

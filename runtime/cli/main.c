@@ -6,11 +6,11 @@
 #include <seccomp.h>
 
 #include "cli.h"
-#include "skiff/cgroup.h"
-#include "skiff/exe_seal.h"
-#include "skiff/features.h"
-#include "skiff/log.h"
-#include "skiff/state.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/container/exe_seal.h"
+#include "skiff/base/features.h"
+#include "skiff/base/log.h"
+#include "skiff/container/state.h"
 
 #define SK_CMD_ENTRY(name, flags, summary) { #name, cmd_##name, flags, summary },
 static const struct sk_command commands[] = {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 int sk_out_write(const void *buf, size_t len, struct sk_err *err)
 {

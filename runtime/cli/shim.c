@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "skiff/container.h"
-#include "skiff/shim.h"
-#include "skiff/state.h"
+#include "skiff/container/container.h"
+#include "skiff/container/shim.h"
+#include "skiff/container/state.h"
 
 /* Whether <root>/<id> exists. */
 static bool exists(const char *root, const char *id)

@@ -1,7 +1,7 @@
 /* container: the lifecycle commands on an existing container (start, kill,
  * delete, pause/resume), holding it under its lock, and `run`'s wait.
  * create is create.c.  See container.h. */
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,15 +16,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/hooks.h"
-#include "skiff/log.h"
-#include "skiff/rootfs.h"
-#include "skiff/spec.h"
-#include "skiff/state.h"
-#include "skiff/terminal.h"
-#include "skiff/util.h"
-#include "skiff/pidfd.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/plan/hooks.h"
+#include "skiff/base/log.h"
+#include "skiff/plan/rootfs.h"
+#include "skiff/spec/spec.h"
+#include "skiff/container/state.h"
+#include "skiff/plan/terminal.h"
+#include "skiff/base/util.h"
+#include "skiff/base/pidfd.h"
 
 
 static int open_cgroup(const struct sk_held *h, struct sk_cgroup *cg, struct sk_err *err)

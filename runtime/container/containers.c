@@ -1,5 +1,5 @@
 /* containers: listing the containers under a state root (containers.h). */
-#include "skiff/containers.h"
+#include "skiff/container/containers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "skiff/log.h"
+#include "skiff/base/log.h"
 
 /* Loads one container; 0 and *skip = true for entries that are not
  * containers or cannot be read (those with a warning). */

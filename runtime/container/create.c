@@ -2,7 +2,7 @@
  * record the container, make its cgroup, clone the init that walks the plan
  * (walk.h), serve it until READY, and undo everything on any failure.  See
  * container.h. */
-#include "skiff/container.h"
+#include "skiff/container/container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,26 +20,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/fault.h"
-#include "skiff/hooks.h"
-#include "skiff/log.h"
-#include "skiff/mount.h"
-#include "skiff/plan.h"
-#include "skiff/ns.h"
-#include "skiff/process.h"
-#include "skiff/rootfs.h"
-#include "skiff/seccomp.h"
-#include "skiff/spec.h"
-#include "skiff/state.h"
-#include "skiff/sync.h"
-#include "skiff/sysctl.h"
-#include "skiff/terminal.h"
-#include "skiff/walk.h"
-#include "skiff/util.h"
-#include "skiff/pidfd.h"
-#include "skiff/fdpass.h"
-#include "skiff/signals.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/fault.h"
+#include "skiff/plan/hooks.h"
+#include "skiff/base/log.h"
+#include "skiff/plan/mount.h"
+#include "skiff/plan/plan.h"
+#include "skiff/plan/ns.h"
+#include "skiff/plan/process.h"
+#include "skiff/plan/rootfs.h"
+#include "skiff/seccomp/seccomp.h"
+#include "skiff/spec/spec.h"
+#include "skiff/container/state.h"
+#include "skiff/base/sync.h"
+#include "skiff/plan/sysctl.h"
+#include "skiff/plan/terminal.h"
+#include "skiff/plan/walk.h"
+#include "skiff/base/util.h"
+#include "skiff/base/pidfd.h"
+#include "skiff/base/fdpass.h"
+#include "skiff/base/signals.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL

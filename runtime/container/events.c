@@ -1,6 +1,6 @@
 /* events: runc's stats and OOM events in JSON, and the watch that streams
- * them (see include/skiff/events.h). */
-#include "skiff/events.h"
+ * them (see include/skiff/container/events.h). */
+#include "skiff/container/events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/cgroup_fs.h"
-#include "skiff/json_gen.h"
+#include "skiff/cgroup/fs.h"
+#include "skiff/spec/json_gen.h"
 
 int64_t sk_events_now_ns(void)
 {

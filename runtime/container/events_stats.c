@@ -1,8 +1,8 @@
 /* events_stats: a container's statistics in runc's units, read from the
  * files of whichever backend serves each controller (see
- * include/skiff/events.h; docs/cgroup-commands.md has the mapping). */
-#include "skiff/events.h"
-#include "skiff/cgroup_fs.h"
+ * include/skiff/container/events.h; docs/cgroup-commands.md has the mapping). */
+#include "skiff/container/events.h"
+#include "skiff/cgroup/fs.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -12,8 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "skiff/exe_seal.h"
-#include "skiff/log.h"
+#include "skiff/container/exe_seal.h"
+#include "skiff/base/log.h"
 
 /* Set across the re-exec only: tells the new image that the read-only
  * mount it runs from is the one skiff made, not one an administrator could

@@ -1,7 +1,7 @@
 /* exec: one more process in a live container: its plan, a child cloned
  * into the container's cgroup and pid namespace that walks it, and the wait.
  * See exec.h. */
-#include "skiff/exec.h"
+#include "skiff/container/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,23 +22,23 @@
 #include <unistd.h>
 
 
-#include "skiff/caps.h"
-#include "skiff/cgroup.h"
-#include "skiff/container.h"
-#include "skiff/features.h"
-#include "skiff/plan.h"
-#include "skiff/process.h"
-#include "skiff/rootfs.h"
-#include "skiff/seccomp.h"
-#include "skiff/spec.h"
-#include "skiff/state.h"
-#include "skiff/sync.h"
-#include "skiff/terminal.h"
-#include "skiff/util.h"
-#include "skiff/walk.h"
-#include "skiff/pidfd.h"
-#include "skiff/fdpass.h"
-#include "skiff/signals.h"
+#include "skiff/plan/caps.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/container/container.h"
+#include "skiff/base/features.h"
+#include "skiff/plan/plan.h"
+#include "skiff/plan/process.h"
+#include "skiff/plan/rootfs.h"
+#include "skiff/seccomp/seccomp.h"
+#include "skiff/spec/spec.h"
+#include "skiff/container/state.h"
+#include "skiff/base/sync.h"
+#include "skiff/plan/terminal.h"
+#include "skiff/base/util.h"
+#include "skiff/plan/walk.h"
+#include "skiff/base/pidfd.h"
+#include "skiff/base/fdpass.h"
+#include "skiff/base/signals.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL

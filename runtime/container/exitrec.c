@@ -1,14 +1,14 @@
 /* exitrec: writing exit.json (see skiff/exitrec.h).  The record is a few
  * numbers and a timestamp, none of which need escaping: it is formatted
  * with snprintf so that skiff-shim needs no JSON library. */
-#include "skiff/exitrec.h"
+#include "skiff/container/exitrec.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 int sk_exit_status(const struct sk_exit_rec *r)
 {

@@ -1,6 +1,6 @@
 /* exitrec: reading exit.json, and waiting for it to be final (see
  * skiff/exitrec.h). */
-#include "skiff/exitrec.h"
+#include "skiff/container/exitrec.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,9 +11,9 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "skiff/pidfd.h"
-#include "skiff/state.h"
-#include "skiff/util.h"
+#include "skiff/base/pidfd.h"
+#include "skiff/container/state.h"
+#include "skiff/base/util.h"
 
 /* A record is a few hundred bytes; this bounds a corrupted one. */
 #define EXIT_MAX_BYTES 4096u

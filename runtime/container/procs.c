@@ -1,5 +1,5 @@
 /* procs: a container's processes (procs.h). */
-#include "skiff/procs.h"
+#include "skiff/container/procs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/container.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/container/container.h"
 
 int sk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct sk_err *err)
 {

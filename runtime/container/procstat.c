@@ -1,7 +1,7 @@
 /* procstat: a process's state letter and start time from /proc/<pid>/stat
  * (declared in skiff/state.h).  A file of its own so that skiff-shim can
  * link it without the state module's JSON. */
-#include "skiff/state.h"
+#include "skiff/container/state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 int sk_proc_parse_stat(const char *stat, char *state, uint64_t *start_time, struct sk_err *err)
 {

@@ -2,7 +2,7 @@
  * conmon's protocol: a start socketpair (one byte releases the shim), a
  * sync socketpair (one JSON line with the pid, or -1 and the runtime's
  * message), the two placed right after the preserved fds. */
-#include "skiff/shim.h"
+#include "skiff/container/shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +16,8 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "skiff/spec.h"
-#include "skiff/util.h"
+#include "skiff/spec/spec.h"
+#include "skiff/base/util.h"
 
 extern char **environ;
 

@@ -1,6 +1,6 @@
 /* state: the container directory under the root: its lock, state.json,
  * the derived status and the OCI state JSON (state.h). */
-#include "skiff/state.h"
+#include "skiff/container/state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,9 +15,9 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/features.h"
-#include "skiff/util.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/features.h"
+#include "skiff/base/util.h"
 
 #define STATE_FILE "state.json"
 /* A state.json holds a few paths and the annotations: 1 MiB is far beyond

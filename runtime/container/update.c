@@ -1,5 +1,5 @@
-/* update: new resources for a live container (see include/skiff/update.h). */
-#include "skiff/update.h"
+/* update: new resources for a live container (see include/skiff/container/update.h). */
+#include "skiff/container/update.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,10 +12,10 @@
 
 #include <yajl/yajl_parse.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/container.h"
-#include "skiff/log.h"
-#include "skiff/util.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/container/container.h"
+#include "skiff/base/log.h"
+#include "skiff/base/util.h"
 
 /* ---- sizes and numbers, as runc's flags read them ------------------------ */
 

@@ -5,14 +5,14 @@
  * (cap_iab_set_proc).  The sets are computed as 64-bit masks first, so
  * that what the kernel cannot grant is known, and warned about, before
  * anything changes. */
-#include "skiff/caps.h"
+#include "skiff/plan/caps.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/capability.h>
 
-#include "skiff/log.h"
+#include "skiff/base/log.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
 

@@ -1,5 +1,5 @@
 /* copyup: tmpcopyup, a new tmpfs filled with what it covers (copyup.h). */
-#include "skiff/copyup.h"
+#include "skiff/plan/copyup.h"
 
 #include <dirent.h>
 #include <errno.h>

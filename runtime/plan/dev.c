@@ -1,7 +1,7 @@
 /* dev: the container's /dev nodes and links, made in the child before
  * pivot.  See dev.h. */
-#include "skiff/dev.h"
-#include "skiff/inroot.h"
+#include "skiff/plan/dev.h"
+#include "skiff/plan/inroot.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* hooks: running the OCI hooks of one kind, each spawned with the state on
  * its stdin and killed at its timeout (hooks.h). */
-#include "skiff/hooks.h"
+#include "skiff/plan/hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/log.h"
+#include "skiff/base/log.h"
 
 static int64_t now_ms(void)
 {

@@ -2,7 +2,7 @@
  * container's rootfs (RESOLVE_IN_ROOT) and its procfs (RESOLVE_BENEATH
  * without crossing a mount), plus the lexical cleaning of container paths.
  * See inroot.h. */
-#include "skiff/inroot.h"
+#include "skiff/plan/inroot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "skiff/util.h"
+#include "skiff/base/util.h"
 
 /* Kernel's limit on symlinks followed in one lookup, used for ours. */
 #define MAX_SYMLINKS 40

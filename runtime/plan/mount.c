@@ -1,6 +1,6 @@
 /* mount: compile config.json's mounts into a plan (parent side), and
  * prepare the idmapped trees before the clone.  See mount.h. */
-#include "skiff/mount.h"
+#include "skiff/plan/mount.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/inroot.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/plan/inroot.h"
 
 /* mount(2) copies at most a page of fs data. */
 #define DATA_MAX 4095

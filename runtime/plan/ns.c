@@ -1,6 +1,6 @@
 /* ns: the init's namespaces: the plan of what clone3() creates and what is
  * joined by path, the joining, the id maps and time offsets (ns.h). */
-#include "skiff/ns.h"
+#include "skiff/plan/ns.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* plan: compile a bundle (create, validate) or one process (exec) into the
  * ordered steps the child walks.  See plan.h. */
-#include "skiff/plan.h"
+#include "skiff/plan/plan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,10 +11,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/log.h"
-#include "skiff/sysctl.h"
-#include "skiff/util.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/log.h"
+#include "skiff/plan/sysctl.h"
+#include "skiff/base/util.h"
 
 enum { MADE_SPEC = 1, MADE_PROC = 2, MADE_MOUNTS = 4, MADE_NS = 8 };
 

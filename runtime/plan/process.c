@@ -1,7 +1,7 @@
 /* process: the process a container runs: its plan (env, CPU sets, HOME),
  * and the child's steps for user, LSM labels, scheduling, rlimits, the
  * executable lookup and execve.  See process.h. */
-#include "skiff/process.h"
+#include "skiff/plan/process.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,8 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "skiff/util.h"
-#include "skiff/inroot.h"
+#include "skiff/base/util.h"
+#include "skiff/plan/inroot.h"
 
 /* ---- parent: the plan ---- */
 

@@ -3,7 +3,7 @@
  * allocates: it runs in the container's init after the clone; the two
  * *_shared() functions at the end, for containers without a mount
  * namespace, are the runtime's. */
-#include "skiff/rootfs.h"
+#include "skiff/plan/rootfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,10 +23,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "skiff/copyup.h"
-#include "skiff/dev.h"
-#include "skiff/util.h"
-#include "skiff/inroot.h"
+#include "skiff/plan/copyup.h"
+#include "skiff/plan/dev.h"
+#include "skiff/base/util.h"
+#include "skiff/plan/inroot.h"
 
 
 static int mnt_id(int fd, uint64_t *id)

@@ -1,6 +1,6 @@
 /* sysctl: which linux.sysctl keys the container's own namespaces allow,
  * and writing them under /proc/sys (sysctl.h). */
-#include "skiff/sysctl.h"
+#include "skiff/plan/sysctl.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "skiff/process.h"
-#include "skiff/inroot.h"
+#include "skiff/plan/process.h"
+#include "skiff/plan/inroot.h"
 
 static const char *const ipc_keys[] = {
 	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",

@@ -1,6 +1,6 @@
 /* terminal: the container's pty (runc's console-socket protocol) and
  * `run`'s proxy between it and the caller's terminal.  See terminal.h. */
-#include "skiff/terminal.h"
+#include "skiff/plan/terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/fdpass.h"
-#include "skiff/pidfd.h"
+#include "skiff/base/fdpass.h"
+#include "skiff/base/pidfd.h"
 
 /* After its process exits, a pty may still have output in flight (the
  * kernel moves it to the master asynchronously) when another process keeps

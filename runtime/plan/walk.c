@@ -1,5 +1,5 @@
 /* walk: take the steps of a plan in the child (walk.h). */
-#include "skiff/walk.h"
+#include "skiff/plan/walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +11,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "skiff/caps.h"
-#include "skiff/hooks.h"
-#include "skiff/log.h"
-#include "skiff/rootfs.h"
-#include "skiff/sync.h"
-#include "skiff/sysctl.h"
-#include "skiff/terminal.h"
-#include "skiff/signals.h"
+#include "skiff/plan/caps.h"
+#include "skiff/plan/hooks.h"
+#include "skiff/base/log.h"
+#include "skiff/plan/rootfs.h"
+#include "skiff/base/sync.h"
+#include "skiff/plan/sysctl.h"
+#include "skiff/plan/terminal.h"
+#include "skiff/base/signals.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)

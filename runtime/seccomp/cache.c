@@ -9,7 +9,7 @@
  * byte, so a hash collision (or a crafted profile) costs a miss, never a
  * wrong filter.  Container ids cannot start with '.', so the directory
  * never meets a container's. */
-#include "skiff/seccomp.h"
+#include "skiff/seccomp/seccomp.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,8 +23,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "skiff/log.h"
-#include "skiff/util.h"
+#include "skiff/base/log.h"
+#include "skiff/base/util.h"
 
 #define CACHE_DIR ".seccomp"
 #define CACHE_MAGIC "skiffsc1"

@@ -2,7 +2,7 @@
  * process) loads it with seccomp(2), getting the listener with
  * SCMP_ACT_NOTIFY; the parent hands that listener to the agent at
  * listenerPath with the container's state (runtime-spec). */
-#include "skiff/seccomp.h"
+#include "skiff/seccomp/seccomp.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -15,8 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "skiff/features.h"
-#include "skiff/json_gen.h"
+#include "skiff/base/features.h"
+#include "skiff/spec/json_gen.h"
 
 int sk_seccomp_load(const struct sk_seccomp_prog *p, int *listener_fd, struct sk_err *err)
 {

@@ -2,7 +2,7 @@
  * seccomp.h): actions, architectures, flags, argument conditions, rules;
  * the ENOSYS stub is seccomp_stub.c's, the cache seccomp_cache.c's,
  * loading and the listener seccomp_load.c's. */
-#include "skiff/seccomp.h"
+#include "skiff/seccomp/seccomp.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,8 +18,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "skiff/log.h"
-#include "skiff/seccomp_stub.h"
+#include "skiff/base/log.h"
+#include "skiff/seccomp/stub.h"
 
 /* The init hands the listener to the parent with this syscall; notifying it
  * would block the init before any agent holds the listener. */

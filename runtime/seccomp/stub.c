@@ -1,6 +1,6 @@
 /* seccomp_stub: the ENOSYS stub placed before libseccomp's program (see
  * seccomp_stub.h), runc's patchbpf. */
-#include "skiff/seccomp_stub.h"
+#include "skiff/seccomp/stub.h"
 
 #include <errno.h>
 #include <linux/audit.h>

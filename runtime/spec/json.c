@@ -6,7 +6,7 @@
  * and overflow are judged exactly), and give each syntax error a position
  * through yajl_get_bytes_consumed().  The tree lives in one arena, freed at
  * once. */
-#include "skiff/json.h"
+#include "skiff/spec/json.h"
 
 #include <errno.h>
 #include <stdarg.h>

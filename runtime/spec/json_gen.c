@@ -1,6 +1,6 @@
 /* json_gen: writing JSON through yajl_gen, the first failure kept for the
  * end (json_gen.h). */
-#include "skiff/json_gen.h"
+#include "skiff/spec/json_gen.h"
 
 #include <errno.h>
 #include <inttypes.h>

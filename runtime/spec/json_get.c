@@ -1,6 +1,6 @@
 /* json_get: walking a JSON tree (json.h) with its path kept, and the typed
  * getters that check each value and name where a problem is. */
-#include "skiff/json.h"
+#include "skiff/spec/json.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -2,7 +2,7 @@
  * mappings, time offsets, devices, sysctl, seccomp, propagation, masked and
  * read-only paths, personality, and the rules between them (a field that
  * needs a namespace of some type).  resources: spec_resources.c. */
-#include "skiff/spec_parse.h"
+#include "skiff/spec/parse.h"
 
 #include <stdint.h>
 #include <stdlib.h>

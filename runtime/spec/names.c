@@ -4,7 +4,7 @@
  * propagations, personality domains) as tables, and capability names as
  * libcap knows them; with the lookups the parser checks names with
  * (spec_parse.h) and the public ones (spec.h). */
-#include "skiff/spec_parse.h"
+#include "skiff/spec/parse.h"
 
 #include <ctype.h>
 #include <sched.h>

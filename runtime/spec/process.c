@@ -1,7 +1,7 @@
 /* spec_process: config.json's "process" (struct sk_process): user, args,
  * capabilities, rlimits, scheduler, I/O priority, CPU affinity..., also
  * read alone for exec --process. */
-#include "skiff/spec_parse.h"
+#include "skiff/spec/parse.h"
 
 #include <sched.h>
 #include <stdint.h>

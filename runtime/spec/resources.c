@@ -2,7 +2,7 @@
  * the cgroup limits: devices, memory, cpu, pids, block I/O, huge pages,
  * RDMA, network, unified.  Docker's and Go's sentinels for "unset" are read
  * as runc reads them. */
-#include "skiff/spec_parse.h"
+#include "skiff/spec/parse.h"
 
 #include <inttypes.h>
 #include <stdint.h>

@@ -5,9 +5,9 @@
  * The JSON is read into a tree (json.h), then the typed struct is filled by
  * walking it while the JSON path is kept, so that every problem names where
  * it is.  The sections have files of their own (spec_parse.h). */
-#include "skiff/spec.h"
-#include "skiff/spec_parse.h"
-#include "skiff/util.h"
+#include "skiff/spec/spec.h"
+#include "skiff/spec/parse.h"
+#include "skiff/base/util.h"
 
 #include <fcntl.h>
 #include <limits.h>

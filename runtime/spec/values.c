@@ -1,7 +1,7 @@
 /* spec_values: the syntaxes config.json's string values must have (the
  * version, CPU lists, page sizes, cgroup names, device types) and the small
  * shapes several sections share: string maps, id maps, and their release. */
-#include "skiff/spec_parse.h"
+#include "skiff/spec/parse.h"
 
 #include <stdlib.h>
 #include <string.h>

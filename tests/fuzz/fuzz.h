@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 #define FUZZ_CHECK(cond, ...)                                                 \
 	do {                                                                  \

@@ -1,5 +1,5 @@
 /* fuzz_mount: mounts[] to the mount plan through sk_mount_plan_build()
- * (runtime/mount.c): option names (libmount's table, opened with dlopen,
+ * (runtime/plan/mount.c): option names (libmount's table, opened with dlopen,
  * and skiff's own), propagation, fs data, bundle-relative bind sources and
  * overlay lowerdir/upperdir/workdir, destination cleaning; then, for an
  * overlay with bundle-relative layers, what the init does with its data:
@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "skiff/mount.h"
-#include "skiff/spec.h"
+#include "skiff/plan/mount.h"
+#include "skiff/spec/spec.h"
 
 #define MAX_MOUNTS 16
 #define MAX_LINES 64

@@ -1,5 +1,5 @@
 /* fuzz_process: a lone process object through sk_spec_parse_process()
- * (runtime/spec.c), what `exec --process FILE` reads from a file its
+ * (runtime/spec/spec.c), what `exec --process FILE` reads from a file its
  * caller gives.  The input is the whole file, not NUL-terminated.  Beyond
  * the sanitizers: a failure leaves the struct empty and says one line
  * naming the file; a success has non-empty args and an absolute cwd. */
@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "fuzz.h"
-#include "skiff/spec.h"
+#include "skiff/spec/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

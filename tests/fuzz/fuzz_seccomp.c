@@ -1,7 +1,7 @@
 /* fuzz_seccomp: linux.seccomp from config.json to the BPF program, without
  * loading it: the input is the seccomp object; it goes into a minimal
- * config, through sk_spec_parse() (runtime/spec.c) and then
- * sk_seccomp_compile() (runtime/seccomp.c: libseccomp, the ENOSYS stub).
+ * config, through sk_spec_parse() (runtime/spec/spec.c) and then
+ * sk_seccomp_compile() (runtime/seccomp/seccomp.c: libseccomp, the ENOSYS stub).
  * Beyond the sanitizers: every error is one line; a compiled program passes
  * the checks the kernel makes on a classic BPF filter (jumps in range, loads
  * inside struct seccomp_data, a return at the end), and run on a syscall
@@ -17,8 +17,8 @@
 #include <stdint.h>
 
 #include "fuzz.h"
-#include "skiff/seccomp.h"
-#include "skiff/spec.h"
+#include "skiff/seccomp/seccomp.h"
+#include "skiff/spec/spec.h"
 
 static const char head[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"linux\":{\"seccomp\":";
 static const char tail[] = "}}";

@@ -1,7 +1,7 @@
 /* fuzz_sockmsg: the messages skiff reads from sockets, fed through a real
  * socketpair: the pty master arriving on the console socket (sk_fd_recv(),
- * runtime/fdpass.c, a stream socket) and the init's sync messages
- * (sk_sync_recv() and sk_sync_expect(), runtime/sync.c, a seqpacket one).
+ * runtime/base/fdpass.c, a stream socket) and the init's sync messages
+ * (sk_sync_recv() and sk_sync_expect(), runtime/base/sync.c, a seqpacket one).
  * The input:
  *     byte 0: bit 0 sync (else console), bit 1 pass no fd/payload pointers
  *     then chunks: a byte (bits 0-1: fds attached, each a /dev/null; bits
@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "skiff/sync.h"
-#include "skiff/fdpass.h"
+#include "skiff/base/sync.h"
+#include "skiff/base/fdpass.h"
 
 #define MAX_CHUNKS 32
 #define MAX_FD_PROBE 256

@@ -1,4 +1,4 @@
-/* fuzz_spec: config.json through sk_spec_parse() (runtime/spec.c), the
+/* fuzz_spec: config.json through sk_spec_parse() (runtime/spec/spec.c), the
  * parser every create, run and validate runs on a file its author controls.
  * The input is the whole file, not NUL-terminated (libFuzzer's buffer ends
  * at its last byte, so ASan sees any read past len).  Beyond the sanitizers:
@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "fuzz.h"
-#include "skiff/spec.h"
+#include "skiff/spec/spec.h"
 
 static void check_spec(const struct sk_spec *s)
 {

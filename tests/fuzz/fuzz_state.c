@@ -1,4 +1,4 @@
-/* fuzz_state: state.json through sk_state_parse() (runtime/state.c), what
+/* fuzz_state: state.json through sk_state_parse() (runtime/container/state.c), what
  * every command on an existing container reads first.  The input is the
  * whole file, not NUL-terminated.  Beyond the sanitizers: a failure leaves
  * the struct empty and says one line naming state.json; a parsed state
@@ -10,7 +10,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "fuzz.h"
-#include "skiff/state.h"
+#include "skiff/container/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

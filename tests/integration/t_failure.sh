@@ -51,7 +51,7 @@ test_failure_bad_config() {
 	fails_cleanly "$T/c" bad "rootfs \"$T/c/nosuch\": ENOENT"
 	rm "$T/c/config.json"
 	expect_fail 1 sk create --bundle "$T/c" bad
-	# The path quoted as every reader quotes it (sk_read_file_at, runtime/util.c).
+	# The path quoted as every reader quotes it (sk_read_file_at, runtime/base/util.c).
 	assert_match "$err" "^skiff create: open \"$T/c/config.json\": ENOENT\$"
 	no_state
 	fails_cleanly "$T/nosuch" bad "bundle \"$T/nosuch\": ENOENT"
@@ -217,7 +217,7 @@ test_failure_without_a_mount_namespace() {
 	assert_eq "$(_sk_mounts_under "$T/c")" "" "mounts left by a killed create after delete"
 }
 
-# SIGKILL at every named step of create (SKIFF_TEST_KILL_AT, runtime/fault.c),
+# SIGKILL at every named step of create (SKIFF_TEST_KILL_AT, runtime/base/fault.c),
 # with and without a mount namespace of its own: `delete --force` then
 # leaves nothing (state, cgroup, mounts, processes; the runner checks them
 # all again).

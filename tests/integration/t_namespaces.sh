@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
 # shellcheck disable=SC2154,SC2016
-# Namespaces (docs/lifecycle.md "How create works", include/skiff/ns.h):
+# Namespaces (docs/lifecycle.md "How create works", include/skiff/plan/ns.h):
 # each kind created, or joined by path with its type checked; the slow
 # path (a namespace joined by path plus a new pid namespace: the init is
 # forked again); user namespaces with the maps written by the parent; time

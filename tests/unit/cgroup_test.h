@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/cgroup_fs.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/cgroup/fs.h"
 
 static const struct sk_cgroup_host *host;
 static int serial;

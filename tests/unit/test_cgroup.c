@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/cgroup_dev.h"
-#include "skiff/cgroup_fs.h"
-#include "skiff/cgroup_res.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/cgroup/dev.h"
+#include "skiff/cgroup/fs.h"
+#include "skiff/cgroup/res.h"
 
 /* ---- conversions ------------------------------------------------------------ */
 

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 
 #include "cgroup_test.h"
-#include "skiff/events.h"
+#include "skiff/container/events.h"
 
 TestSuite(cgroup_limits, .fini = cleanup);
 

@@ -11,8 +11,8 @@
 #include <sys/mount.h>
 
 #include "cgroup_test.h"
-#include "skiff/cgroup_v1.h"
-#include "skiff/events.h"
+#include "skiff/cgroup/v1.h"
+#include "skiff/container/events.h"
 
 TestSuite(cgroup_root, .fini = cleanup);
 

@@ -6,7 +6,7 @@
 
 /* The CLI layer is not in libskiff (only the skiff binary prints), so the
  * parser is compiled in here. */
-#include "../../runtime/cli_opts.c"
+#include "../../runtime/cli/opts.c"
 
 static const struct sk_command fake_cmd = { "fake", NULL, 0, "do fake things" };
 static const struct sk_command fake_nocg = { "fake", NULL, SK_CMD_NO_CGROUP, "do fake things" };

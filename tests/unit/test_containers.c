@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "skiff/containers.h"
-#include "skiff/procs.h"
+#include "skiff/container/containers.h"
+#include "skiff/container/procs.h"
 
 static char tmp[64];
 

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "skiff/exitrec.h"
-#include "skiff/state.h"
-#include "skiff/util.h"
+#include "skiff/container/exitrec.h"
+#include "skiff/container/state.h"
+#include "skiff/base/util.h"
 
 static char tmp[64];
 static int dfd = -1;

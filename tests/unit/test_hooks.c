@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/hooks.h"
-#include "skiff/log.h"
+#include "skiff/plan/hooks.h"
+#include "skiff/base/log.h"
 
 /* This test binary doubles as a hook: run with SK_HOOK_OUT in its
  * environment, it records its argv, environment, open fds, signal mask and

@@ -21,9 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "skiff/inroot.h"
-#include "skiff/mount.h"
-#include "skiff/rootfs.h"
+#include "skiff/plan/inroot.h"
+#include "skiff/plan/mount.h"
+#include "skiff/plan/rootfs.h"
 
 #define OPTS(...) ((const char *[]){ __VA_ARGS__, NULL })
 

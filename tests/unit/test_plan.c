@@ -1,4 +1,4 @@
-/* test_plan: the steps a config compiles to (runtime/plan.c), without root:
+/* test_plan: the steps a config compiles to (runtime/plan/plan.c), without root:
  * their order, which steps a config adds or leaves out, exec's shorter plan
  * sharing the init's process tail, and that compile errors are create's. */
 #include <criterion/criterion.h>
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "skiff/plan.h"
+#include "skiff/plan/plan.h"
 
 static char bundle[] = "/tmp/skiff-plan.XXXXXX";
 

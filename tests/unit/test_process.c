@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "skiff/caps.h"
-#include "skiff/process.h"
-#include "skiff/sysctl.h"
+#include "skiff/plan/caps.h"
+#include "skiff/plan/process.h"
+#include "skiff/plan/sysctl.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
 

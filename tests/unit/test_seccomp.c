@@ -26,9 +26,9 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "skiff/features.h"
-#include "skiff/log.h"
-#include "skiff/seccomp.h"
+#include "skiff/base/features.h"
+#include "skiff/base/log.h"
+#include "skiff/seccomp/seccomp.h"
 
 #define NAMES(...) .names = (char *[]){ __VA_ARGS__ }, .n_names = sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)
 #define ARGS(...) .args = (struct sk_seccomp_arg[]){ __VA_ARGS__ }, \

@@ -17,7 +17,7 @@
 
 #include <linux/capability.h>
 
-#include "skiff/spec.h"
+#include "skiff/spec/spec.h"
 
 #define FIXTURES SK_SOURCE_DIR "/spec-fixtures"
 

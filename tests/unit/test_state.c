@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "skiff/state.h"
+#include "skiff/container/state.h"
 
 static char tmp[64];
 

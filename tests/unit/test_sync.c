@@ -1,4 +1,4 @@
-/* test_sync: the init's sync messages (runtime/sync.c) as a misbehaving
+/* test_sync: the init's sync messages (runtime/base/sync.c) as a misbehaving
  * peer may send them: nothing received may stay open or allocated in the
  * receiver after an error, and a short message is never completed with
  * what the receiver's memory held.  fuzz_sockmsg found each of these. */
@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skiff/sync.h"
+#include "skiff/base/sync.h"
 
 static int sp[2];
 

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "skiff/terminal.h"
-#include "skiff/fdpass.h"
+#include "skiff/plan/terminal.h"
+#include "skiff/base/fdpass.h"
 
 static char tmp[64];
 

@@ -6,7 +6,7 @@
 
 #include <sys/socket.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* Send fd over the unix socket sock in one message whose payload is name
  * (one NUL byte when name is NULL or empty: a stream socket carries no

@@ -5,7 +5,7 @@
 #ifndef SKIFF_LOG_H
 #define SKIFF_LOG_H
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 enum sk_log_level { SK_LOG_ERROR, SK_LOG_WARN, SK_LOG_INFO, SK_LOG_DEBUG };
 

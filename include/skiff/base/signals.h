@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* "TERM", "SIGTERM", "15", "RTMIN+2" -> the number; -1 when unknown. */
 int sk_signal_parse(const char *s);

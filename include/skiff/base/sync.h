@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 enum sk_sync_type {
 	SK_SYNC_USERNS_READY = 1, /* child -> parent: write my uid/gid maps */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* The one reader of whole files that a user or a container controls
  * (config.json, --process, state.json, the seccomp cache...).  It never

@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* Controllers.  The first eight have a cgroup v2 interface; io is v1's
  * blkio.  The others are v1 controllers whose v2 counterpart is built in

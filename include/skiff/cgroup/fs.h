@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/error.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/error.h"
 
 #define SK_CG_MAX UINT64_MAX   /* a limit of "max" (v2) or v1's unlimited */
 

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* What a set of resources needs: a bit (1u << ctrl) per controller and,
  * for messages, the JSON path of the first field needing it (why_key set:

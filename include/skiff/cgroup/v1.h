@@ -12,10 +12,10 @@
 
 #include <stdbool.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/cgroup_fs.h"
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/cgroup/fs.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* sk_cgroup_mkpath's on_made for the cpuset hierarchy. */
 sk_cgroup_made_fn sk_cg1_cpuset_made;

@@ -9,10 +9,10 @@
 
 #include <stdbool.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/cgroup_res.h"
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/cgroup/res.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* Make the controllers in mask usable in the cgroup mount + rel: each must
  * be listed in the mount root's cgroup.controllers (else "cgroup:

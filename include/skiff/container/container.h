@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
-#include "skiff/state.h"
+#include "skiff/base/error.h"
+#include "skiff/container/state.h"
 
 struct sk_create_opts {
 	const char *root;

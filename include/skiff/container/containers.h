@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "skiff/error.h"
-#include "skiff/state.h"
+#include "skiff/base/error.h"
+#include "skiff/container/state.h"
 
 struct sk_container_info {
 	struct sk_state st;

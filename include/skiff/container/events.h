@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "skiff/cgroup.h"
-#include "skiff/error.h"
+#include "skiff/cgroup/cgroup.h"
+#include "skiff/base/error.h"
 
 struct sk_stats_mem { uint64_t limit, usage, max, failcnt; };
 struct sk_stats_kv { char key[64]; uint64_t value; };

@@ -16,7 +16,7 @@
 #ifndef SKIFF_EXE_SEAL_H
 #define SKIFF_EXE_SEAL_H
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* Returns 0 when this process runs from a sealed binary (after the re-exec,
  * or a sealed memfd), now non-dumpable; otherwise re-executes argv from a

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 struct sk_exec_opts {
 	const char *root;

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 #define SK_EXIT_FILE "exit.json"
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* *pids (malloc()ed) gets *n pids, in the order the kernel lists them. */
 int sk_container_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct sk_err *err);

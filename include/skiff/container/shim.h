@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 struct sk_shim_opts {
 	const char *self;              /* argv[0] of this skiff */

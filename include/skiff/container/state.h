@@ -17,9 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
-#include "skiff/json_gen.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/json_gen.h"
+#include "skiff/spec/spec.h"
 
 #define SK_ID_MAX 1024
 #define SK_DEFAULT_ROOT "/run/skiff"

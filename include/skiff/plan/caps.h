@@ -23,8 +23,8 @@
 
 #include <stdbool.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* Inheritable, ambient (cleared, then raised) and bounding (every
  * capability not listed dropped, up to the kernel's last one) first, then

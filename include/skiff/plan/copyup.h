@@ -7,7 +7,7 @@
 #ifndef SKIFF_COPYUP_H
 #define SKIFF_COPYUP_H
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* Fill the tmpfs top with what it covers (old, the directory opened before
  * mounting), giving its root the covered directory's owner and, unless the

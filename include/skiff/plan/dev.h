@@ -12,8 +12,8 @@
 
 #include <stdbool.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* rootfd: the rootfs (after its self-bind), an O_PATH directory fd;
  * userns: the init is in a new user namespace (no mknod); devpts: /dev/pts

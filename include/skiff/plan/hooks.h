@@ -32,8 +32,8 @@
 #ifndef SKIFF_HOOKS_H
 #define SKIFF_HOOKS_H
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 int sk_hooks_run(enum sk_hook_kind kind, const struct sk_hooks *hooks, const char *state_json, struct sk_err *err);
 

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* "/proc/self/fd/N" for fd into buf (at least 32 bytes): how a resolved fd
  * is named to mount(2) and friends. */

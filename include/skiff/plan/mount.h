@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 enum sk_mount_kind {
 	SK_MOUNT_GENERIC,   /* mount(source, dest, type, flags, data) */

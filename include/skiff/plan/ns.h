@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 struct sk_ns_plan {
 	unsigned long clone_flags;      /* CLONE_NEW* for clone3 */

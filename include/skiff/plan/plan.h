@@ -23,12 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
-#include "skiff/mount.h"
-#include "skiff/ns.h"
-#include "skiff/process.h"
-#include "skiff/seccomp.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/plan/mount.h"
+#include "skiff/plan/ns.h"
+#include "skiff/plan/process.h"
+#include "skiff/seccomp/seccomp.h"
+#include "skiff/spec/spec.h"
 
 enum sk_step_kind {
 	/* The init only. */

@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 struct sk_process_plan {
 	const struct sk_process *proc;

@@ -15,9 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
-#include "skiff/mount.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/plan/mount.h"
+#include "skiff/spec/spec.h"
 
 struct sk_rootfs_ctx {
 	const struct sk_spec *spec;

@@ -13,8 +13,8 @@
 #ifndef SKIFF_SYSCTL_H
 #define SKIFF_SYSCTL_H
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* Parent, at create time, before anything is made: refuse the first key
  * that is malformed or not namespaced for this config, e.g.

@@ -17,8 +17,8 @@
 #include <signal.h>
 #include <stdbool.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 /* Parent, before clone: connect to the console socket at path.  Returns a
  * close-on-exec fd or -1. */

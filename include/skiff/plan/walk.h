@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "skiff/plan.h"
+#include "skiff/plan/plan.h"
 
 struct sk_walk {
 	struct sk_plan *plan;          /* the child's own copy */

@@ -30,8 +30,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
-#include "skiff/spec.h"
+#include "skiff/base/error.h"
+#include "skiff/spec/spec.h"
 
 struct sk_seccomp_prog {
 	struct sock_filter *insns;     /* malloc()ed */

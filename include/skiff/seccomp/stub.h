@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/spec.h"
+#include "skiff/spec/spec.h"
 
 /* libseccomp knows about twenty architectures; a filter holds each once. */
 #define SK_SECCOMP_MAX_ARCHES 32

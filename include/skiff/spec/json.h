@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 #define SK_JSON_MAX_DEPTH 64
 #define SK_JSON_MAX_VALUES 1048576u

@@ -11,7 +11,7 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 struct sk_json {
 	yajl_gen g;

@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "skiff/json.h"
-#include "skiff/spec.h"
+#include "skiff/spec/json.h"
+#include "skiff/spec/spec.h"
 
 /* ---- spec_names.c: name -> value (or the name's place in its list), -1
  * when unknown ---- */

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skiff/error.h"
+#include "skiff/base/error.h"
 
 /* Upper bound on config.json size: larger files are refused, not read. */
 #define SK_SPEC_MAX_BYTES (8u * 1024u * 1024u)
