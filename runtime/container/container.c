@@ -127,27 +127,34 @@ static int saved_hooks(int dir_fd, enum sk_hook_kind kind, struct sk_spec *spec,
 	return 0;
 }
 
-static void run_warn_hooks(struct sk_held *h, enum sk_hook_kind kind, enum sk_status status)
+/* The saved config's hooks of one kind, with the state they get as status. */
+static int run_hooks(struct sk_held *h, enum sk_hook_kind kind, enum sk_status status, struct sk_err *err)
 {
 	/* Create recorded whether there are any: most configs have none, and
 	 * parsing the saved config is much of start's and delete's own work. */
 	if (!(kind == SK_HOOK_POSTSTART ? h->st.poststart_hooks : h->st.poststop_hooks))
-		return;
-	struct sk_err err = { 0 };
+		return 0;
 	struct sk_spec spec;
 	bool have;
-	if (saved_hooks(h->dir_fd, kind, &spec, &have, &err) < 0) {
-		sk_warn("%s hooks: %s", sk_hook_kind_name(kind), err.msg);
-		return;
-	}
+	if (saved_hooks(h->dir_fd, kind, &spec, &have, err) < 0)
+		return sk_error_wrap(err, "%s hooks", sk_hook_kind_name(kind));
 	if (!have)
-		return;
-	char *json = sk_state_oci_json(&h->st, status, &err);
-	/* runtime-spec: a failing poststart or poststop hook is only a warning. */
-	if (!json || sk_hooks_run(kind, &spec.hooks, json, &err) < 0)
-		sk_warn("%s", err.msg);
+		return 0;
+	int r = -1;
+	char *json = sk_state_oci_json(&h->st, status, err);
+	if (json)
+		r = sk_hooks_run(kind, &spec.hooks, json, err);
 	free(json);
 	sk_spec_free(&spec);
+	return r;
+}
+
+/* runtime-spec: a failing poststop hook is only a warning. */
+static void run_poststop_hooks(struct sk_held *h)
+{
+	struct sk_err err = { 0 };
+	if (run_hooks(h, SK_HOOK_POSTSTOP, SK_STATUS_STOPPED, &err) < 0)
+		sk_warn("%s", err.msg);
 }
 
 int sk_container_start(const char *root, const char *id, struct sk_err *err)
@@ -156,6 +163,7 @@ int sk_container_start(const char *root, const char *id, struct sk_err *err)
 	if (sk_container_hold(root, id, true, &h, err) < 0)
 		return -1;
 	int r = -1;
+	bool poststart_failed = false;
 	if (h.status != SK_STATUS_CREATED) {
 		sk_error(err, 0, "cannot start container \"%s\": it is %s, not created", id, sk_status_name(h.status));
 		goto out;
@@ -180,10 +188,19 @@ int sk_container_start(const char *root, const char *id, struct sk_err *err)
 		goto out;
 	}
 	unlinkat(h.dir_fd, "exec.fifo", 0);
-	run_warn_hooks(&h, SK_HOOK_POSTSTART, SK_STATUS_RUNNING);
-	r = 0;
+	r = run_hooks(&h, SK_HOOK_POSTSTART, SK_STATUS_RUNNING, err);
+	poststart_failed = r < 0;
 out:
 	sk_container_release(&h);
+	/* runtime-spec 1.3 (runtime.md step 9), as runc 1.5 and crun 1.27: a
+	 * failing poststart hook fails start, and the container is stopped
+	 * and destroyed (its poststop hooks run).  The lock is released first:
+	 * delete takes it again. */
+	if (r < 0 && poststart_failed) {
+		struct sk_err derr = { 0 };
+		if (sk_container_delete(root, id, true, &derr) < 0)
+			sk_warn("delete \"%s\" after its poststart hook failed: %s", id, derr.msg);
+	}
 	return r;
 }
 
@@ -315,7 +332,7 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 	/* runtime-spec: poststop once the container is deleted, but before
 	 * delete returns; the saved config they come from goes last. */
 	if (h.have_state)
-		run_warn_hooks(&h, SK_HOOK_POSTSTOP, SK_STATUS_STOPPED);
+		run_poststop_hooks(&h);
 	r = sk_state_remove(h.root_fd, id, err);
 out:
 	sk_cgroup_close(&cg);

@@ -170,7 +170,7 @@ static int run_one(const char *kind, const struct sk_hook *h, const char *state,
 int sk_hooks_run(enum sk_hook_kind kind, const struct sk_hooks *hooks, const char *state_json, struct sk_err *err)
 {
 	const char *name = sk_hook_kind_name(kind);
-	bool warn_only = kind == SK_HOOK_POSTSTART || kind == SK_HOOK_POSTSTOP;
+	bool warn_only = kind == SK_HOOK_POSTSTOP;
 	size_t len = state_json ? strlen(state_json) : 0;
 	struct sk_err warning;
 	for (size_t i = 0; i < hooks->n[kind]; i++) {

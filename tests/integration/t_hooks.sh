@@ -116,16 +116,42 @@ test_hooks_timeout() {
 	# The runner's leak check finds a surviving hook (its cwd is $T).
 }
 
-test_hooks_poststart_and_poststop_failures_only_warn() {
+test_hooks_poststop_failures_only_warn() {
 	mk_bundle "$T/b" true
-	cfg_edit "$T/b" '.hooks.poststart = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststart >>\($log)"]}]
-		| .hooks.poststop = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststop >>\($log)"]}]' \
+	cfg_edit "$T/b" '.hooks.poststop = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststop >>\($log)"]}]' \
 		--arg log "$T/log"
 	# The log quotes messages, so their own quotes come escaped.
 	expect_ok sk run --bundle "$T/b" warn
-	assert_contains "$err" 'poststart hook \"/bin/false\": exited with status 1'
 	assert_contains "$err" 'poststop hook \"/bin/false\": exited with status 1'
-	assert_eq "$(<"$T/log")" $'poststart\npoststop' "the hooks after the failing ones"
+	assert_eq "$(<"$T/log")" poststop "the hook after the failing one"
+}
+
+test_hooks_failing_poststart_fails_start_and_destroys_the_container() {
+	# runtime-spec 1.3, runc 1.5, crun 1.27: start fails, the container is
+	# killed and deleted (its poststop hooks run); later poststart hooks
+	# do not.
+	mk_bundle "$T/b" sleep 100
+	cfg_edit "$T/b" '.hooks.poststart = [{path: "/bin/false"}, {path: "/bin/sh", args: ["sh", "-c", "echo poststart >>\($log)"]}]
+		| .hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "echo poststop >>\($log)"]}]' \
+		--arg log "$T/log"
+	expect_ok sk create --bundle "$T/b" ps1
+	local pid
+	pid=$(jq -r .pid <<<"$(sk state ps1)")
+	expect_fail 1 sk start ps1
+	assert_contains "$err" 'poststart hook "/bin/false": exited with status 1'
+	assert_eq "$(<"$T/log")" poststop "only poststop ran"
+	# Gone, or a zombie its new parent has yet to reap.
+	local st
+	st=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+	[[ -z $st || $st == Z ]] || fail "the init $pid lives on ($st)"
+	expect_fail 1 sk state ps1
+	assert_empty_dir "$ROOT"
+	# run: the same, and its own exit is an error.
+	: >"$T/log"
+	expect_fail 1 sk run --bundle "$T/b" ps2
+	assert_contains "$err" 'poststart hook "/bin/false": exited with status 1'
+	assert_eq "$(<"$T/log")" poststop "only poststop ran"
+	assert_empty_dir "$ROOT"
 }
 
 test_hooks_failing_start_container_stops_the_process() {

@@ -13,15 +13,15 @@
  * and waited for through a pidfd, for at most hook.timeout seconds when
  * set; a hook past its timeout is SIGKILLed.  Every hook is reaped.
  *
- * Failure semantics by kind (runtime-spec):
- *   prestart, createRuntime, createContainer, startContainer: the first
+ * Failure semantics by kind (runtime-spec 1.3):
+ *   prestart, createRuntime, createContainer, startContainer, poststart: the first
  *     failing hook stops the run and -1 is returned, err being one of
  *       createRuntime hook "/p": exited with status 3
  *       createRuntime hook "/p": killed by signal 9
  *       createRuntime hook "/p" timed out after 5s
  *       createRuntime hook "/p": ENOENT          (could not be executed)
  *     the caller must then fail the operation.
- *   poststart, poststop: every hook runs; each failure is logged as a
+ *   poststop: every hook runs; each failure is logged as a
  *     warning (sk_warn) and 0 is returned: the lifecycle goes on.
  *
  * It is usable from the container's init child (createContainer after the
