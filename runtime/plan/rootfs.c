@@ -497,9 +497,10 @@ out:
 	return rc;
 }
 
-int sk_rootfs_mask(int rootfd, const char *path, int *nullfd, struct sk_err *err)
+int sk_rootfs_mask(int rootfd, const char *path, struct sk_mask_fds *m, struct sk_err *err)
 {
 	char fdp[32], nullp[32];
+	int *nullfd = &m->null;
 	int fd = sk_inroot_open(rootfd, path, O_PATH), rc = -1;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sk_error(err, errno, "masked path \"%s\"", path);
@@ -508,9 +509,21 @@ int sk_rootfs_mask(int rootfd, const char *path, int *nullfd, struct sk_err *err
 		sk_error(err, errno, "masked path \"%s\"", path);
 		goto out;
 	}
-	if (S_ISDIR(sb.st_mode)) {
+	if (S_ISDIR(sb.st_mode) && m->dir >= 0) {
+		/* A bind keeps the source mount's read-only flag. */
+		if (mount(sk_fd_path(nullp, m->dir), sk_fd_path(fdp, fd), NULL, MS_BIND, NULL) < 0) {
+			sk_error(err, errno, "masked path \"%s\": bind the masking tmpfs", path);
+			goto out;
+		}
+	} else if (S_ISDIR(sb.st_mode)) {
 		if (mount("tmpfs", sk_fd_path(fdp, fd), "tmpfs", MS_RDONLY, NULL) < 0) {
 			sk_error(err, errno, "masked path \"%s\": mount a read-only tmpfs", path);
+			goto out;
+		}
+		/* fd is the directory under it: look the path up again. */
+		m->dir = sk_inroot_open(rootfd, path, O_PATH | O_DIRECTORY);
+		if (m->dir < 0) {
+			sk_error(err, errno, "masked path \"%s\": open the tmpfs", path);
 			goto out;
 		}
 	} else {

@@ -32,7 +32,8 @@ struct state {
 	struct sk_walk *w;
 	struct sk_rootfs_ctx rc;
 	int rootfd;                    /* the rootfs before pivot, "/" after */
-	int nullfd;                    /* the container's /dev/null, for masks */
+	struct sk_mask_fds mask;       /* the container's /dev/null and the
+					* masking tmpfs */
 	char *hook_states;             /* the parent's "<creating>\0<created>" */
 };
 
@@ -236,7 +237,7 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 	case SK_STEP_READONLY:
 		return sk_rootfs_readonly(s->rootfd, spec->linux_.readonly_paths[st->index], err);
 	case SK_STEP_MASK:
-		return sk_rootfs_mask(s->rootfd, spec->linux_.masked_paths[st->index], &s->nullfd, err);
+		return sk_rootfs_mask(s->rootfd, spec->linux_.masked_paths[st->index], &s->mask, err);
 	case SK_STEP_ROOT_READONLY:
 		return sk_rootfs_root_readonly(s->rootfd, err);
 	case SK_STEP_ROOT_PROPAGATION:
@@ -300,7 +301,7 @@ _Noreturn void sk_walk(struct sk_walk *w)
 {
 	struct sk_err err = { 0 };
 	struct sk_plan *p = w->plan;
-	struct state s = { .w = w, .rootfd = -1, .nullfd = -1 };
+	struct state s = { .w = w, .rootfd = -1, .mask = SK_MASK_FDS_INIT };
 	if (p->kind == SK_PLAN_CREATE)
 		s.rc = (struct sk_rootfs_ctx){
 			.spec = &p->spec, .plan = &p->mounts, .rootfs = p->rootfs, .userns = p->ns.userns,
@@ -325,9 +326,11 @@ _Noreturn void sk_walk(struct sk_walk *w)
 		if (p->steps[i].kind >= SK_STEP_JOIN && s.rootfd >= 0) {
 			if (s.rootfd != w->shared_rootfd)
 				close(s.rootfd);
-			if (s.nullfd >= 0)
-				close(s.nullfd);
-			s.rootfd = s.nullfd = -1;
+			if (s.mask.null >= 0)
+				close(s.mask.null);
+			if (s.mask.dir >= 0)
+				close(s.mask.dir);
+			s.rootfd = s.mask.null = s.mask.dir = -1;
 		}
 		if (step(&s, &p->steps[i], &err) < 0)
 			fail(&s, &err);

@@ -167,6 +167,25 @@ test_mounts_masked_readonly() {
 	_has_mnt "$out" /sys/firmware type=tmpfs ro
 }
 
+test_mounts_masked_dirs_share_one_tmpfs() {
+	# 500 masked directories (as a thermal_throttle per CPU on a large
+	# node) are one read-only tmpfs superblock, bound onto each.
+	_bundle "$T/b" 'cat /proc/self/mountinfo; touch /m/d7/x 2>/dev/null || echo d7-ro'
+	local i
+	for ((i = 0; i < 500; i++)); do mkdir -p "$T/b/rootfs/m/d$i"; done
+	echo x >"$T/b/rootfs/m/d7/f"
+	cfg_edit "$T/b" '.linux.maskedPaths += [range(500) | "/m/d\(.)"]'
+	expect_ok sk run -b "$T/b" c
+	assert_contains "$out" d7-ro
+	_has_mnt "$out" /m/d0 type=tmpfs ro
+	_has_mnt "$out" /m/d499 type=tmpfs ro
+	local n sbs
+	n=$(awk '$5 ~ "^/m/d[0-9]+$"' <<<"$out" | wc -l)
+	sbs=$(awk '$5 ~ "^/m/d[0-9]+$" {print $3}' <<<"$out" | sort -u | wc -l)
+	((n == 500)) || fail "$n masked dirs mounted, want 500"
+	((sbs == 1)) || fail "$sbs superblocks for the masked dirs, want 1"
+}
+
 test_mounts_root_readonly() {
 	_bundle "$T/b" 'touch /x 2>/dev/null || echo root-ro; echo ok >/dev/shm/w && echo shm-rw
 		cat /proc/self/mountinfo'

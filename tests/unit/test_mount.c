@@ -582,19 +582,22 @@ static int rootfs_setup(const struct sk_rootfs_ctx *c, struct sk_err *err)
 static int rootfs_finalize(const struct sk_rootfs_ctx *c, struct sk_err *err)
 {
 	const struct sk_spec *s = c->spec;
-	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), nullfd = -1, r = 0;
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), r = 0;
+	struct sk_mask_fds mask = SK_MASK_FDS_INIT;
 	if (rootfd < 0)
 		return sk_error(err, errno, "open /");
 	for (size_t i = 0; r == 0 && s->has_linux && i < s->linux_.n_readonly_paths; i++)
 		r = sk_rootfs_readonly(rootfd, s->linux_.readonly_paths[i], err);
 	for (size_t i = 0; r == 0 && s->has_linux && i < s->linux_.n_masked_paths; i++)
-		r = sk_rootfs_mask(rootfd, s->linux_.masked_paths[i], &nullfd, err);
+		r = sk_rootfs_mask(rootfd, s->linux_.masked_paths[i], &mask, err);
 	if (r == 0 && s->root.readonly)
 		r = sk_rootfs_root_readonly(rootfd, err);
 	if (r == 0 && c->plan->has_root_propagation)
 		r = sk_rootfs_root_propagation(c->plan, err);
-	if (nullfd >= 0)
-		close(nullfd);
+	if (mask.null >= 0)
+		close(mask.null);
+	if (mask.dir >= 0)
+		close(mask.dir);
 	close(rootfd);
 	return r;
 }

@@ -57,11 +57,16 @@ int sk_rootfs_chroot(int rootfd, struct sk_err *err);
  * READONLY, MASK, ROOT_READONLY and ROOT_PROPAGATION: a path of
  * linux.readonlyPaths bound read-only onto itself, one of
  * linux.maskedPaths covered (a directory by a read-only tmpfs, anything
- * else by the container's /dev/null, which must be the null device: *nullfd
- * caches it, -1 at first); a missing path is skipped.  Then root.readonly
- * and linux.rootfsPropagation on "/". */
+ * else by the container's /dev/null, which must be the null device); a
+ * missing path is skipped.  The masked directories share one tmpfs: the
+ * first gets it, the others a bind of it, so that hundreds of them (a
+ * thermal_throttle per CPU) are one superblock.  *m caches the null device
+ * and that tmpfs (SK_MASK_FDS_INIT at first; the caller closes what is
+ * >= 0).  Then root.readonly and linux.rootfsPropagation on "/". */
+struct sk_mask_fds { int null, dir; };
+#define SK_MASK_FDS_INIT { .null = -1, .dir = -1 }
 int sk_rootfs_readonly(int rootfd, const char *path, struct sk_err *err);
-int sk_rootfs_mask(int rootfd, const char *path, int *nullfd, struct sk_err *err);
+int sk_rootfs_mask(int rootfd, const char *path, struct sk_mask_fds *m, struct sk_err *err);
 int sk_rootfs_root_readonly(int rootfd, struct sk_err *err);
 int sk_rootfs_root_propagation(const struct sk_mount_plan *plan, struct sk_err *err);
 
