@@ -117,7 +117,28 @@ int cmd_features(struct sk_globals *g, int argc, char **argv, struct sk_err *err
 	gen_seccomp(&j);
 	gen_enabled(&j, "apparmor", SK_FEAT_APPARMOR);
 	gen_enabled(&j, "selinux", SK_FEAT_SELINUX);
-	gen_enabled(&j, "intelRdt", SK_FEAT_INTEL_RDT);
+	sk_json_str(&j, "intelRdt");
+	sk_json_map_open(&j);
+	sk_json_kbool(&j, "enabled", SK_FEAT_INTEL_RDT);
+	sk_json_kbool(&j, "schemata", SK_FEAT_INTEL_RDT_SCHEMATA);
+	sk_json_kbool(&j, "monitoring", SK_FEAT_INTEL_RDT_MONITORING);
+	sk_json_map_close(&j);
+	if (SK_FEAT_MEMORY_POLICY) {
+		sk_json_str(&j, "memoryPolicy");
+		sk_json_map_open(&j);
+		sk_json_str(&j, "modes");
+		sk_json_array_open(&j);
+		for (size_t i = 0; sk_mpol_mode_at(i); i++)
+			sk_json_str(&j, sk_mpol_mode_at(i));
+		sk_json_array_close(&j);
+		sk_json_str(&j, "flags");
+		sk_json_array_open(&j);
+		for (size_t i = 0; sk_mpol_flag_at(i); i++)
+			sk_json_str(&j, sk_mpol_flag_at(i));
+		sk_json_array_close(&j);
+		sk_json_map_close(&j);
+	}
+	gen_enabled(&j, "netDevices", SK_FEAT_NET_DEVICES);
 	sk_json_str(&j, "mountExtensions");
 	sk_json_map_open(&j);
 	gen_enabled(&j, "idmap", SK_FEAT_IDMAP_MOUNTS);

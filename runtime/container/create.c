@@ -40,6 +40,7 @@
 #include "skiff/base/pidfd.h"
 #include "skiff/base/fdpass.h"
 #include "skiff/base/signals.h"
+#include "skiff/container/netdev.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -58,6 +59,7 @@ struct create {
 	bool have_cg, cg_made;         /* planned (to free), made (to destroy) */
 	struct sk_kv cg_paths[SK_CG_MAX_DIRS];   /* the v1 directories, for the state */
 	pid_t stage_pid, init_pid;
+	bool net_moved;                /* linux.netDevices done */
 	int pidfd;
 	int pty_master;
 	struct sk_state st;
@@ -266,6 +268,17 @@ static int init_died(struct create *c, struct sk_err *err)
 	return sk_error(err, 0, "container init killed by signal %d before completing set-up", si.si_status);
 }
 
+/* linux.netDevices, once: before the prestart hooks when there are any
+ * (they may configure the devices), else at READY; either way the init has
+ * its network namespace and the process has not started. */
+static int move_net_devices(struct create *c, struct sk_err *err)
+{
+	if (c->net_moved || !c->plan.spec.has_linux)
+		return 0;
+	c->net_moved = true;
+	return sk_netdev_move(&c->plan.spec.linux_, c->init_pid, err);
+}
+
 /* Serve the child's requests until it says READY. */
 static int parent_loop(struct create *c, struct sk_err *err)
 {
@@ -300,7 +313,7 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			break;
 		case SK_SYNC_HOOKS:
 			c->st.pid = c->init_pid;
-			if (run_parent_hooks(c, err) < 0)
+			if (move_net_devices(c, err) < 0 || run_parent_hooks(c, err) < 0)
 				return -1;
 			break;
 		case SK_SYNC_FD:
@@ -322,6 +335,8 @@ static int parent_loop(struct create *c, struct sk_err *err)
 			}
 			break;
 		case SK_SYNC_READY:
+			if (move_net_devices(c, err) < 0)
+				return -1;
 			/* From outside: in a user namespace the init may not write it. */
 			return sk_process_set_oom_score_adj(&c->plan.proc, c->init_pid, err);
 		default:

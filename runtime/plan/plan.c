@@ -27,6 +27,7 @@ static const char *const step_names[SK_STEP_NKINDS] = {
 	[SK_STEP_DOMAINNAME] = "domainname", [SK_STEP_JOIN] = "join", [SK_STEP_TERMINAL] = "terminal",
 	[SK_STEP_HOME] = "home", [SK_STEP_LSM] = "lsm", [SK_STEP_PERSONALITY] = "personality",
 	[SK_STEP_SCHEDULER] = "scheduler", [SK_STEP_IO_PRIORITY] = "io-priority",
+	[SK_STEP_MEMORY_POLICY] = "memory-policy",
 	[SK_STEP_CPU_AFFINITY] = "cpu-affinity", [SK_STEP_RLIMITS] = "rlimits", [SK_STEP_USER] = "user",
 	[SK_STEP_CAPS] = "caps", [SK_STEP_RESOLVE] = "resolve", [SK_STEP_NO_NEW_PRIVS] = "no-new-privs",
 	[SK_STEP_FDS] = "fds", [SK_STEP_SECCOMP] = "seccomp", [SK_STEP_CAPS_FINAL] = "caps-final",
@@ -62,6 +63,8 @@ static void process_steps(struct sk_plan *p)
 		add(p, SK_STEP_SCHEDULER, 0);
 	if (pr->io_priority.present)
 		add(p, SK_STEP_IO_PRIORITY, 0);
+	if (p->cspec->has_linux && p->cspec->linux_.memory_policy.present)
+		add(p, SK_STEP_MEMORY_POLICY, 0);
 	if (pp->exec && pp->has_affinity_final)
 		add(p, SK_STEP_CPU_AFFINITY, 0);
 	if (pr->n_rlimits)
@@ -342,6 +345,10 @@ static void describe(const struct sk_plan *p, const struct sk_step *st, char *bu
 	case SK_STEP_USER:
 		snprintf(buf, cap, "uid %u gid %u, cwd %s", p->process->user.uid, p->process->user.gid,
 			 p->process->cwd);
+		break;
+	case SK_STEP_MEMORY_POLICY:
+		snprintf(buf, cap, "%s nodes \"%s\" flags 0x%x", sk_mpol_mode_name(s->linux_.memory_policy.mode),
+			 s->linux_.memory_policy.nodes ? s->linux_.memory_policy.nodes : "", s->linux_.memory_policy.flags);
 		break;
 	case SK_STEP_SECCOMP:
 		snprintf(buf, cap, "%u instructions%s", p->seccomp.len, p->seccomp.notify ? ", listener" : "");

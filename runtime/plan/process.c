@@ -388,6 +388,16 @@ int sk_process_io_priority(const struct sk_process_plan *pp, struct sk_err *err)
 	return 0;
 }
 
+int sk_process_memory_policy(const struct sk_memory_policy *m, struct sk_err *err)
+{
+	/* maxnode counts one past the mask's bits (set_mempolicy(2)). */
+	unsigned long maxnode = m->n_nodes ? SK_MPOL_MAX_NODES + 1 : 0;
+	if (syscall(SYS_set_mempolicy, m->mode | (int)m->flags, m->n_nodes ? m->nodemask : NULL, maxnode) < 0)
+		return sk_error(err, errno, "linux.memoryPolicy: set_mempolicy(%s, flags 0x%x, nodes \"%s\")",
+				sk_mpol_mode_name(m->mode), m->flags, m->nodes ? m->nodes : "");
+	return 0;
+}
+
 int sk_process_cpu_affinity(const struct sk_process_plan *pp, struct sk_err *err)
 {
 	if (sched_setaffinity(0, sizeof(pp->affinity_final), &pp->affinity_final) < 0)

@@ -264,6 +264,8 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 		return sk_process_scheduler(&p->proc, err);
 	case SK_STEP_IO_PRIORITY:
 		return sk_process_io_priority(&p->proc, err);
+	case SK_STEP_MEMORY_POLICY:
+		return sk_process_memory_policy(&spec->linux_.memory_policy, err);
 	case SK_STEP_CPU_AFFINITY:
 		return sk_process_cpu_affinity(&p->proc, err);
 	case SK_STEP_RLIMITS:

@@ -1,6 +1,7 @@
 /* spec_linux: config.json's "linux" (struct sk_linux): namespaces, id
  * mappings, time offsets, devices, sysctl, seccomp, propagation, masked and
- * read-only paths, personality, and the rules between them (a field that
+ * read-only paths, personality, memoryPolicy, netDevices, intelRdt (their
+ * own files), and the rules between them (a field that
  * needs a namespace of some type).  resources: spec_resources.c. */
 #include "skiff/spec/parse.h"
 
@@ -218,7 +219,6 @@ int sk_spec_need_ns(struct sk_jwalk *c, const struct sk_linux *l, bool used, con
 int sk_spec_read_linux(struct sk_jwalk *c, const struct sk_jv *v, void *out)
 {
 	struct sk_linux *l = out;
-	size_t mark;
 	bool opt;
 	if (sk_jwant_obj(c, v) ||
 	    parse_namespaces(c, v, l) ||
@@ -243,16 +243,19 @@ int sk_spec_read_linux(struct sk_jwalk *c, const struct sk_jv *v, void *out)
 	    sk_jget_str(c, v, "mountLabel", false, &l->mount_label) ||
 	    sk_jget_obj(c, v, "personality", &l->personality.present, parse_personality, &l->personality))
 		return -1;
-	if (sk_jenter(c, v, "intelRdt", &mark))
-		return sk_jfail(c, "not supported");
-	sk_jleave(c, mark);
+	if (sk_jget_obj(c, v, "memoryPolicy", &l->memory_policy.present, sk_spec_read_memory_policy,
+		        &l->memory_policy) ||
+	    sk_spec_read_net_devices(c, v, l) ||
+	    sk_jget_obj(c, v, "intelRdt", &l->intel_rdt.present, sk_spec_read_intel_rdt, &l->intel_rdt))
+		return -1;
 
 	bool offsets = l->time_offsets[0].present || l->time_offsets[1].present;
 	if (sk_spec_need_ns(c, l, l->n_uid_mappings, "uidMappings", SK_NS_USER, "a user") ||
 	    sk_spec_need_ns(c, l, l->n_gid_mappings, "gidMappings", SK_NS_USER, "a user") ||
 	    sk_spec_need_ns(c, l, offsets, "timeOffsets", SK_NS_TIME, "a time") ||
 	    sk_spec_need_ns(c, l, l->n_masked_paths, "maskedPaths", SK_NS_MNT, "a mount") ||
-	    sk_spec_need_ns(c, l, l->n_readonly_paths, "readonlyPaths", SK_NS_MNT, "a mount"))
+	    sk_spec_need_ns(c, l, l->n_readonly_paths, "readonlyPaths", SK_NS_MNT, "a mount") ||
+	    sk_spec_need_ns(c, l, l->n_net_devices, "netDevices", SK_NS_NET, "a network"))
 		return -1;
 	/* Offsets apply to a new time namespace only. */
 	const struct sk_namespace *time_ns = find_ns(l, SK_NS_TIME);
@@ -301,4 +304,14 @@ void sk_spec_free_linux(struct sk_linux *l)
 	free(l->mount_label);
 	free(l->personality.domain);
 	sk_spec_free_strv(l->personality.flags, l->personality.n_flags);
+	free(l->memory_policy.nodes);
+	for (size_t i = 0; i < l->n_net_devices; i++) {
+		free(l->net_devices[i].host);
+		free(l->net_devices[i].name);
+	}
+	free(l->net_devices);
+	free(l->intel_rdt.clos_id);
+	free(l->intel_rdt.l3_cache_schema);
+	free(l->intel_rdt.mem_bw_schema);
+	sk_spec_free_strv(l->intel_rdt.schemata, l->intel_rdt.n_schemata);
 }

@@ -121,7 +121,7 @@ test_spec_validate() {
 	expect_ok "$SKIFF" spec --bundle "$T/b"
 	assert_eq "$out" "" "spec prints nothing"
 	jq -e . "$T/b/config.json" >/dev/null
-	assert_eq "$(cfg_get "$T/b" '.ociVersion + " " + .hostname + " " + (.process.terminal|tostring)')" "1.2.0 skiff true"
+	assert_eq "$(cfg_get "$T/b" '.ociVersion + " " + .hostname + " " + (.process.terminal|tostring)')" "1.3.0 skiff true"
 	assert_eq "$(cfg_get "$T/b" '[.linux.namespaces[].type] | join(",")')" "pid,network,ipc,uts,mount,cgroup"
 	mkdir "$T/b/rootfs"
 	expect_ok "$SKIFF" validate --bundle "$T/b"
@@ -191,7 +191,7 @@ test_features() {
 	local f=$T/features.json
 	printf '%s\n' "$out" >"$f"
 	jq -e . "$f" >/dev/null || fail "features is not JSON: $out"
-	jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.2.0"' "$f" >/dev/null || fail "versions: $out"
+	jq -e '.ociVersionMin == "1.0.0" and .ociVersionMax == "1.3.0"' "$f" >/dev/null || fail "versions: $out"
 	jq -e '(.hooks|type) == "array" and (.mountOptions|type) == "array"
 		and (.linux.namespaces|type) == "array" and (.linux.capabilities|type) == "array"
 		and ([.linux.cgroup[]] | all(type == "boolean"))
@@ -238,6 +238,28 @@ test_features() {
 		jq --arg h "$hook" '.hooks = {($h): [{path: "/bin/true"}]}' "$T/orig.json" >"$T/b/config.json"
 		expect_ok "$SKIFF" validate -b "$T/b"
 	done
+	local mode flag
+	for mode in $(jq -r '.linux.memoryPolicy.modes // [] | .[]' "$f"); do
+		jq --arg m "$mode" '.linux.memoryPolicy = {mode: $m}
+			+ (if $m == "MPOL_DEFAULT" or $m == "MPOL_LOCAL" then {} else {nodes: "0"} end)' \
+			"$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	done
+	for flag in $(jq -r '.linux.memoryPolicy.flags // [] | .[]' "$f"); do
+		jq --arg f "$flag" '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "0", flags: [$f]}' \
+			"$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	done
+	if [[ $(jq -r .linux.netDevices.enabled "$f") == true ]]; then
+		jq '.linux.netDevices = {eth0: {name: "ctr0"}}' "$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	fi
+	if [[ $(jq -r .linux.intelRdt.enabled "$f") == true ]]; then
+		jq --argjson r "$(jq '{closID: "c"} + (if .linux.intelRdt.schemata then {schemata: ["L3:0=f"]} else {} end)
+			+ (if .linux.intelRdt.monitoring then {enableMonitoring: true} else {} end)' "$f")" \
+			'.linux.intelRdt = $r' "$T/orig.json" >"$T/b/config.json"
+		expect_ok "$SKIFF" validate -b "$T/b"
+	fi
 	for opt in $(jq -r '.mountOptions[]' "$f"); do
 		# idmapped mounts are binds with mappings; the rest fit a tmpfs.
 		jq --arg o "$opt" '.mounts += [if ($o | test("idmap$")) then
@@ -372,9 +394,9 @@ test_state_and_list() {
 
 	expect_ok sk state c-run
 	assert_eq "$(jq -r '[.ociVersion, .id, .pid, .status, .bundle, .rootfs, .created, .owner] | join(" ")' <<<"$out")" \
-		"1.2.0 c-run $pid running $T/bundle-c-run $T/bundle-c-run/rootfs 2024-05-06T07:08:09.123456789Z "
+		"1.3.0 c-run $pid running $T/bundle-c-run $T/bundle-c-run/rootfs 2024-05-06T07:08:09.123456789Z "
 	assert_eq "$(jq -r 'keys_unsorted | join(",")' <<<"$out")" "ociVersion,id,pid,status,bundle,rootfs,created,owner"
-	assert_match "$out" $'^\\{\n  "ociVersion": "1.2.0",\n  "id": "c-run",' "2-space indentation"
+	assert_match "$out" $'^\\{\n  "ociVersion": "1.3.0",\n  "id": "c-run",' "2-space indentation"
 	expect_ok sk state c-created
 	assert_eq "$(jq -r .status <<<"$out")" created
 	expect_ok sk state c-stopped

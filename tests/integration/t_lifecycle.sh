@@ -45,7 +45,7 @@ test_lifecycle_create_start_delete() {
 	expect_ok sk state lc
 	assert_eq "$(jq -r 'keys_unsorted | join(",")' <<<"$out")" "ociVersion,id,pid,status,bundle,rootfs,created,owner,annotations"
 	assert_eq "$(jq -c '[.ociVersion, .id, .pid, .status, .bundle, .rootfs, .owner, .annotations]' <<<"$out")" \
-		"[\"1.2.0\",\"lc\",$pid,\"created\",\"$T/b\",\"$T/b/rootfs\",\"\",{\"org.example.a\":\"1\",\"b\":\"two words\"}]"
+		"[\"1.3.0\",\"lc\",$pid,\"created\",\"$T/b\",\"$T/b/rootfs\",\"\",{\"org.example.a\":\"1\",\"b\":\"two words\"}]"
 	assert_match "$(jq -r .created <<<"$out")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$' "created"
 	# Blocked before the process: still skiff, and the process did not run.
 	local cmd

@@ -405,3 +405,58 @@ test_ns_none_on_a_shared_mount() {
 	assert_eq "$(_sk_mounts_under "$T/shared")$(_sk_mounts_under "$T/peer")" "$T/shared$T/peer" "mounts left"
 	umount "$T/peer" "$T/shared" || fail "umount the test's tmpfs"
 }
+
+# _virt_dev NAME: a virtual device that can change namespace: a dummy, or
+# where the kernel has no dummy driver an ifb or one end of a veth pair.
+_virt_dev() {
+	ip link add "$1" type dummy 2>/dev/null || ip link add "$1" type ifb 2>/dev/null ||
+		ip link add "$1" type veth peer name "${1}p" || fail "cannot make a virtual device $1"
+}
+
+test_ns_net_devices() {
+	# linux.netDevices: host interfaces moved (and renamed) into the
+	# container's network namespace, up, with their permanent global
+	# addresses; a dummy (virtual) device is destroyed with the namespace.
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	# Globals: the trap runs after the function returned.
+	a=sk13a$$ b=sk13b$$
+	trap 'ip link del "$a" 2>/dev/null || true; ip link del "$b" 2>/dev/null || true' EXIT
+	_virt_dev "$a"
+	_virt_dev "$b"
+	ip addr add 10.213.0.1/24 dev "$a"
+	ip addr add fd13::1/64 dev "$a" nodad
+	mk_bundle "$T/b" sh -c 'ip -o addr show dev ctr0; ip -o link show | cut -d: -f2 | tr -d " " | sort | tr "\n" " "'
+	cfg_edit "$T/b" '.linux.netDevices = {($a): {name: "ctr0"}, ($b): {name: "net%d"}}' --arg a "$a" --arg b "$b"
+	expect_ok sk run -b "$T/b" nd
+	assert_contains "$out" "inet 10.213.0.1/24"
+	assert_contains "$out" "inet6 fd13::1/64"
+	assert_contains "$out" "ctr0 lo net0 "
+	assert_contains "$(ip -o link show | grep -c "$a" || true)" 0
+	# Virtual devices die with the namespace: gone from the host too.
+	[[ ! -e /sys/class/net/$a && ! -e /sys/class/net/$b ]] || fail "the dummy devices came back to the host"
+
+	# While the container lives, the device is inside, up.
+	_virt_dev "$a"
+	cfg_edit "$T/b" '.linux.netDevices = {($a): {}} | .process.args = ["sleep", "100"]' --arg a "$a"
+	expect_ok sk run -d -b "$T/b" nd2
+	[[ ! -e /sys/class/net/$a ]] || fail "$a still on the host"
+	expect_ok sk exec nd2 cat "/sys/class/net/$a/operstate" "/sys/class/net/$a/flags"
+	(($(tail -n1 <<<"$out") & 1)) || fail "not up inside (IFF_UP): $out"
+	expect_ok sk delete -f nd2
+
+	# Refused: a device the host does not have, and a joined namespace
+	# that is the runtime's.  Nothing is left.
+	cfg_edit "$T/b" '.linux.netDevices = {"nosuch13": {}} | .process.args = ["true"]'
+	expect_fail 1 sk run -b "$T/b" nd3
+	assert_contains "$err" 'linux.netDevices["nosuch13"]: no such host interface'
+	_virt_dev "$a"
+	cfg_edit "$T/b" '.linux.netDevices = {($a): {}} | (.linux.namespaces[] | select(.type == "network")) |= {type: "network", path: "/proc/self/ns/net"}' --arg a "$a"
+	expect_fail 1 sk run -b "$T/b" nd4
+	assert_contains "$err" "linux.netDevices: the container's network namespace is the runtime's"
+	[[ -e /sys/class/net/$a ]] || fail "$a left the host"
+	# Without a network namespace: refused by the parser.
+	cfg_edit "$T/b" 'del(.linux.namespaces[] | select(.type == "network"))'
+	expect_fail 1 sk run -b "$T/b" nd5
+	assert_contains "$err" 'linux.netDevices: requires a network namespace in linux.namespaces'
+	assert_empty_dir "$ROOT"
+}

@@ -179,3 +179,49 @@ test_process_user_namespace() {
 		| .process.oomScoreAdj = 200'
 	assert_eq "$out" $'1000\n1000 10 20\nCapEff:0000000000000020\nCapBnd:0000000000000020\n1\n200'
 }
+
+test_process_memory_policy() {
+	# Each mode and flag on node 0 (every host has it), as numa_maps
+	# shows the process's policy for mappings without one of their own;
+	# exec's process gets it too.  MPOL_WEIGHTED_INTERLEAVE needs 6.9.
+	local mode nodes flags want
+	while read -r mode nodes flags want; do
+		[[ $nodes == - ]] && nodes=
+		[[ $flags == - ]] && flags=
+		rm -rf "$T/b"
+		mk_bundle "$T/b" sed -n '1{s/^[0-9a-f]* //;s/ file=.*//;p}' /proc/self/numa_maps
+		cfg_edit "$T/b" '.linux.memoryPolicy = {mode: $m} + (if $n == "" then {} else {nodes: $n} end)
+			+ (if $f == "" then {} else {flags: ($f | split(","))} end)' --arg m "$mode" --arg n "$nodes" --arg f "$flags"
+		if [[ $mode == MPOL_WEIGHTED_INTERLEAVE && ! -d /sys/kernel/mm/mempolicy/weighted_interleave ]]; then
+			expect_fail 1 sk run -b "$T/b" mp
+			assert_contains "$err" 'linux.memoryPolicy: set_mempolicy(MPOL_WEIGHTED_INTERLEAVE'
+			continue
+		fi
+		expect_ok sk run -b "$T/b" mp
+		assert_eq "$out" "$want" "$mode $nodes $flags"
+	done <<'MODES'
+MPOL_DEFAULT - - default
+MPOL_LOCAL - - local
+MPOL_PREFERRED 0 - prefer:0
+MPOL_BIND 0 - bind:0
+MPOL_BIND 0 MPOL_F_STATIC_NODES bind=static:0
+MPOL_BIND 0 MPOL_F_RELATIVE_NODES bind=relative:0
+MPOL_BIND 0 MPOL_F_NUMA_BALANCING bind=balancing:0
+MPOL_INTERLEAVE 0 - interleave:0
+MPOL_PREFERRED_MANY 0 - prefer (many):0
+MPOL_WEIGHTED_INTERLEAVE 0 - weighted interleave:0
+MODES
+	# exec's process.
+	rm -rf "$T/b"
+	mk_bundle "$T/b" sleep 100
+	cfg_edit "$T/b" '.linux.memoryPolicy = {mode: "MPOL_INTERLEAVE", nodes: "0"}'
+	expect_ok sk run -d -b "$T/b" mpx
+	expect_ok sk exec mpx sed -n '1{s/^[0-9a-f]* //;s/ file=.*//;p}' /proc/self/numa_maps
+	assert_eq "$out" interleave:0 "exec"
+	expect_ok sk delete -f mpx
+	# A node the host does not have: the kernel's refusal, naming the field.
+	cfg_edit "$T/b" '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "1000"}'
+	expect_fail 1 sk run -b "$T/b" mpbad
+	assert_contains "$err" 'linux.memoryPolicy: set_mempolicy(MPOL_BIND'
+	assert_empty_dir "$ROOT"
+}

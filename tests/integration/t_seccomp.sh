@@ -365,7 +365,7 @@ test_seccomp_notify() {
 	local pid
 	pid=$(jq .pid <<<"$out")
 	run jq -c '[.ociVersion, .fds, .pid, .metadata, .state.ociVersion, .state.id, .state.status, .state.pid, .state.bundle]' "$T/state.json"
-	assert_eq "$out" '["1.2.0",["seccompFd"],'"$pid"',"meta data","1.2.0","notify","creating",'"$pid"',"'"$T/b"'"]' "process state"
+	assert_eq "$out" '["1.3.0",["seccompFd"],'"$pid"',"meta data","1.3.0","notify","creating",'"$pid"',"'"$T/b"'"]' "process state"
 	expect_ok sk start notify
 	for ((i = 0; i < 100; i++)); do
 		run sk state notify

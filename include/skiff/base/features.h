@@ -10,7 +10,7 @@
 
 /* The runtime-spec version skiff writes (spec), reports (state, list) and
  * accepts at most; ociVersionMin is the oldest it accepts. */
-#define SK_OCI_VERSION "1.2.0"
+#define SK_OCI_VERSION "1.3.0"
 #define SK_OCI_VERSION_MIN "1.0.0"
 
 /* Hooks that create/start/delete run (config.json "hooks"). */
@@ -54,7 +54,15 @@
 
 #define SK_FEAT_APPARMOR 0
 #define SK_FEAT_SELINUX 0
+/* linux.intelRdt: enabled, and its schemata and enableMonitoring fields. */
 #define SK_FEAT_INTEL_RDT 0
+#define SK_FEAT_INTEL_RDT_SCHEMATA 0
+#define SK_FEAT_INTEL_RDT_MONITORING 0
+/* linux.memoryPolicy: when on, every mode and flag the parser knows
+ * (sk_mpol_mode_at, sk_mpol_flag_at). */
+#define SK_FEAT_MEMORY_POLICY 1
+/* linux.netDevices. */
+#define SK_FEAT_NET_DEVICES 1
 /* Mounts with uidMappings/gidMappings (idmapped mounts). */
 #define SK_FEAT_IDMAP_MOUNTS 1
 

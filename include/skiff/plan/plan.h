@@ -61,6 +61,7 @@ enum sk_step_kind {
 	SK_STEP_PERSONALITY,
 	SK_STEP_SCHEDULER,
 	SK_STEP_IO_PRIORITY,
+	SK_STEP_MEMORY_POLICY,    /* linux.memoryPolicy (exec's process too) */
 	SK_STEP_CPU_AFFINITY,     /* execCPUAffinity.final (exec only, as the spec says) */
 	SK_STEP_RLIMITS,          /* last of the root steps: a low RLIMIT_NOFILE
 				   * must not stop the ones that open files */

@@ -80,6 +80,8 @@ int sk_process_lsm(const struct sk_process_plan *pp, struct sk_err *err);
 int sk_process_personality(const struct sk_process_plan *pp, struct sk_err *err);
 int sk_process_scheduler(const struct sk_process_plan *pp, struct sk_err *err);
 int sk_process_io_priority(const struct sk_process_plan *pp, struct sk_err *err);
+/* linux.memoryPolicy: set_mempolicy(2), which fork and execve keep. */
+int sk_process_memory_policy(const struct sk_memory_policy *m, struct sk_err *err);
 int sk_process_cpu_affinity(const struct sk_process_plan *pp, struct sk_err *err);
 int sk_process_rlimits(const struct sk_process_plan *pp, struct sk_err *err);
 

@@ -6,6 +6,9 @@
  *     spec_process.c    process
  *     spec_linux.c      linux (namespaces, devices, seccomp, ...)
  *     spec_resources.c  linux.resources
+ *     spec_mempolicy.c  linux.memoryPolicy
+ *     spec_netdev.c     linux.netDevices
+ *     spec_intelrdt.c   linux.intelRdt
  *     spec_values.c     value syntaxes and shapes several sections share
  *     spec_names.c      the tables of symbolic names
  *     json.h            the JSON tree and its typed getters
@@ -58,6 +61,12 @@ void sk_spec_free_kv(struct sk_kv *kv, size_t n);
 sk_jparse_fn sk_spec_read_process;            /* struct sk_process */
 sk_jparse_fn sk_spec_read_linux;              /* struct sk_linux */
 sk_jparse_fn sk_spec_read_resources;          /* struct sk_resources */
+sk_jparse_fn sk_spec_read_memory_policy;      /* struct sk_memory_policy */
+sk_jparse_fn sk_spec_read_intel_rdt;          /* struct sk_intel_rdt */
+/* linux.netDevices (an object) into l->net_devices. */
+int sk_spec_read_net_devices(struct sk_jwalk *c, const struct sk_jv *o, struct sk_linux *l);
+/* memoryPolicy's names (spec_mempolicy.c), as sk_jlookup_fn. */
+sk_jlookup_fn sk_spec_mpol_mode, sk_spec_mpol_flag;
 void sk_spec_free_linux(struct sk_linux *l);
 void sk_spec_free_resources(struct sk_resources *r);
 /* A field that only makes sense with a namespace of type t in l: "<key>:

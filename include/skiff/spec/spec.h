@@ -1,4 +1,4 @@
-/* spec: config.json (runtime-spec v1.2, Linux part) as a typed, validated
+/* spec: config.json (runtime-spec v1.3, Linux part) as a typed, validated
  * struct.  sk_spec_load() parses with yajl, checks types, ranges and
  * cross-field rules, and reports the first problem as one line naming the
  * file, the JSON path and the problem:
@@ -189,6 +189,30 @@ struct sk_seccomp {
 
 struct sk_personality { bool present; char *domain; char **flags; size_t n_flags; };
 
+/* linux.memoryPolicy (set_mempolicy(2)); nodes as a mask of n_nodes bits. */
+#define SK_MPOL_MAX_NODES 1024
+struct sk_memory_policy {
+	bool present;
+	int mode;                     /* MPOL_* */
+	uint32_t flags;               /* MPOL_F_* bits */
+	char *nodes;                  /* as written, or NULL */
+	uint64_t nodemask[SK_MPOL_MAX_NODES / 64];
+	size_t n_nodes;
+};
+
+/* linux.netDevices: one host interface moved into the container's network
+ * namespace, under name (NULL: its host name; may end in a %d template). */
+struct sk_net_device { char *host; char *name; };
+
+/* linux.intelRdt (resctrl). */
+struct sk_intel_rdt {
+	bool present;
+	char *clos_id;                /* NULL: the container's id */
+	char *l3_cache_schema, *mem_bw_schema;
+	char **schemata; size_t n_schemata;
+	bool enable_monitoring;
+};
+
 struct sk_linux {
 	struct sk_namespace *namespaces; size_t n_namespaces;
 	struct sk_idmap *uid_mappings; size_t n_uid_mappings;
@@ -205,6 +229,9 @@ struct sk_linux {
 	char **readonly_paths; size_t n_readonly_paths;
 	char *mount_label;
 	struct sk_personality personality;
+	struct sk_memory_policy memory_policy;
+	struct sk_net_device *net_devices; size_t n_net_devices;
+	struct sk_intel_rdt intel_rdt;
 };
 
 struct sk_spec {
@@ -243,6 +270,11 @@ const char *sk_hook_kind_name(enum sk_hook_kind k);    /* "prestart", "createRun
 #define SK_CAP_NAME_MAX 32
 int sk_cap_from_name(const char *name);
 const char *sk_cap_name(int cap, char buf[SK_CAP_NAME_MAX]);
+/* linux.memoryPolicy's names, for features and logs: the i-th mode and
+ * flag the parser knows (NULL past the last), a mode's name. */
+const char *sk_mpol_mode_at(size_t i);
+const char *sk_mpol_flag_at(size_t i);
+const char *sk_mpol_mode_name(int mode);
 /* RLIMIT_* for "RLIMIT_NOFILE", or -1. */
 int sk_rlimit_from_name(const char *name);
 
