@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "skiff/cgroup/cgroup.h"
+#include "skiff/cgroup/resctrl.h"
 #include "skiff/plan/hooks.h"
 #include "skiff/base/log.h"
 #include "skiff/plan/rootfs.h"
@@ -323,6 +324,8 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 	 * go with it. */
 	if (cg.n && ((h.status == SK_STATUS_STOPPED && sk_cgroup_signal(&cg, SIGKILL, err) < 0) ||
 		     sk_cgroup_destroy(&cg, err) < 0))
+		goto out;
+	if (h.have_state && sk_resctrl_remove(h.st.resctrl_group, h.st.resctrl_mon, err) < 0)
 		goto out;
 	/* Without a mount namespace its mounts are in ours, under the rootfs. */
 	if (h.have_state && h.st.rootfs_mnt_id &&

@@ -41,6 +41,7 @@
 #include "skiff/base/fdpass.h"
 #include "skiff/base/signals.h"
 #include "skiff/container/netdev.h"
+#include "skiff/cgroup/resctrl.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -60,6 +61,8 @@ struct create {
 	struct sk_kv cg_paths[SK_CG_MAX_DIRS];   /* the v1 directories, for the state */
 	pid_t stage_pid, init_pid;
 	bool net_moved;                /* linux.netDevices done */
+	struct sk_resctrl rdt;         /* linux.intelRdt's groups */
+	bool has_rdt, rdt_tried;       /* asked for; applied (to undo) */
 	int pidfd;
 	int pty_master;
 	struct sk_state st;
@@ -182,6 +185,8 @@ static void create_cleanup(struct create *c)
 	if (c->shared_mnt.bind && sk_rootfs_unbind_shared(c->plan.rootfs, &c->shared_mnt, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->cg_made && sk_cgroup_destroy(&c->cg, &ignored) < 0)
+		sk_log(SK_LOG_WARN, "%s", ignored.msg);
+	if (c->rdt_tried && sk_resctrl_remove(c->rdt.own_group ? c->rdt.group : NULL, c->rdt.mon, &ignored) < 0)
 		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->dir_made)
 		sk_state_remove(c->root_fd, c->o->id, &ignored);
@@ -414,6 +419,15 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	sk_plan_log(&c.plan);
 	sk_fault_point("compiled");
 	const struct sk_spec *spec = &c.plan.spec;
+	/* resctrl is looked for before anything is made: where it is not
+	 * mounted, one line and nothing left. */
+	if (spec->has_linux && spec->linux_.intel_rdt.present) {
+		char rroot[PATH_MAX];
+		if (sk_resctrl_find(NULL, rroot, sizeof(rroot), err) < 0 ||
+		    sk_resctrl_paths(rroot, &spec->linux_.intel_rdt, o->id, &c.rdt, err) < 0)
+			goto out;
+		c.has_rdt = true;
+	}
 	c.dir_fd = sk_state_lock(c.root_fd, o->id, true, err);
 	if (c.dir_fd < 0)
 		goto out;
@@ -450,6 +464,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.rootfs_mnt_id = c.shared_mnt.bind, .rootfs_base_mnt_id = c.shared_mnt.base,
 		.poststart_hooks = spec->hooks.n[SK_HOOK_POSTSTART] > 0,
 		.poststop_hooks = spec->hooks.n[SK_HOOK_POSTSTOP] > 0,
+		.resctrl_group = c.has_rdt && c.rdt.own_group ? c.rdt.group : NULL,
+		.resctrl_mon = c.has_rdt && *c.rdt.mon ? c.rdt.mon : NULL,
 	};
 	/* Written before the cgroup and the bind exist and before the clone,
 	 * so that a runtime killed from here on leaves a state that `delete`
@@ -484,6 +500,12 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (parent_loop(&c, err) < 0)
 		goto fail;
 	sk_fault_point("ready");
+	/* The init is set up and waits for GO: its process starts in the group. */
+	if (c.has_rdt) {
+		c.rdt_tried = true;
+		if (sk_resctrl_apply(&c.rdt, &spec->linux_.intel_rdt, c.init_pid, err) < 0)
+			goto fail;
+	}
 	if (c.console_peer >= 0 && sk_fd_recv(c.console_peer, &c.pty_master, err) < 0)
 		goto fail;
 

@@ -151,6 +151,8 @@ void sk_state_free(struct sk_state *st)
 	free(st->rootfs);
 	free(st->created);
 	free(st->cgroup_path);
+	free(st->resctrl_group);
+	free(st->resctrl_mon);
 	free_map(st->cgroup_paths, st->n_cgroup_paths);
 	free_map(st->annotations, st->n_annotations);
 	memset(st, 0, sizeof(*st));
@@ -249,7 +251,9 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	st->pid = (pid_t)pid;
 	st->owner = (uid_t)owner;
 	if (get_bool_or_true(root, "poststartHooks", &st->poststart_hooks, err) < 0 ||
-	    get_bool_or_true(root, "poststopHooks", &st->poststop_hooks, err) < 0)
+	    get_bool_or_true(root, "poststopHooks", &st->poststop_hooks, err) < 0 ||
+	    get_str(root, "resctrlGroup", false, &st->resctrl_group, err) < 0 ||
+	    get_str(root, "resctrlMonGroup", false, &st->resctrl_mon, err) < 0)
 		return -1;
 
 	return get_map(root, "cgroupPaths", &st->cgroup_paths, &st->n_cgroup_paths, err) < 0 ||
@@ -367,6 +371,10 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 	}
 	sk_json_kbool(&j, "poststartHooks", st->poststart_hooks);
 	sk_json_kbool(&j, "poststopHooks", st->poststop_hooks);
+	if (st->resctrl_group)
+		sk_json_kstr(&j, "resctrlGroup", st->resctrl_group);
+	if (st->resctrl_mon)
+		sk_json_kstr(&j, "resctrlMonGroup", st->resctrl_mon);
 	if (st->n_annotations) {
 		sk_json_str(&j, "annotations");
 		sk_json_map_open(&j);

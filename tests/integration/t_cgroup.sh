@@ -453,3 +453,15 @@ test_cgroup_delegated_to_a_user_namespace() {
 	assert_contains "$out" "nobody" "the owner of a read-only cgroup mount"
 	assert_contains "$out" "Read-only file system"
 }
+
+test_cgroup_intel_rdt_without_resctrl() {
+	# linux.intelRdt where resctrl is not mounted: one line, nothing made.
+	# (The writing itself: tests/unit/test_resctrl.c, on a fake tree.)
+	! grep -q ' - resctrl ' /proc/self/mountinfo || skip "resctrl is mounted here"
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" '.linux.intelRdt = {closID: "gold", schemata: ["L3:0=f"], enableMonitoring: true}'
+	expect_ok sk validate -b "$T/b"
+	expect_fail 1 sk run -b "$T/b" rdt
+	assert_eq "$err" "skiff run: linux.intelRdt: resctrl is not mounted (no resctrl filesystem in /proc/self/mountinfo)"
+	assert_empty_dir "$ROOT"
+}

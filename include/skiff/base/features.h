@@ -55,9 +55,9 @@
 #define SK_FEAT_APPARMOR 0
 #define SK_FEAT_SELINUX 0
 /* linux.intelRdt: enabled, and its schemata and enableMonitoring fields. */
-#define SK_FEAT_INTEL_RDT 0
-#define SK_FEAT_INTEL_RDT_SCHEMATA 0
-#define SK_FEAT_INTEL_RDT_MONITORING 0
+#define SK_FEAT_INTEL_RDT 1
+#define SK_FEAT_INTEL_RDT_SCHEMATA 1
+#define SK_FEAT_INTEL_RDT_MONITORING 1
 /* linux.memoryPolicy: when on, every mode and flag the parser knows
  * (sk_mpol_mode_at, sk_mpol_flag_at). */
 #define SK_FEAT_MEMORY_POLICY 1

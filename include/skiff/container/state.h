@@ -46,6 +46,9 @@ struct sk_state {
 	 * delete parse it only then.  Absent from a state.json (an older
 	 * skiff's) reads as true. */
 	bool poststart_hooks, poststop_hooks;
+	/* linux.intelRdt: the resctrl groups delete removes (the container's
+	 * own group, its monitoring group), or NULL. */
+	char *resctrl_group, *resctrl_mon;
 	struct sk_kv *annotations; size_t n_annotations;
 };
 
