@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int sk_msg_fd(struct msghdr *mh, int *fd)
@@ -71,4 +72,22 @@ int sk_fd_recv(int sock, int *fd, struct sk_err *err)
 		return sk_error(err, n == 0 ? 0 : EPROTO, "receive fd: %s",
 				n == 0 ? "the peer closed the socket" : "the message holds no single fd");
 	return 0;
+}
+
+int sk_unix_connect(const char *path, struct sk_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	if (len == 0 || len >= sizeof(sa.sun_path))
+		return sk_error(err, ENAMETOOLONG, "socket \"%s\"", path);
+	memcpy(sa.sun_path, path, len);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk_error(err, errno, "socket \"%s\": socket", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return sk_error(err, e, "connect to \"%s\"", path);
+	}
+	return fd;
 }

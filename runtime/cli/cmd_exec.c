@@ -75,6 +75,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		{ "apparmor", 0, SK_OPT_STRING, &o.apparmor, "PROFILE", "AppArmor profile of the process" },
 		{ "process-label", 0, SK_OPT_STRING, &o.process_label, "LABEL", "SELinux label of the process" },
 		{ "console-socket", 0, SK_OPT_STRING, &o.console_socket, "PATH", "unix socket that receives the pty master (with --detach and a tty)" },
+		{ "pidfd-socket", 0, SK_OPT_STRING, &o.pidfd_socket, "PATH", "unix socket that receives a pidfd of the exec'd process" },
 		{ "detach", 'd', SK_OPT_BOOL, &o.detach, NULL, "return once the process runs, without waiting for it" },
 		{ "pid-file", 0, SK_OPT_STRING, &o.pid_file, "FILE", "write the process's pid to FILE" },
 		{ "preserve-fds", 0, SK_OPT_UINT, &preserve, "N", "pass N fds after stdio (3 .. 3+N-1) to the process" },

@@ -18,6 +18,7 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	struct sk_opt opts[] = {
 		{ "bundle", 'b', SK_OPT_STRING, &o.bundle, "DIR", "path to the root of the bundle directory (default: .)" },
 		{ "console-socket", 0, SK_OPT_STRING, &o.console_socket, "PATH", "unix socket that receives the pty master when process.terminal is true" },
+		{ "pidfd-socket", 0, SK_OPT_STRING, &o.pidfd_socket, "PATH", "unix socket that receives a pidfd of the container's init" },
 		{ "detach", 'd', SK_OPT_BOOL, &detach, NULL, "do not wait for the process; leave the container running" },
 		{ "pid-file", 0, SK_OPT_STRING, &o.pid_file, "FILE", "write the init's pid to FILE" },
 		{ "no-pivot", 0, SK_OPT_BOOL, &o.no_pivot, NULL, "do not use pivot_root (for a rootfs on a ramdisk)" },

@@ -31,6 +31,10 @@ int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *
 		sk_error(err, 0, "--console-socket cannot go with --shim: the shim holds the terminal");
 		return SK_EXIT_USAGE;
 	}
+	if (o->pidfd_socket) {
+		sk_error(err, 0, "--pidfd-socket cannot go with --shim: the shim runs create");
+		return SK_EXIT_USAGE;
+	}
 	char log_arg[4200];
 	const char *args[6];
 	size_t n = 0;

@@ -61,6 +61,7 @@ struct create {
 	struct sk_kv cg_paths[SK_CG_MAX_DIRS];   /* the v1 directories, for the state */
 	pid_t stage_pid, init_pid;
 	bool net_moved;                /* linux.netDevices done */
+	int pidfd_sock;                /* --pidfd-socket, or -1 */
 	struct sk_resctrl rdt;         /* linux.intelRdt's groups */
 	bool has_rdt, rdt_tried;       /* asked for; applied (to undo) */
 	int pidfd;
@@ -204,7 +205,7 @@ static void create_free(struct create *c)
 	if (c->have_plan)
 		sk_plan_free(&c->plan);
 	const int fds[] = { c->sync[0], c->sync[1], c->fifo_fd, c->console_fd, c->console_peer, c->shared_rootfd,
-			    c->dir_fd, c->root_fd };
+			    c->dir_fd, c->root_fd, c->pidfd_sock };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -388,7 +389,7 @@ static int open_console(struct create *c, struct sk_err *err)
 int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, struct sk_err *err)
 {
 	struct create c = { .o = o, .root_fd = -1, .dir_fd = -1, .fifo_fd = -1, .console_fd = -1, .console_peer = -1,
-			    .sync = { -1, -1 }, .pidfd = -1, .pty_master = -1, .shared_rootfd = -1 };
+			    .sync = { -1, -1 }, .pidfd = -1, .pty_master = -1, .shared_rootfd = -1, .pidfd_sock = -1 };
 	out->pid = 0;
 	out->pidfd = out->pty_master = -1;
 	int r = -1;
@@ -427,6 +428,10 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		    sk_resctrl_paths(rroot, &spec->linux_.intel_rdt, o->id, &c.rdt, err) < 0)
 			goto out;
 		c.has_rdt = true;
+	}
+	if (o->pidfd_socket && (c.pidfd_sock = sk_unix_connect(o->pidfd_socket, err)) < 0) {
+		sk_error_wrap(err, "--pidfd-socket");
+		goto out;
 	}
 	c.dir_fd = sk_state_lock(c.root_fd, o->id, true, err);
 	if (c.dir_fd < 0)
@@ -490,7 +495,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.n_keep_fds = n_keep, .userns = c.plan.ns.userns, .shared_rootfd = c.shared_rootfd,
 		.init_pidfd = -1, .time_fd = -1, .chroot_fd = -1,
 		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? sk_cgroup_v2_fd(&c.cg) : -1,
-				-1, -1, -1 },
+				c.pidfd_sock, -1, -1 },
 	};
 	if (sk_signals_ignored(&w.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.plan.mounts, err) < 0)
 		goto fail;
@@ -517,6 +522,11 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	sk_fault_point("pid-recorded");
 	if (o->pid_file && sk_write_pid_file(o->pid_file, c.init_pid, err) < 0)
 		goto fail;
+	/* runc 1.2's --pidfd-socket: the init's pidfd, before it may run. */
+	if (c.pidfd_sock >= 0 && sk_fd_send(c.pidfd_sock, c.pidfd, "pidfd", err) < 0) {
+		sk_error_wrap(err, "--pidfd-socket");
+		goto fail;
+	}
 	if (sk_sync_send(c.sync[0], SK_SYNC_GO, 0, -1, NULL, 0, err) < 0)
 		goto fail;
 

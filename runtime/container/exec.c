@@ -77,6 +77,7 @@ struct exec {
 	int sync[2];
 	int console_fd;                /* where the child sends the pty master */
 	int console_peer;              /* our end of it without --console-socket */
+	int pidfd_sock;                /* --pidfd-socket, or -1 */
 	int n_keep_fds;
 	uint64_t sig_ign;              /* bit N-1: we ignore signal N */
 	pid_t pid;
@@ -334,7 +335,7 @@ static _Noreturn void child_main(struct exec *c)
 		.n_keep_fds = c->n_keep_fds, .userns = c->userns, .fifo_fd = -1, .shared_rootfd = -1,
 		.init_pidfd = c->init_pidfd, .ns_flags = c->ns_flags, .time_fd = c->time_fd, .chroot_fd = c->chroot_fd,
 		.parent_fds = { c->sync[0], c->console_peer, c->have_cg ? sk_cgroup_v2_fd(&c->cg) : -1, c->own_pidns,
-				c->root_fd, -1, -1, -1 },
+				c->root_fd, c->pidfd_sock, -1, -1 },
 	};
 	sk_walk(&w);
 }
@@ -465,7 +466,7 @@ static void kill_child(struct exec *c)
 static void exec_free(struct exec *c)
 {
 	const int fds[] = { c->root_fd, c->init_pidfd, c->time_fd, c->chroot_fd, c->own_pidns, c->sync[0], c->sync[1],
-			    c->console_fd, c->console_peer, c->pidfd };
+			    c->console_fd, c->console_peer, c->pidfd, c->pidfd_sock };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -525,6 +526,8 @@ static int prepare(struct exec *c, struct sk_err *err)
 			c->console_fd = sp[1];
 		}
 	}
+	if (o->pidfd_socket && (c->pidfd_sock = sk_unix_connect(o->pidfd_socket, err)) < 0)
+		return sk_error_wrap(err, "--pidfd-socket");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
 		return sk_error(err, errno, "socketpair");
 	return 0;
@@ -533,7 +536,7 @@ static int prepare(struct exec *c, struct sk_err *err)
 int sk_exec(const struct sk_exec_opts *o, int *status, struct sk_err *err)
 {
 	struct exec c = { .o = o, .root_fd = -1, .init_pidfd = -1, .time_fd = -1, .chroot_fd = -1, .own_pidns = -1,
-			  .sync = { -1, -1 }, .console_fd = -1, .console_peer = -1, .pidfd = -1 };
+			  .sync = { -1, -1 }, .console_fd = -1, .console_peer = -1, .pidfd = -1, .pidfd_sock = -1 };
 	c.cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	struct sk_created fg = { .pty_master = -1 };
 	*status = 0;
@@ -560,6 +563,11 @@ int sk_exec(const struct sk_exec_opts *o, int *status, struct sk_err *err)
 		goto fail;
 	if (o->pid_file && sk_write_pid_file(o->pid_file, c.pid, err) < 0)
 		goto fail;
+	/* runc 1.2's --pidfd-socket: the process's pidfd, once it runs. */
+	if (c.pidfd_sock >= 0 && sk_fd_send(c.pidfd_sock, c.pidfd, "pidfd", err) < 0) {
+		sk_error_wrap(err, "--pidfd-socket");
+		goto fail;
+	}
 	if (o->detach) {
 		r = 0;
 		goto out;

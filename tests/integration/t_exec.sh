@@ -419,3 +419,19 @@ test_exec_into_a_sub_cgroup() {
 	fi
 	expect_ok sk delete -f c
 }
+
+test_exec_pidfd_socket() {
+	# runc 1.2's --pidfd-socket on exec: the exec'd process's pidfd.
+	mk_bundle "$T/b" sleep 100
+	expect_ok sk run -d -b "$T/b" pe
+	"$(helper recvpidfd)" "$T/e.sock" >"$T/e.out" 2>&1 &
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -S $T/e.sock ]] && break
+		sleep 0.05
+	done
+	expect_ok sk exec -d --pid-file "$T/e.pid" --pidfd-socket "$T/e.sock" pe sleep 0.3
+	wait
+	assert_eq "$(<"$T/e.out")" $'name=pidfd\npid='"$(<"$T/e.pid")"$'\nexited'
+	expect_ok sk delete -f pe
+}

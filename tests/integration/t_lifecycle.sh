@@ -462,3 +462,47 @@ test_lifecycle_no_pivot_and_no_new_keyring() {
 	expect_ok sk create --no-pivot --no-new-keyring --bundle "$T/b" np2
 	expect_ok sk delete -f np2
 }
+
+# _recvpidfd NAME: the --pidfd-socket receiver on $T/NAME.sock, output in
+# $T/NAME.out; waits until it listens.
+_recvpidfd() {
+	"$(helper recvpidfd)" "$T/$1.sock" >"$T/$1.out" 2>&1 &
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ -S $T/$1.sock ]] && return 0
+		sleep 0.05
+	done
+	fail "recvpidfd did not listen"
+}
+
+test_lifecycle_pidfd_socket() {
+	# runc 1.2's --pidfd-socket: create and run send the init's pidfd.
+	mk_bundle "$T/b" sleep 100
+	_recvpidfd c
+	expect_ok sk create -b "$T/b" --pidfd-socket "$T/c.sock" pc
+	local pid
+	pid=$(sk state pc | jq -r .pid)
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^pid=' "$T/c.out" && break
+		sleep 0.05
+	done
+	assert_eq "$(head -n2 "$T/c.out")" $'name=pidfd\npid='"$pid"
+	expect_ok sk delete -f pc
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^exited' "$T/c.out" && break
+		sleep 0.05
+	done
+	assert_contains "$(<"$T/c.out")" exited "the pidfd follows the init"
+	wait
+	# run: the same.
+	_recvpidfd r
+	cfg_edit "$T/b" '.process.args = ["true"]'
+	expect_ok sk run -b "$T/b" --pidfd-socket "$T/r.sock" pr
+	wait
+	assert_match "$(<"$T/r.out")" $'^name=pidfd\npid=[0-9]+\nexited$'
+	# Nobody listening: refused, nothing made.
+	expect_fail 1 sk create -b "$T/b" --pidfd-socket "$T/none.sock" pn
+	assert_contains "$err" "--pidfd-socket: connect to \"$T/none.sock\": ENOENT"
+	assert_empty_dir "$ROOT"
+}

@@ -17,6 +17,10 @@ int sk_fd_send(int sock, int fd, const char *name, struct sk_err *err);
  * leaves none of its fds open. */
 int sk_fd_recv(int sock, int *fd, struct sk_err *err);
 
+/* Connect a stream socket to the unix socket at path (close-on-exec fd,
+ * or -1 with err naming path). */
+int sk_unix_connect(const char *path, struct sk_err *err);
+
 /* The fd a message received with recvmsg(2) carries (SCM_RIGHTS): 1 with
  * *fd set when it holds exactly one and its control data was not cut
  * short; 0 with *fd = -1 when it holds none; otherwise -1 with *fd = -1,

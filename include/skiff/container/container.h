@@ -28,6 +28,7 @@ struct sk_create_opts {
 	const char *bundle;            /* NULL: current directory */
 	const char *pid_file;
 	const char *console_socket;
+	const char *pidfd_socket;      /* --pidfd-socket: gets the init's pidfd */
 	bool no_pivot;
 	bool no_new_keyring;
 	int preserve_fds;

@@ -41,6 +41,7 @@ struct sk_exec_opts {
 	const char *process_label;     /* --process-label */
 	/* These apply with --process too. */
 	const char *console_socket;
+	const char *pidfd_socket;      /* --pidfd-socket: gets the process's pidfd */
 	bool detach;
 	const char *pid_file;
 	int preserve_fds;              /* fds 3 .. 3+N-1 pass to the process */
