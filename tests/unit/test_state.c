@@ -420,7 +420,7 @@ Test(state, oci_json)
 	cr_assert_not_null(json, "%s", err.msg);
 	const char *want =
 		"{\n"
-		"  \"ociVersion\": \"1.2.0\",\n"
+		"  \"ociVersion\": \"1.3.0\",\n"
 		"  \"id\": \"c1\",\n"
 		"  \"pid\": 4242,\n"
 		"  \"status\": \"running\",\n"
