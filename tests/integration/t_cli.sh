@@ -24,7 +24,7 @@ test_version() {
 	local flag
 	for flag in --version -v; do
 		expect_ok "$SKIFF" "$flag"
-		assert_match "$out" $'^skiff version [0-9]+\\.[0-9]+\\.[0-9]+\nspec: 1\\.2\\.0\nlibseccomp: [0-9]+\\.[0-9]+\\.[0-9]+$' "$flag"
+		assert_match "$out" $'^skiff version [0-9]+\\.[0-9]+\\.[0-9]+\nspec: 1\\.3\\.0\nlibseccomp: [0-9]+\\.[0-9]+\\.[0-9]+$' "$flag"
 		assert_eq "$err" "" "stderr of $flag"
 	done
 }
