@@ -205,17 +205,21 @@ int sk_write_pid_file(const char *path, pid_t pid, struct sk_err *err)
 	char buf[32], dir[PATH_MAX];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
-	size_t dl = slash == path ? 1 : (size_t)(slash - path);
-	if (dl >= sizeof(dir) || !slash[1])
-		return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sk_error(err, errno, "--pid-file: open \"%s\"", dir);
-	int r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
-	close(dfd);
-	return r;
+	int r;
+	if (!slash) {
+		r = sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
+	} else {
+		size_t dl = slash == path ? 1 : (size_t)(slash - path);
+		if (dl >= sizeof(dir) || !slash[1])
+			return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
+		memcpy(dir, path, dl);
+		dir[dl] = '\0';
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return sk_error(err, errno, "--pid-file \"%s\": open its directory", path);
+		r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
+		close(dfd);
+	}
+	/* The user's file first: the temporary name alone says nothing. */
+	return r < 0 ? sk_error_wrap(err, "--pid-file \"%s\"", path) : 0;
 }

@@ -441,6 +441,12 @@ enum sk_status sk_state_status(int dir_fd, const struct sk_state *st)
 	return SK_STATUS_RUNNING;
 }
 
+enum sk_status sk_state_status_unlocked(int dir_fd, const struct sk_state *st)
+{
+	enum sk_status s = sk_state_status(dir_fd, st);
+	return s == SK_STATUS_STOPPED && st->pid <= 0 && sk_state_busy(dir_fd) ? SK_STATUS_CREATING : s;
+}
+
 const char *sk_status_name(enum sk_status s)
 {
 	switch (s) {
@@ -449,6 +455,7 @@ const char *sk_status_name(enum sk_status s)
 	case SK_STATUS_RUNNING: return "running";
 	case SK_STATUS_PAUSED: return "paused";
 	case SK_STATUS_STOPPED: return "stopped";
+	case SK_STATUS_UNKNOWN: return "unknown";
 	}
 	return "unknown";
 }

@@ -1,0 +1,193 @@
+# shellcheck shell=bash
+# $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
+# shellcheck disable=SC2154,SC2016
+# Faults a runtime must survive without a hang, an orphan or a lost status
+# (issue 22): frozen cgroups, an unreadable state.json, an OOM kill during
+# set-up, a pid file that cannot be written.  Every command runs under
+# timeout(1): a hang is a failure, not a stuck suite.  The runner checks
+# that nothing is left (state, cgroups in every hierarchy, mounts,
+# processes).
+
+# tsk ARGS...: skiff with this test's root, killed after 20 s.
+tsk() { timeout -s KILL 20 "$SKIFF" --root "$ROOT" "$@"; }
+
+no_state() {
+	local f
+	for f in "$ROOT"/*; do
+		[[ -e $f ]] && fail "state left under --root: ${f##*/}"
+	done
+	return 0
+}
+
+# frozen_create WHERE: create on an existing cgroup frozen by WHERE's
+# freezer (v1: freezer.state, v2: cgroup.freeze) is refused at once with
+# one line naming it; nothing is left.
+frozen_create() {
+	local dir file val thaw
+	if [[ $1 == v1 ]]; then
+		dir=$(cg_v1_mount freezer) || skip "no v1 freezer hierarchy on this host"
+		file=freezer.state val=FROZEN thaw=THAWED
+	else
+		dir=$(cg2_mount)
+		[[ -n $dir ]] || skip "no cgroup2 mount on this host"
+		file=cgroup.freeze val=1 thaw=0
+	fi
+	dir=$dir$SKIFF_TEST_CGROUP/fz
+	mk_bundle "$T/fz" sleep 100
+	mkdir -p "$dir"
+	echo "$val" >"$dir/$file"
+	run tsk create --bundle "$T/fz" fz
+	echo "$thaw" >"$dir/$file"
+	if ((status != 1)); then
+		tsk delete --force fz || true
+		rmdir "$dir" 2>/dev/null || true
+		fail "create on a frozen cgroup exited $status (137: it hung); stderr: $err"
+	fi
+	rmdir "$dir"
+	assert_eq "$err" "skiff create: cgroup \"$dir\" is frozen: the container's init would freeze as it joins it; thaw it first"
+	no_state
+	cg_gone fz
+}
+
+test_faults_frozen_cgroup_v1() { frozen_create v1; }
+test_faults_frozen_cgroup_v2() { frozen_create v2; }
+
+# A cgroup frozen while the init sets itself up (here by a createRuntime
+# hook): create fails within a second or two, kills the init, and leaves
+# nothing; no other command ever waits behind it.
+test_faults_frozen_during_create() {
+	local fz
+	if fz=$(cg_v1_mount freezer); then
+		fz="echo FROZEN >$fz$SKIFF_TEST_CGROUP/fzc/freezer.state"
+	else
+		fz="echo 1 >$(cg2_mount)$SKIFF_TEST_CGROUP/fzc/cgroup.freeze"
+	fi
+	mk_bundle "$T/fzc" sleep 100
+	cfg_edit "$T/fzc" '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", $fz]}]' --arg fz "$fz"
+	run tsk create --bundle "$T/fzc" fzc
+	if ((status != 1)); then
+		tsk delete --force fzc || true
+		fail "create exited $status (137: it hung); stderr: $err"
+	fi
+	assert_match "$err" "^skiff create: cgroup \".*/fzc\" was frozen while the container's init was setting up\$"
+	no_state
+	cg_gone fzc
+}
+
+# delete --force of a paused container thaws, kills and removes it.
+test_faults_delete_force_paused() {
+	mk_bundle "$T/p" sleep 100
+	expect_ok tsk run -d --bundle "$T/p" p
+	local pid
+	pid=$(jq -r .pid <<<"$(tsk state p)")
+	expect_ok tsk pause p
+	assert_eq "$(status_of p)" paused
+	expect_ok tsk delete --force p
+	gone "$pid" "the paused container's init"
+	no_state
+	cg_gone p
+}
+
+# On a hybrid host, a container frozen through cgroup2's own freezer (not
+# the v1 one skiff uses) is paused too; delete --force thaws and removes.
+test_faults_delete_force_frozen_cgroup2() {
+	local cg2
+	cg2=$(cg2_mount)
+	[[ -n $cg2 ]] || skip "no cgroup2 mount on this host"
+	mk_bundle "$T/f2" sleep 100
+	expect_ok tsk run -d --bundle "$T/f2" f2
+	local pid
+	pid=$(jq -r .pid <<<"$(tsk state f2)")
+	echo 1 >"$cg2$SKIFF_TEST_CGROUP/f2/cgroup.freeze"
+	assert_eq "$(status_of f2)" paused
+	expect_ok tsk delete --force f2
+	gone "$pid" "the frozen container's init"
+	no_state
+	cg_gone f2
+}
+
+# list and state agree while a create is under way (held in a hook).
+test_faults_list_during_create() {
+	mk_bundle "$T/lc" sleep 100
+	cfg_edit "$T/lc" '.hooks.createRuntime = [{path: "/bin/sh",
+		args: ["sh", "-c", ": >\($d)/in; while [ ! -e \($d)/go ]; do sleep 0.05; done"]}]' --arg d "$T"
+	tsk create --bundle "$T/lc" lc >"$T/create.out" 2>&1 &
+	local cpid=$! end=$((SECONDS + 20))
+	while [[ ! -e $T/in ]] && ((SECONDS < end)); do sleep 0.05; done
+	[[ -e $T/in ]] || { : >"$T/go"; fail "the hook did not run"; }
+	local st ls
+	st=$(status_of lc)
+	ls=$(tsk list -f json | jq -r '.[] | select(.id == "lc") | .status')
+	: >"$T/go"
+	wait "$cpid" || fail "create: $(<"$T/create.out")"
+	tsk delete --force lc
+	assert_eq "$st" creating "state during create"
+	assert_eq "$ls" creating "list during create"
+	no_state
+	cg_gone lc
+}
+
+# corrupt ID HOW: a running container whose state.json is then damaged
+# (truncated, or garbage).
+corrupt() {
+	local pid
+	mk_bundle "$T/$1" sleep 100
+	expect_ok tsk run -d --bundle "$T/$1" "$1"
+	pid=$(jq -r .pid <<<"$(tsk state "$1")")
+	case $2 in
+	truncate) : >"$ROOT/$1/state.json" ;;
+	garbage) printf '{"id": "x", "pid": [' >"$ROOT/$1/state.json" ;;
+	esac
+	printf '%s' "$pid"
+}
+
+# An unreadable state.json is never taken for a stopped container: delete
+# refuses and keeps it, list shows it as unknown, delete --force kills
+# what its cgroup holds and removes everything.
+unreadable_state() {
+	local pid
+	pid=$(corrupt cs "$1")
+	expect_fail 1 tsk delete cs
+	assert_contains "$err" 'skiff delete: cannot delete container "cs" (delete --force kills what remains of it): state.json: '
+	[[ -e $ROOT/cs ]] || fail "delete removed the state of a container it could not read"
+	kill -0 "$pid" || fail "delete killed the container without --force"
+	run tsk list -f json
+	assert_eq "$(jq -r '.[] | select(.id == "cs") | .status' <<<"$out")" unknown "list status"
+	expect_fail 1 tsk state cs
+	expect_ok tsk delete --force cs
+	gone "$pid" "the container's init"
+	no_state
+	cg_gone cs
+}
+
+test_faults_state_truncated() { unreadable_state truncate; }
+test_faults_state_garbage() { unreadable_state garbage; }
+
+# An init OOM-killed during set-up: the message names the limit.
+test_faults_oom_during_setup() {
+	require_controller memory
+	mk_bundle "$T/oom" true
+	cfg_edit "$T/oom" '.linux.resources.memory = {limit: 1}'
+	run tsk create --bundle "$T/oom" oom
+	if ((status == 0)); then
+		tsk delete --force oom
+		skip "a 1-byte memory limit did not stop the init on this kernel"
+	fi
+	assert_eq "$status" 1 "exit status"
+	assert_eq "$err" 'skiff create: container init killed by linux.resources.memory.limit (1 bytes) before completing set-up: its cgroup ran out of memory'
+	no_state
+	cg_gone oom
+}
+
+# A pid file that cannot be written is named as the user gave it.
+test_faults_pid_file_readonly() {
+	mkdir -p "$T/ro"
+	mount -t tmpfs -o ro,size=64k tmpfs "$T/ro"
+	mk_bundle "$T/pf" sleep 100
+	run tsk create --pid-file "$T/ro/pid" --bundle "$T/pf" pf
+	umount "$T/ro"
+	assert_eq "$status" 1 "exit status"
+	assert_match "$err" "^skiff create: --pid-file \"$T/ro/pid\": .*EROFS\$"
+	no_state
+	cg_gone pf
+}
