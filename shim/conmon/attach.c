@@ -36,11 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "conmon.h"
+#include "core/diag.h"
+#include "core/runtime.h"
 
 #define SHIM_BACKLOG ((off_t)256 << 20)
-
-static bool stdin_close_pending;
 
 /* ---- endpoints ---- */
 
@@ -68,36 +68,38 @@ static int bind_in_dir(int dirfd, const char *name, int type, mode_t mode, struc
 	return fd;
 }
 
-static int ctl_setup(struct sk_err *err)
+static void ctl_ready(void *ctx, uint32_t events);
+static void attach_accept(void *ctx, uint32_t events);
+
+static int ctl_setup(struct conmon *c, struct sk_err *err)
 {
-	int d = S.endpoint_dir;
+	int d = c->endpoint_dir;
 	if (unlinkat(d, "ctl", 0) < 0 && errno != ENOENT)
 		return sk_error(err, errno, "remove the stale ctl FIFO");
 	if (mkfifoat(d, "ctl", 0660) < 0)
 		return sk_error(err, errno, "mkfifo ctl");
-	S.ctl_fd = openat(d, "ctl", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (S.ctl_fd < 0)
+	c->ctl_fd = openat(d, "ctl", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (c->ctl_fd < 0)
 		return sk_error(err, errno, "open ctl");
 	/* Our own writer: no HUP storm when a caller's writer closes. */
-	S.ctl_dummy_fd = openat(d, "ctl", O_WRONLY | O_CLOEXEC);
-	if (S.ctl_dummy_fd < 0)
+	c->ctl_dummy_fd = openat(d, "ctl", O_WRONLY | O_CLOEXEC);
+	if (c->ctl_dummy_fd < 0)
 		return sk_error(err, errno, "open ctl for writing");
-	return shim_watch(S.ctl_fd, EPOLLIN, SHIM_TAG(T_CTL, 0), err);
+	return shim_loop_watch(&c->loop, c->ctl_fd, EPOLLIN, ctl_ready, c, err);
 }
 
-int shim_endpoints_setup(struct sk_err *err)
+int conmon_endpoints_setup(struct conmon *c, struct sk_err *err)
 {
-	const char *dir = S.o.state_dir ? S.o.state_dir : S.o.bundle;
-	if (!dir || shim_logs_passthrough())
+	const char *dir = c->o.state_dir ? c->o.state_dir : c->o.bundle;
+	if (!dir || c->log_passthrough)
 		return 0;
-	S.endpoint_path = (char *)dir;
-	S.endpoint_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (S.endpoint_dir < 0)
+	c->endpoint_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->endpoint_dir < 0)
 		return sk_error(err, errno, "open \"%s\"", dir);
-	if (!S.o.full_attach && !S.o.state_dir) {
+	if (!c->o.full_attach && !c->o.state_dir) {
 		/* CRI-O finds the socket at <socket-dir>/<cuuid>/attach. */
-		const char *sd = S.o.socket_dir ? S.o.socket_dir : "/var/run/crio";
-		char *link = shim_path_join(sd, S.o.cuuid);
+		const char *sd = c->o.socket_dir ? c->o.socket_dir : "/var/run/crio";
+		char *link = shim_path_join(sd, c->o.cuuid);
 		if (!link)
 			return sk_error(err, ENOMEM, "attach symlink");
 		/* conmon's workaround: a link as long as the socket's whole
@@ -114,55 +116,58 @@ int shim_endpoints_setup(struct sk_err *err)
 			free(link);
 			return -1;
 		}
-		S.attach_symlink = link;
+		c->attach_symlink = link;
 	}
-	S.attach_fd = bind_in_dir(S.endpoint_dir, "attach", SOCK_SEQPACKET, 0700, err);
-	if (S.attach_fd < 0)
+	c->attach_fd = bind_in_dir(c->endpoint_dir, "attach", SOCK_SEQPACKET, 0700, err);
+	if (c->attach_fd < 0)
 		return -1;
-	if (listen(S.attach_fd, 10) < 0)
+	if (listen(c->attach_fd, 10) < 0)
 		return sk_error(err, errno, "listen on \"%s/attach\"", dir);
-	if (shim_watch(S.attach_fd, EPOLLIN, SHIM_TAG(T_ATTACH, 0), err) < 0)
+	if (shim_loop_watch(&c->loop, c->attach_fd, EPOLLIN, attach_accept, c, err) < 0)
 		return -1;
-	return ctl_setup(err);
+	return ctl_setup(c, err);
 }
 
 /* ---- clients ---- */
 
-static void client_drop(struct shim_client *c)
+static void client_drop(struct shim_client *cl)
 {
-	if (c->fd < 0)
+	if (cl->fd < 0)
 		return;
-	shim_unwatch(c->fd);
-	close(c->fd);
-	c->fd = -1;
-	c->readable = false;
-	if (c->spill_fd >= 0)
-		close(c->spill_fd);
-	c->spill_fd = -1;
-	c->spill_rd = c->spill_wr = 0;
+	shim_loop_unwatch(&cl->c->loop, cl->fd);
+	close(cl->fd);
+	cl->fd = -1;
+	cl->readable = false;
+	if (cl->spill_fd >= 0)
+		close(cl->spill_fd);
+	cl->spill_fd = -1;
+	cl->spill_rd = cl->spill_wr = 0;
 }
 
-static uint32_t client_events(const struct shim_client *c)
+static uint32_t client_events(const struct shim_client *cl)
 {
 	uint32_t ev = 0;
-	if (c->readable && !S.stdin_len)
+	if (cl->readable && !cl->c->stdin_len)
 		ev |= EPOLLIN;
-	if (c->spill_wr > c->spill_rd)
+	if (cl->spill_wr > cl->spill_rd)
 		ev |= EPOLLOUT;
 	return ev;
 }
 
-static void client_rearm(size_t idx)
+static void client_rearm(struct shim_client *cl)
 {
-	struct shim_client *c = &S.clients[idx];
-	if (c->fd >= 0)
-		shim_watch_mod(c->fd, client_events(c), SHIM_TAG(T_CLIENT, idx));
+	if (cl->fd >= 0)
+		shim_loop_modify(&cl->c->loop, cl->fd, client_events(cl));
 }
 
-void shim_attach_accept(void)
+static void client_event(void *ctx, uint32_t events);
+
+static void attach_accept(void *ctx, uint32_t events)
 {
+	struct conmon *c = ctx;
+	(void)events;
 	for (;;) {
-		int fd = accept4(S.attach_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(c->attach_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				shim_warn("accept on the attach socket: %s", strerrorname_np(errno));
@@ -171,35 +176,38 @@ void shim_attach_accept(void)
 			return;
 		}
 		size_t idx = 0;
-		while (idx < S.n_clients && S.clients[idx].fd >= 0)
+		while (idx < c->n_clients && c->clients[idx]->fd >= 0)
 			idx++;
-		if (idx == S.n_clients) {
-			struct shim_client *nc = realloc(S.clients, (S.n_clients + 1) * sizeof(*nc));
-			if (!nc) {
+		if (idx == c->n_clients) {
+			struct shim_client **nc = realloc(c->clients, (c->n_clients + 1) * sizeof(*nc));
+			struct shim_client *cl = malloc(sizeof(*cl));
+			if (nc)
+				c->clients = nc;
+			if (!nc || !cl) {
+				free(cl);
 				close(fd);
 				shim_warn("attach client: out of memory");
 				return;
 			}
-			S.clients = nc;
-			S.n_clients++;
+			c->clients[c->n_clients++] = cl;
 		}
-		struct shim_client *c = &S.clients[idx];
-		*c = (struct shim_client){ .fd = fd, .readable = true, .spill_fd = -1 };
+		struct shim_client *cl = c->clients[idx];
+		*cl = (struct shim_client){ .c = c, .fd = fd, .idx = idx, .readable = true, .spill_fd = -1 };
 		struct sk_err err;
-		if (shim_watch(fd, client_events(c), SHIM_TAG(T_CLIENT, idx), &err) < 0) {
+		if (shim_loop_watch(&c->loop, fd, client_events(cl), client_event, cl, &err) < 0) {
 			shim_warn("%s", err.msg);
 			close(fd);
-			c->fd = -1;
+			cl->fd = -1;
 			continue;
 		}
 		shim_debug("attach client %zu connected", idx);
 	}
 }
 
-static int spill_open(void)
+static int spill_open(const struct conmon *c)
 {
-	if (S.endpoint_dir >= 0) {
-		int fd = openat(S.endpoint_dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (c->endpoint_dir >= 0) {
+		int fd = openat(c->endpoint_dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			return fd;
 	}
@@ -214,29 +222,27 @@ static int spill_open(void)
 }
 
 /* Append one message to the client's backlog: a 2-byte length, then it. */
-static bool enqueue(struct shim_client *c, const char *msg, size_t len)
+static bool enqueue(struct shim_client *cl, const char *msg, size_t len)
 {
-	if (c->spill_wr - c->spill_rd + (off_t)len + 2 > SHIM_BACKLOG)
+	if (cl->spill_wr - cl->spill_rd + (off_t)len + 2 > SHIM_BACKLOG)
 		return false;
-	if (c->spill_fd < 0 && (c->spill_fd = spill_open()) < 0)
+	if (cl->spill_fd < 0 && (cl->spill_fd = spill_open(cl->c)) < 0)
 		return false;
 	uint16_t l = (uint16_t)len;
 	struct iovec iov[] = { { &l, 2 }, { (void *)msg, len } };
-	ssize_t n = pwritev(c->spill_fd, iov, 2, c->spill_wr);
+	ssize_t n = pwritev(cl->spill_fd, iov, 2, cl->spill_wr);
 	if (n != (ssize_t)(len + 2))
 		return false;
-	c->spill_wr += n;
+	cl->spill_wr += n;
 	return true;
 }
 
-static struct timespec last_progress;
-
 /* Send from the backlog what the client takes; false when it is gone. */
-static bool flush_queue(struct shim_client *c)
+static bool flush_queue(struct shim_client *cl)
 {
 	static char buf[4 * (SHIM_READ_MAX + 3)];
-	while (c->spill_rd < c->spill_wr) {
-		ssize_t n = pread(c->spill_fd, buf, sizeof(buf), c->spill_rd);
+	while (cl->spill_rd < cl->spill_wr) {
+		ssize_t n = pread(cl->spill_fd, buf, sizeof(buf), cl->spill_rd);
 		if (n < 2)
 			return false;
 		size_t off = 0;
@@ -247,174 +253,183 @@ static bool flush_queue(struct shim_client *c)
 			memcpy(&l, buf + off, 2);
 			if (off + 2 + l > (size_t)n)
 				break;
-			if (send(c->fd, buf + off + 2, l, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
-				c->spill_rd += (off_t)off;
+			if (send(cl->fd, buf + off + 2, l, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				cl->spill_rd += (off_t)off;
 				return errno == EAGAIN || errno == EINTR;
 			}
-			clock_gettime(CLOCK_MONOTONIC, &last_progress);
+			clock_gettime(CLOCK_MONOTONIC, &cl->c->last_progress);
 			off += 2u + l;
 		}
-		c->spill_rd += (off_t)off;
+		cl->spill_rd += (off_t)off;
 	}
 	/* Empty: start the file over. */
-	if (ftruncate(c->spill_fd, 0) < 0)
+	if (ftruncate(cl->spill_fd, 0) < 0)
 		return false;
-	c->spill_rd = c->spill_wr = 0;
+	cl->spill_rd = cl->spill_wr = 0;
 	return true;
 }
 
-void shim_clients_send(int type, const char *msg, size_t len)
+void conmon_clients_send(void *ctx, const char *msg, size_t len)
 {
-	(void)type;
-	for (size_t i = 0; i < S.n_clients; i++) {
-		struct shim_client *c = &S.clients[i];
-		if (c->fd < 0)
+	struct conmon *c = ctx;
+	for (size_t i = 0; i < c->n_clients; i++) {
+		struct shim_client *cl = c->clients[i];
+		if (cl->fd < 0)
 			continue;
-		bool was_empty = c->spill_wr == c->spill_rd;
+		bool was_empty = cl->spill_wr == cl->spill_rd;
 		if (was_empty) {
-			if (send(c->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			if (send(cl->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 				continue;
 			if (errno != EAGAIN && errno != EINTR) {
-				client_drop(c);
+				client_drop(cl);
 				continue;
 			}
 		}
-		if (!enqueue(c, msg, len)) {
+		if (!enqueue(cl, msg, len)) {
 			shim_warn("attach client %zu: more than %lld bytes behind, or no room for its backlog: "
 				  "disconnected", i, (long long)SHIM_BACKLOG);
-			client_drop(c);
+			client_drop(cl);
 			continue;
 		}
 		if (was_empty)
-			client_rearm(i);
+			client_rearm(cl);
 	}
 }
 
-static void clients_rearm_all(void)
+static void clients_rearm_all(struct conmon *c)
 {
-	for (size_t i = 0; i < S.n_clients; i++)
-		client_rearm(i);
+	for (size_t i = 0; i < c->n_clients; i++)
+		client_rearm(c->clients[i]);
 }
 
-void shim_stdin_close(void)
+/* Close the container's stdin when the last reader asks (-i, and not
+ * --leave-stdin-open). */
+static void stdin_close(struct conmon *c)
 {
-	if (S.in_fd < 0 || !S.o.stdin_ || S.o.leave_stdin_open)
+	struct shim_stdio *io = &c->proc->io;
+	if (io->in_fd < 0 || !c->o.stdin_ || c->o.leave_stdin_open)
 		return;
-	if (S.stdin_len) {
-		stdin_close_pending = true;
+	if (c->stdin_len) {
+		c->stdin_close_pending = true;
 		return;
 	}
-	close(S.in_fd);
-	S.in_fd = -1;
-	S.in_wanted = false;
+	close(io->in_fd);
+	io->in_fd = -1;
 }
 
-static void stdin_drop(void)
+static void stdin_drop(struct conmon *c)
 {
-	if (S.stdin_len)
-		shim_unwatch(S.in_fd);
-	close(S.in_fd);
-	S.in_fd = -1;
-	S.in_wanted = false;
-	S.stdin_len = S.stdin_off = 0;
-	clients_rearm_all();
+	struct shim_stdio *io = &c->proc->io;
+	if (c->stdin_len)
+		shim_loop_unwatch(&c->loop, io->in_fd);
+	close(io->in_fd);
+	io->in_fd = -1;
+	c->stdin_len = c->stdin_off = 0;
+	clients_rearm_all(c);
 }
 
 /* Write pending stdin; true when nothing is left. */
-static bool stdin_push(void)
+static bool stdin_push(struct conmon *c)
 {
-	while (S.stdin_off < S.stdin_len) {
-		ssize_t n = write(S.in_fd, S.stdin_buf + S.stdin_off, S.stdin_len - S.stdin_off);
+	struct shim_stdio *io = &c->proc->io;
+	while (c->stdin_off < c->stdin_len) {
+		ssize_t n = write(io->in_fd, c->stdin_buf + c->stdin_off, c->stdin_len - c->stdin_off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN)
 				return false;
 			/* The container closed its stdin. */
-			stdin_drop();
+			stdin_drop(c);
 			return true;
 		}
-		S.stdin_off += (size_t)n;
+		c->stdin_off += (size_t)n;
 	}
-	S.stdin_len = S.stdin_off = 0;
+	c->stdin_len = c->stdin_off = 0;
 	return true;
 }
 
-void shim_stdin_writable(void)
+static void stdin_writable(void *ctx, uint32_t events)
 {
-	if (S.in_fd < 0 || !stdin_push())
+	struct conmon *c = ctx;
+	struct shim_stdio *io = &c->proc->io;
+	(void)events;
+	if (io->in_fd < 0 || !stdin_push(c))
 		return;
-	if (S.in_fd >= 0)
-		shim_unwatch(S.in_fd);
-	clients_rearm_all();
-	if (stdin_close_pending) {
-		stdin_close_pending = false;
-		shim_stdin_close();
+	if (io->in_fd >= 0)
+		shim_loop_unwatch(&c->loop, io->in_fd);
+	clients_rearm_all(c);
+	if (c->stdin_close_pending) {
+		c->stdin_close_pending = false;
+		stdin_close(c);
 	}
 }
 
-static void client_read(size_t idx)
+static void client_read(struct shim_client *cl)
 {
-	struct shim_client *c = &S.clients[idx];
-	if (!S.stdin_buf) {
-		S.stdin_buf = malloc(SHIM_STDIN_MAX);
-		if (!S.stdin_buf)
+	struct conmon *c = cl->c;
+	struct shim_stdio *io = &c->proc->io;
+	if (!c->stdin_buf) {
+		c->stdin_buf = malloc(SHIM_STDIN_MAX);
+		if (!c->stdin_buf)
 			return;
 	}
-	ssize_t n = recv(c->fd, S.stdin_buf, SHIM_STDIN_MAX, MSG_DONTWAIT);
+	ssize_t n = recv(cl->fd, c->stdin_buf, SHIM_STDIN_MAX, MSG_DONTWAIT);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			client_drop(c);
+			client_drop(cl);
 		return;
 	}
 	if (n == 0) {
 		/* The client is done sending; it may still read output. */
-		shutdown(c->fd, SHUT_RD);
-		c->readable = false;
-		client_rearm(idx);
-		shim_stdin_close();
+		shutdown(cl->fd, SHUT_RD);
+		cl->readable = false;
+		client_rearm(cl);
+		stdin_close(c);
 		return;
 	}
-	if (!S.in_wanted || S.in_fd < 0)
+	/* Without -i (or a terminal) there is nowhere for stdin to go. */
+	if (io->in_fd < 0)
 		return;
-	S.stdin_len = (size_t)n;
-	S.stdin_off = 0;
-	if (stdin_push())
+	c->stdin_len = (size_t)n;
+	c->stdin_off = 0;
+	if (stdin_push(c))
 		return;
 	/* The container is not reading: take no more from anyone until it
 	 * does. */
 	struct sk_err err;
-	if (shim_watch(S.in_fd, EPOLLOUT, SHIM_TAG(T_IN, 0), &err) < 0) {
+	if (shim_loop_watch(&c->loop, io->in_fd, EPOLLOUT, stdin_writable, c, &err) < 0) {
 		shim_warn("%s", err.msg);
-		stdin_drop();
+		stdin_drop(c);
 		return;
 	}
-	clients_rearm_all();
+	clients_rearm_all(c);
 }
 
-void shim_client_event(size_t idx, uint32_t events)
+static void client_event(void *ctx, uint32_t events)
 {
-	if (idx >= S.n_clients || S.clients[idx].fd < 0)
+	struct shim_client *cl = ctx;
+	if (cl->fd < 0)
 		return;
-	struct shim_client *c = &S.clients[idx];
 	if (events & EPOLLOUT) {
-		if (!flush_queue(c)) {
-			client_drop(c);
+		if (!flush_queue(cl)) {
+			client_drop(cl);
 			return;
 		}
-		if (c->spill_wr == c->spill_rd)
-			client_rearm(idx);
+		if (cl->spill_wr == cl->spill_rd)
+			client_rearm(cl);
 	}
-	if ((events & EPOLLIN) && c->readable)
-		client_read(idx);
-	if (c->fd >= 0 && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
-		client_drop(c);
+	if ((events & EPOLLIN) && cl->readable)
+		client_read(cl);
+	if (cl->fd >= 0 && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
+		client_drop(cl);
 }
 
-static bool no_backlog(void)
+static bool no_backlog(void *ctx)
 {
-	for (size_t i = 0; i < S.n_clients; i++) {
-		if (S.clients[i].fd >= 0 && S.clients[i].spill_wr > S.clients[i].spill_rd)
+	const struct conmon *c = ctx;
+	for (size_t i = 0; i < c->n_clients; i++) {
+		if (c->clients[i]->fd >= 0 && c->clients[i]->spill_wr > c->clients[i]->spill_rd)
 			return false;
 	}
 	return true;
@@ -427,41 +442,34 @@ static long ms_since(const struct timespec *t)
 	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
-void shim_clients_finish(int ms)
+void conmon_clients_finish(struct conmon *c, int ms)
 {
-	clock_gettime(CLOCK_MONOTONIC, &last_progress);
-	while (!no_backlog()) {
-		long idle = ms_since(&last_progress);
+	clock_gettime(CLOCK_MONOTONIC, &c->last_progress);
+	while (!no_backlog(c)) {
+		long idle = ms_since(&c->last_progress);
 		if (idle >= ms)
 			break;
-		shim_loop_run(no_backlog, (int)(ms - idle));
+		struct sk_err err;
+		if (shim_loop_run(&c->loop, no_backlog, c, (int)(ms - idle), &err) < 0)
+			shim_fatal(&err);
 	}
-	for (size_t i = 0; i < S.n_clients; i++)
-		client_drop(&S.clients[i]);
-	if (S.attach_fd >= 0) {
-		shim_unwatch(S.attach_fd);
-		close(S.attach_fd);
-		S.attach_fd = -1;
+	for (size_t i = 0; i < c->n_clients; i++)
+		client_drop(c->clients[i]);
+	if (c->attach_fd >= 0) {
+		shim_loop_unwatch(&c->loop, c->attach_fd);
+		close(c->attach_fd);
+		c->attach_fd = -1;
 	}
-	if (S.attach_symlink) {
-		unlink(S.attach_symlink);
-		free(S.attach_symlink);
-		S.attach_symlink = NULL;
+	if (c->attach_symlink) {
+		unlink(c->attach_symlink);
+		free(c->attach_symlink);
+		c->attach_symlink = NULL;
 	}
 }
 
 /* ---- ctl ---- */
 
-void shim_apply_winsize(void)
-{
-	if (!S.out_is_pty || S.out_fd < 0 || S.win_rows < 0)
-		return;
-	struct winsize ws = { .ws_row = (unsigned short)S.win_rows, .ws_col = (unsigned short)S.win_cols };
-	if (ioctl(S.out_fd, TIOCSWINSZ, &ws) < 0)
-		shim_warn("resize the pty: %s", strerrorname_np(errno));
-}
-
-static void ctl_line(const char *line)
+static void ctl_line(struct conmon *c, const char *line)
 {
 	int type, h, w;
 	if (sscanf(line, "%d %d %d", &type, &h, &w) != 3) {
@@ -474,12 +482,10 @@ static void ctl_line(const char *line)
 			shim_warn("ctl: bad window size %d x %d", h, w);
 			return;
 		}
-		S.win_rows = h;
-		S.win_cols = w;
-		shim_apply_winsize();
+		shim_stdio_resize(c->proc, h, w);
 		break;
 	case 2:
-		shim_logs_reopen();
+		shim_output_reopen(c->proc);
 		break;
 	default:
 		shim_warn("ctl: unknown message type %d", type);
@@ -487,67 +493,72 @@ static void ctl_line(const char *line)
 	}
 }
 
-void shim_ctl_ready(void)
+static void ctl_ready(void *ctx, uint32_t events)
 {
-	static char buf[201];
-	static size_t len;
+	struct conmon *c = ctx;
+	char *buf = c->ctl_buf;
+	(void)events;
 	for (;;) {
-		ssize_t n = read(S.ctl_fd, buf + len, sizeof(buf) - 1 - len);
+		ssize_t n = read(c->ctl_fd, buf + c->ctl_len, sizeof(c->ctl_buf) - 1 - c->ctl_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return;
-		len += (size_t)n;
-		buf[len] = '\0';
+		c->ctl_len += (size_t)n;
+		buf[c->ctl_len] = '\0';
 		char *p = buf, *nl;
-		while ((nl = memchr(p, '\n', len - (size_t)(p - buf)))) {
+		while ((nl = memchr(p, '\n', c->ctl_len - (size_t)(p - buf)))) {
 			*nl = '\0';
-			ctl_line(p);
+			ctl_line(c, p);
 			p = nl + 1;
 		}
-		len -= (size_t)(p - buf);
-		memmove(buf, p, len);
-		if (len == sizeof(buf) - 1) {
-			shim_warn("ctl: no newline in %zu bytes: dropped", len);
-			len = 0;
+		c->ctl_len -= (size_t)(p - buf);
+		memmove(buf, p, c->ctl_len);
+		if (c->ctl_len == sizeof(c->ctl_buf) - 1) {
+			shim_warn("ctl: no newline in %zu bytes: dropped", c->ctl_len);
+			c->ctl_len = 0;
 		}
 	}
 }
 
 /* ---- sd-notify ---- */
 
-int shim_notify_setup(struct sk_err *err)
+static void notify_ready(void *ctx, uint32_t events);
+
+int conmon_notify_setup(struct conmon *c, struct sk_err *err)
 {
-	if (!S.o.sdnotify_socket || !S.o.bundle)
+	if (!c->o.sdnotify_socket || !c->o.bundle)
 		return 0;
-	int b = open(S.o.bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int b = open(c->o.bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (b < 0)
-		return sk_error(err, errno, "open \"%s\"", S.o.bundle);
+		return sk_error(err, errno, "open \"%s\"", c->o.bundle);
 	if (mkdirat(b, "notify", 0755) < 0 && errno != EEXIST) {
-		sk_error(err, errno, "mkdir \"%s/notify\"", S.o.bundle);
+		sk_error(err, errno, "mkdir \"%s/notify\"", c->o.bundle);
 		close(b);
 		return -1;
 	}
 	int d = openat(b, "notify", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	close(b);
 	if (d < 0)
-		return sk_error(err, errno, "open \"%s/notify\"", S.o.bundle);
-	S.notify_fd = bind_in_dir(d, "notify.sock", SOCK_DGRAM, 0777, err);
+		return sk_error(err, errno, "open \"%s/notify\"", c->o.bundle);
+	c->notify_fd = bind_in_dir(d, "notify.sock", SOCK_DGRAM, 0777, err);
 	close(d);
-	if (S.notify_fd < 0)
+	if (c->notify_fd < 0)
 		return -1;
-	S.notify_host_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (S.notify_host_fd < 0)
-		return sk_error(err, errno, "socket for \"%s\"", S.o.sdnotify_socket);
-	return shim_watch(S.notify_fd, EPOLLIN, SHIM_TAG(T_NOTIFY, 0), err);
+	c->notify_host_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->notify_host_fd < 0)
+		return sk_error(err, errno, "socket for \"%s\"", c->o.sdnotify_socket);
+	return shim_loop_watch(&c->loop, c->notify_fd, EPOLLIN, notify_ready, c, err);
 }
 
-void shim_notify_ready(void)
+static void notify_ready(void *ctx, uint32_t events)
 {
+	struct conmon *c = ctx;
 	char buf[4097];
-	ssize_t n = recv(S.notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	(void)events;
+	ssize_t n = recv(c->notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n < 0 && errno == EINTR)
-		n = recv(S.notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		n = recv(c->notify_fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
@@ -555,14 +566,14 @@ void shim_notify_ready(void)
 	if (!msg)
 		return;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", S.o.sdnotify_socket);
-	if (sendto(S.notify_host_fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		shim_warn("sd-notify to \"%s\": %s", S.o.sdnotify_socket, strerrorname_np(errno));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", c->o.sdnotify_socket);
+	if (sendto(c->notify_host_fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		shim_warn("sd-notify to \"%s\": %s", c->o.sdnotify_socket, strerrorname_np(errno));
 }
 
-void shim_notify_drain(void)
+void conmon_notify_drain(struct conmon *c)
 {
 	int pending = 0;
-	while (S.notify_fd >= 0 && ioctl(S.notify_fd, FIONREAD, &pending) == 0 && pending > 0)
-		shim_notify_ready();
+	while (c->notify_fd >= 0 && ioctl(c->notify_fd, FIONREAD, &pending) == 0 && pending > 0)
+		notify_ready(c, EPOLLIN);
 }

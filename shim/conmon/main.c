@@ -33,39 +33,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shim.h"
-#include "skiff/base/pidfd.h"
-#include "skiff/container/state.h"
+#include "conmon.h"
+#include "core/diag.h"
+#include "core/exitrec.h"
+#include "core/oom.h"
+#include "core/runtime.h"
 #include "skiff/base/util.h"
 
 extern char **environ;
-
-struct shim S;
-
-char *shim_strdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-char *shim_path_join(const char *dir, const char *name)
-{
-	size_t dl = strlen(dir), nl = strlen(name);
-	while (dl > 1 && dir[dl - 1] == '/')
-		dl--;
-	char *p = malloc(dl + nl + 2);
-	if (!p)
-		return NULL;
-	memcpy(p, dir, dl);
-	p[dl] = '/';
-	memcpy(p + dl + 1, name, nl + 1);
-	return p;
-}
-
-int shim_set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 static _Noreturn void usage_fail(const char *msg)
 {
@@ -73,9 +48,9 @@ static _Noreturn void usage_fail(const char *msg)
 	exit(1);
 }
 
-static void check_options(void)
+static enum shim_level check_options(struct conmon *c)
 {
-	struct shim_opts *o = &S.o;
+	struct shim_opts *o = &c->o;
 	static const struct {
 		const char *name;
 		enum shim_level level;
@@ -84,14 +59,14 @@ static void check_options(void)
 		{ "warn", SHIM_L_WARN },   { "warning", SHIM_L_WARN }, { "info", SHIM_L_INFO },
 		{ "debug", SHIM_L_DEBUG }, { "trace", SHIM_L_TRACE },
 	};
-	S.level = SHIM_L_WARN;
+	enum shim_level level = SHIM_L_WARN;
 	if (o->log_level) {
 		size_t i = 0;
 		while (i < sizeof(levels) / sizeof(levels[0]) && strcmp(levels[i].name, o->log_level) != 0)
 			i++;
 		if (i == sizeof(levels) / sizeof(levels[0]))
 			usage_fail("--log-level: no such log level");
-		S.level = levels[i].level;
+		level = levels[i].level;
 	}
 	if (!o->cid)
 		usage_fail("Container ID not provided. Use --cid");
@@ -124,14 +99,15 @@ static void check_options(void)
 		o->bundle = shim_strdup(cwd);
 	}
 	struct sk_err err;
-	if (shim_logs_parse(&err) < 0)
+	if (conmon_logs_parse(c, &err) < 0)
 		usage_fail(err.msg);
+	return level;
 }
 
 /* The fds the caller handed over, other than stdio and the pipes: podman's
  * preserved fds and port reservations.  They go to the runtime as they are
  * and are closed once the container has exited. */
-static void note_inherited(void)
+static void note_inherited(struct conmon *c)
 {
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
@@ -139,14 +115,14 @@ static void note_inherited(void)
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		int fd = atoi(e->d_name);
-		if (e->d_name[0] == '.' || fd < 3 || fd == dirfd(d) || fd == S.sync_fd || fd == S.start_fd ||
-		    fd == S.attach_pipe_fd)
+		if (e->d_name[0] == '.' || fd < 3 || fd == dirfd(d) || fd == c->sync_fd || fd == c->start_fd ||
+		    fd == c->attach_pipe_fd)
 			continue;
-		int *n = realloc(S.inherited, (S.n_inherited + 1) * sizeof(*n));
+		int *n = realloc(c->inherited, (c->n_inherited + 1) * sizeof(*n));
 		if (!n)
 			break;
-		S.inherited = n;
-		S.inherited[S.n_inherited++] = fd;
+		c->inherited = n;
+		c->inherited[c->n_inherited++] = fd;
 	}
 	closedir(d);
 }
@@ -171,16 +147,15 @@ static int pipe_from_env(const char *name)
 }
 
 /* Lower our own oom_score_adj (conmon does: the monitor should be the
- * last to go), remembering the old value for the children.  Without
+ * last to go); children get the old value back.  Without
  * CAP_SYS_RESOURCE this fails, which is fine. */
-static void oom_adjust(void)
+static void oom_adjust(struct conmon *c)
 {
 	char buf[16];
 	struct sk_err ignored;
-	S.saved_oom_adj = INT_MIN;
 	if (sk_read_small_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, sizeof(buf), &ignored) < 0)
 		return;
-	S.saved_oom_adj = atoi(buf);
+	c->reaper.child_oom_adj = atoi(buf);
 	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (write(fd, "-1000", 5) < 0)
@@ -189,70 +164,87 @@ static void oom_adjust(void)
 	}
 }
 
-static void to_devnull(void)
+static void to_devnull(struct conmon *c)
 {
-	if (dup2(S.devnull_r, 0) < 0 || dup2(S.devnull_w, 1) < 0 || dup2(S.devnull_w, 2) < 0)
+	if (dup2(c->devnull_r, 0) < 0 || dup2(c->devnull_w, 1) < 0 || dup2(c->devnull_w, 2) < 0)
 		shim_warn("stdio to /dev/null: %s", strerrorname_np(errno));
-	S.detached = true;
+	shim_diag_detached();
 }
 
 /* A failure before the pid went out: tell the caller on the sync pipe
  * (conmon sometimes said nothing: podman then reports "no logs from
  * conmon"), and exit. */
-static _Noreturn void fail_start(const char *msg)
+static _Noreturn void fail_start(struct conmon *c, const char *msg)
 {
 	shim_log(SHIM_L_ERROR, "%s", msg);
 	/* A process the runtime made would run on unwatched: the caller
 	 * (podman, skiff) deletes what is left. */
-	if (S.ctr_pidfd >= 0 && !S.ctr_done)
-		sk_pidfd_signal(S.ctr_pidfd, SIGKILL);
-	shim_sync_send(S.sync_fd, -1, msg);
-	shim_scratch_remove();
-	if (S.attach_symlink)
-		unlink(S.attach_symlink);
+	if (c->proc && c->proc->child.pidfd >= 0)
+		shim_child_signal(&c->proc->child, SIGKILL);
+	conmon_sync_send(c, c->sync_fd, -1, msg);
+	if (c->proc)
+		shim_proc_scratch_remove(c->proc);
+	if (c->attach_symlink)
+		unlink(c->attach_symlink);
 	exit(1);
 }
 
-static bool runtime_done(void)
+/* SIGCHLD reaps; SIGTERM, SIGINT and SIGQUIT go on to the container, or
+ * to the runtime before there is a container, as conmon does. */
+static void on_signal(void *ctx, int sig)
 {
-	return S.runtime_done;
+	struct conmon *c = ctx;
+	switch (sig) {
+	case SIGCHLD:
+	case SIGUSR1:
+		shim_reap(&c->reaper);
+		break;
+	default:
+		if (c->proc->child.pidfd >= 0) {
+			if (shim_child_signal(&c->proc->child, sig) < 0)
+				shim_debug("forward signal %d: %s", sig, strerrorname_np(errno));
+		} else {
+			shim_child_signal(&c->runtime, sig);
+		}
+		break;
+	}
 }
 
-static bool ctr_done(void)
+static bool runtime_done(void *ctx)
 {
-	return S.ctr_done;
+	const struct conmon *c = ctx;
+	return c->runtime.done;
 }
 
-static void start_container_watch(void)
+static bool proc_done(void *ctx)
+{
+	const struct conmon *c = ctx;
+	return c->proc->child.done;
+}
+
+static void run_loop(struct conmon *c, bool (*done)(void *ctx))
+{
+	struct sk_err err;
+	if (shim_loop_run(&c->loop, done, c, -1, &err) < 0)
+		shim_fatal(&err);
+}
+
+static void start_watch(struct conmon *c)
 {
 	struct sk_err err;
 	char msg[SK_ERR_MSG_MAX + 64];
-	if (shim_read_pidfile(&S.ctr_pid, &err) < 0) {
+	pid_t pid;
+	if (shim_read_pidfile(c->o.ctr_pidfile, &pid, &err) < 0) {
 		snprintf(msg, sizeof(msg), "%s", err.msg);
-		fail_start(msg);
+		fail_start(c, msg);
 	}
-	shim_claim_early();
-	if (!S.ctr_done) {
-		S.ctr_pidfd = sk_pidfd_open(S.ctr_pid);
-		if (S.ctr_pidfd < 0) {
-			/* Gone, and not reaped by us: not our child. */
-			shim_reap();
-			if (!S.ctr_done) {
-				shim_warn("process %d is gone and was not our child: its exit status is unknown",
-					  (int)S.ctr_pid);
-				S.ctr_done = true;
-			}
-		} else if (shim_watch(S.ctr_pidfd, EPOLLIN, SHIM_TAG(T_CTR_PIDFD, 0), &err) < 0) {
-			fail_start(err.msg);
-		}
-	}
-	if (sk_proc_start_time(S.ctr_pid, &S.ctr_start_time, &err) < 0)
-		S.ctr_start_time = 0;
+	if (shim_proc_started(c->proc, pid, &err) < 0)
+		fail_start(c, err.msg);
 }
 
-static int open_state_dir(void)
+static int open_state_dir(const struct conmon *c)
 {
-	const char *d = S.o.state_dir ? S.o.state_dir : S.o.persist_dir ? S.o.persist_dir : S.o.bundle;
+	const char *d = c->o.state_dir ? c->o.state_dir : c->o.persist_dir ? c->o.persist_dir : c->o.bundle;
 	if (!d)
 		return -1;
 	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -261,18 +253,73 @@ static int open_state_dir(void)
 	return fd;
 }
 
-static int run_exit_command(void)
+/* In the runtime's child, just before its exec. */
+static void runtime_child_setup(void *ctx)
 {
-	if (!S.o.exit_command)
+	const struct conmon *c = ctx;
+	/* Socket activation: the fds are for whoever runs next, here the
+	 * runtime (and its container). */
+	const char *lp = getenv("LISTEN_PID");
+	if (lp) {
+		char *end;
+		long l = strtol(lp, &end, 10);
+		if (*end || l <= 0)
+			_exit(127);
+		if (c->o.replace_listen_pid || l == (long)getppid()) {
+			/* One thread: the child may allocate. */
+			char buf[16];
+			snprintf(buf, sizeof(buf), "%ld", (long)getpid());
+			setenv("LISTEN_PID", buf, 1);
+		}
+	}
+	/* An attached exec waits for its caller to connect first, or the
+	 * first output would be lost. */
+	if (c->o.exec_attach && c->start_fd >= 0) {
+		char b;
+		while (read(c->start_fd, &b, 1) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static int spawn_runtime(struct conmon *c, struct sk_err *err)
+{
+	struct shim_opts *o = &c->o;
+	struct shim_proc *p = c->proc;
+	if (!c->log_passthrough) {
+		int r = o->terminal ? shim_stdio_console(p, err) : shim_stdio_pipes(p, o->stdin_, err);
+		if (r < 0)
+			return -1;
+	}
+	if (!o->ctr_pidfile && !(o->ctr_pidfile = shim_proc_scratch(p, "pid", err)))
+		return -1;
+	struct shim_runtime_cmd cmd = {
+		.verb = o->exec ? SHIM_RT_EXEC : o->restore ? SHIM_RT_RESTORE : SHIM_RT_CREATE,
+		.runtime = o->runtime, .id = o->cid, .bundle = o->bundle, .pid_file = o->ctr_pidfile,
+		.process_spec = o->exec_process_spec, .image_path = o->restore,
+		.args = o->runtime_args, .opts = o->runtime_opts,
+		.systemd_cgroup = o->systemd_cgroup, .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
+	};
+	const char **argv = shim_runtime_argv(&cmd, p);
+	if (!argv)
+		return sk_error(err, ENOMEM, "runtime arguments");
+	struct shim_spawn sp = { .keep_stdio = c->log_passthrough, .child_setup = runtime_child_setup, .ctx = c };
+	int r = shim_runtime_spawn(p, argv, &sp, &c->runtime, err);
+	free(argv);
+	return r;
+}
+
+static int run_exit_command(struct conmon *c)
+{
+	if (!c->o.exit_command)
 		return 0;
 	/* Whatever the exit command leaves behind is not ours to wait for. */
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
-	const char **argv = calloc(S.o.exit_args.n + 2, sizeof(*argv));
+	const char **argv = calloc(c->o.exit_args.n + 2, sizeof(*argv));
 	if (!argv)
 		return 1;
-	argv[0] = S.o.exit_command;
-	for (size_t i = 0; i < S.o.exit_args.n; i++)
-		argv[i + 1] = S.o.exit_args.v[i];
+	argv[0] = c->o.exit_command;
+	for (size_t i = 0; i < c->o.exit_args.n; i++)
+		argv[i + 1] = c->o.exit_args.v[i];
 	pid_t pid = fork();
 	if (pid < 0) {
 		shim_warn("fork the exit command: %s", strerrorname_np(errno));
@@ -280,21 +327,13 @@ static int run_exit_command(void)
 		return 1;
 	}
 	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &S.saved_mask, NULL);
-		if (S.saved_oom_adj != INT_MIN) {
-			char buf[16];
-			int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-			int k = snprintf(buf, sizeof(buf), "%d", S.saved_oom_adj);
-			if (fd >= 0 && write(fd, buf, (size_t)k) < 0)
-				_exit(127);
-		}
-		dup2(S.devnull_r, 0);
-		dup2(S.devnull_w, 1);
-		dup2(S.devnull_w, 2);
+		shim_child_reset(&c->reaper);
+		dup2(c->devnull_r, 0);
+		dup2(c->devnull_w, 1);
+		dup2(c->devnull_w, 2);
 		syscall(SYS_close_range, 3u, ~0u, 0u);
-		if (S.o.exit_delay > 0)
-			sleep((unsigned)S.o.exit_delay);
+		if (c->o.exit_delay > 0)
+			sleep((unsigned)c->o.exit_delay);
 		execve(argv[0], (char *const *)argv, environ);
 		_exit(127);
 	}
@@ -302,7 +341,7 @@ static int run_exit_command(void)
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	shim_reap();
+	shim_reap(&c->reaper);
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
@@ -310,55 +349,54 @@ static int run_exit_command(void)
 
 int main(int argc, char **argv)
 {
-	S = (struct shim){
-		.epfd = -1, .sigfd = -1, .sync_fd = -1, .start_fd = -1, .attach_pipe_fd = -1,
-		.devnull_r = -1, .devnull_w = -1, .ctr_pidfd = -1, .timer_fd = -1,
-		.in_fd = -1, .out_fd = -1, .err_fd = -1, .worker_in = -1, .worker_out = -1, .worker_err = -1,
-		.win_rows = -1, .win_cols = -1, .console_fd = -1, .endpoint_dir = -1, .attach_fd = -1,
-		.ctl_fd = -1, .ctl_dummy_fd = -1, .notify_fd = -1, .notify_host_fd = -1, .state_fd = -1,
-		.oom_fd = -1, .oom_inotify_fd = -1, .oom_event_fd = -1, .saved_oom_adj = INT_MIN,
+	static struct conmon conmon;
+	struct conmon *c = &conmon;
+	*c = (struct conmon){
+		.sync_fd = -1, .start_fd = -1, .attach_pipe_fd = -1, .devnull_r = -1, .devnull_w = -1,
+		.endpoint_dir = -1, .attach_fd = -1, .ctl_fd = -1, .ctl_dummy_fd = -1, .notify_fd = -1,
+		.notify_host_fd = -1,
 	};
-	int r = shim_opts_parse(argc, argv, &S.o);
+	shim_reaper_init(&c->reaper, &c->loop);
+	int r = shim_opts_parse(argc, argv, &c->o);
 	if (r != 0)
 		return r < 0 ? 1 : 0;
-	check_options();
-	shim_diag_init(&S.o);
+	shim_diag_init(check_options(c), c->o.syslog, c->o.cid);
 
-	S.sync_fd = pipe_from_env("_OCI_SYNCPIPE");
-	S.start_fd = pipe_from_env("_OCI_STARTPIPE");
-	if (S.o.exec_attach) {
-		S.attach_pipe_fd = pipe_from_env("_OCI_ATTACHPIPE");
-		if (S.attach_pipe_fd < 0)
+	c->sync_fd = pipe_from_env("_OCI_SYNCPIPE");
+	c->start_fd = pipe_from_env("_OCI_STARTPIPE");
+	if (c->o.exec_attach) {
+		c->attach_pipe_fd = pipe_from_env("_OCI_ATTACHPIPE");
+		if (c->attach_pipe_fd < 0)
 			usage_fail("--exec-attach specified but _OCI_ATTACHPIPE was not");
 	}
-	note_inherited();
-	oom_adjust();
+	note_inherited(c);
+	oom_adjust(c);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* The caller moves us into a cgroup, then writes: nothing may be
 	 * forked before this read. */
-	if (S.start_fd >= 0) {
+	if (c->start_fd >= 0) {
 		char buf[8192];
 		ssize_t n;
-		while ((n = read(S.start_fd, buf, sizeof(buf))) < 0 && errno == EINTR)
+		while ((n = read(c->start_fd, buf, sizeof(buf))) < 0 && errno == EINTR)
 			;
 		if (n < 0) {
 			fprintf(stderr, "skiff-shim: read the start pipe: %s\n", strerrorname_np(errno));
 			return 1;
 		}
-		if (!S.o.exec_attach) {
-			close(S.start_fd);
-			S.start_fd = -1;
+		if (!c->o.exec_attach) {
+			close(c->start_fd);
+			c->start_fd = -1;
 		}
 	}
-	S.devnull_r = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	S.devnull_w = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (S.devnull_r < 0 || S.devnull_w < 0) {
+	c->devnull_r = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	c->devnull_w = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (c->devnull_r < 0 || c->devnull_w < 0) {
 		fprintf(stderr, "skiff-shim: open /dev/null: %s\n", strerrorname_np(errno));
 		return 1;
 	}
 
-	if (!S.o.sync) {
+	if (!c->o.sync) {
 		pid_t pid = fork();
 		if (pid < 0) {
 			fprintf(stderr, "skiff-shim: fork: %s\n", strerrorname_np(errno));
@@ -366,7 +404,7 @@ int main(int argc, char **argv)
 		}
 		if (pid > 0) {
 			struct sk_err err;
-			if (S.o.conmon_pidfile && shim_write_conmon_pidfile(pid, &err) < 0) {
+			if (c->o.conmon_pidfile && conmon_write_pidfile(c, pid, &err) < 0) {
 				fprintf(stderr, "skiff-shim: %s\n", err.msg);
 				kill(pid, SIGKILL);
 				_exit(1);
@@ -377,76 +415,89 @@ int main(int argc, char **argv)
 
 	/* P1 */
 	setsid();
-	if (!shim_logs_passthrough())
-		to_devnull();
+	if (!c->log_passthrough)
+		to_devnull(c);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		shim_warn("PR_SET_CHILD_SUBREAPER: %s", strerrorname_np(errno));
 	struct sk_err err;
-	if (shim_loop_init(&err) < 0)
-		fail_start(err.msg);
-	if (S.o.exec_attach) {
-		if (shim_endpoints_setup(&err) < 0)
-			fail_start(err.msg);
-		shim_sync_send(S.attach_pipe_fd, 0, NULL);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGUSR1);
+	if (shim_loop_init(&c->loop, &set, on_signal, c, &err) < 0)
+		fail_start(c, err.msg);
+	if (!(c->ctr = shim_ctr_new(&c->loop, &c->reaper, c->o.cid, &err)) ||
+	    !(c->proc = shim_proc_new(c->ctr, !c->o.exec, &err)))
+		fail_start(c, err.msg);
+	c->proc->out.cfg = c->log;
+	c->proc->out.sink = conmon_clients_send;
+	c->proc->out.sink_ctx = c;
+	if (c->o.exec_attach) {
+		if (conmon_endpoints_setup(c, &err) < 0)
+			fail_start(c, err.msg);
+		conmon_sync_send(c, c->attach_pipe_fd, 0, NULL);
 	}
-	if (shim_notify_setup(&err) < 0 || shim_stdio_setup(&err) < 0 || shim_runtime_spawn(&err) < 0)
-		fail_start(err.msg);
-	if (shim_logs_passthrough())
-		to_devnull();
-	if (S.start_fd >= 0) {
-		close(S.start_fd);
-		S.start_fd = -1;
+	if (conmon_notify_setup(c, &err) < 0 || spawn_runtime(c, &err) < 0)
+		fail_start(c, err.msg);
+	if (c->log_passthrough)
+		to_devnull(c);
+	if (c->start_fd >= 0) {
+		close(c->start_fd);
+		c->start_fd = -1;
 	}
 	if (chdir("/") < 0)
 		shim_warn("chdir /: %s", strerrorname_np(errno));
 
-	shim_loop_run(runtime_done, -1);
-	bool ok = WIFEXITED(S.runtime_status) && WEXITSTATUS(S.runtime_status) == 0;
-	if (ok && S.o.terminal && S.out_fd < 0 && S.console_fd >= 0)
-		shim_console_ready();
+	run_loop(c, runtime_done);
+	bool ok = c->runtime.known && WIFEXITED(c->runtime.status) && WEXITSTATUS(c->runtime.status) == 0;
+	if (ok && c->o.terminal)
+		shim_stdio_take_console(c->proc);
 	if (!ok) {
-		char msg[8192];
-		shim_runtime_error(msg, sizeof(msg));
-		fail_start(msg);
+		char msg[8192], what[256];
+		snprintf(what, sizeof(what), "%s %s", c->o.runtime, c->o.exec ? "exec" : c->o.restore ? "restore" : "create");
+		shim_runtime_error(c->proc, &c->runtime, what, msg, sizeof(msg));
+		fail_start(c, msg);
 	}
-	if (S.o.terminal && S.out_fd < 0 && !shim_logs_passthrough())
-		fail_start("the runtime did not send the terminal over the console socket");
+	if (c->o.terminal && !c->proc->io.out_is_pty && !c->log_passthrough)
+		fail_start(c, "the runtime did not send the terminal over the console socket");
 
-	start_container_watch();
-	S.state_fd = open_state_dir();
-	if (!S.o.exec_attach && shim_endpoints_setup(&err) < 0)
-		fail_start(err.msg);
-	if (shim_logs_open(&err) < 0)
-		fail_start(err.msg);
-	if (!S.o.exec)
-		shim_oom_watch();
-	shim_record_running();
-	shim_scratch_remove();
-	if (S.o.api || !S.o.exec)
-		shim_sync_send(S.sync_fd, (int)S.ctr_pid, NULL);
-	if (S.o.timeout > 0 && shim_timer_start((int)S.o.timeout, &err) < 0)
+	start_watch(c);
+	c->proc->rec_fd = open_state_dir(c);
+	c->proc->rec_lock = c->o.state_dir != NULL;
+	if (!c->o.exec_attach && conmon_endpoints_setup(c, &err) < 0)
+		fail_start(c, err.msg);
+	if (shim_output_open(c->proc, &err) < 0)
+		fail_start(c, err.msg);
+	if (!c->o.exec)
+		shim_oom_watch(c->ctr, c->proc->child.pid);
+	shim_record_running(c->proc);
+	shim_proc_scratch_remove(c->proc);
+	if (c->o.api || !c->o.exec)
+		conmon_sync_send(c, c->sync_fd, (int)c->proc->child.pid, NULL);
+	if (c->o.timeout > 0 && shim_proc_timeout(c->proc, (int)c->o.timeout, &err) < 0)
 		shim_warn("--timeout: %s", err.msg);
-	if (S.out_fd >= 0 && shim_watch(S.out_fd, EPOLLIN, SHIM_TAG(T_OUT, 0), &err) < 0)
-		shim_warn("%s", err.msg);
-	if (S.err_fd >= 0 && shim_watch(S.err_fd, EPOLLIN, SHIM_TAG(T_ERR, 0), &err) < 0)
+	if (shim_output_start(c->proc, &err) < 0)
 		shim_warn("%s", err.msg);
 
-	shim_loop_run(ctr_done, -1);
+	run_loop(c, proc_done);
 
-	if (!S.o.exec)
-		shim_oom_check();
-	shim_record_exit();
-	shim_output_drain();
-	shim_notify_drain();
-	shim_logs_sync();
-	for (size_t i = 0; i < S.n_inherited; i++)
-		close(S.inherited[i]);
-	S.n_inherited = 0;
-	shim_write_exit_files();
-	int code = shim_exit_code();
-	if (S.o.exec)
-		shim_sync_send(S.sync_fd, code, S.timed_out ? "command timed out" : NULL);
-	shim_clients_finish(2000);
-	int ec = run_exit_command();
+	if (!c->o.exec)
+		shim_oom_check(c->ctr);
+	shim_record_exit(c->proc);
+	shim_output_drain(c->proc);
+	conmon_notify_drain(c);
+	shim_output_sync(c->proc);
+	for (size_t i = 0; i < c->n_inherited; i++)
+		close(c->inherited[i]);
+	c->n_inherited = 0;
+	conmon_write_exit_files(c);
+	int code = shim_exit_code(c->proc);
+	if (c->o.exec)
+		conmon_sync_send(c, c->sync_fd, code, c->proc->timed_out ? "command timed out" : NULL);
+	conmon_clients_finish(c, 2000);
+	int ec = run_exit_command(c);
 	return ec ? ec : code & 0xff;
 }
