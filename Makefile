@@ -77,6 +77,11 @@ runtime/skiff: $(CLI_OBJ) build/libskiff.a
 shim/skiff-shim: $(SHIM_OBJ) build/libskiff.a
 	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(SHIM_OBJ) build/libskiff.a
 
+# The shim's files include the core's and their face's headers as
+# "core/loop.h", "conmon/conmon.h" (docs/shim.md).
+build/obj/shim/%.o: ALL_CFLAGS += -Ishim
+build/obj/shim/%.o: $(wildcard shim/*/*.h)
+
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
