@@ -653,6 +653,42 @@ const char *sk_cgroup_frozen_dir(const struct sk_cgroup *cg)
 	return v2_frozen(cg) ? cg->dir[0].path : NULL;
 }
 
+int sk_cgroup_pid_frozen(pid_t pid, char *where, size_t cap)
+{
+	const struct sk_cgroup_host *host;
+	struct sk_err ignored;
+	char file[64], *text;
+	size_t len;
+	struct sk_cgroup_own own;
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	if (sk_cgroup_host(&host, &ignored) < 0 ||
+	    sk_read_file_at(AT_FDCWD, file, NULL, 64 * 1024, &text, &len, &ignored) < 0)
+		return 0;
+	if (sk_cgroup_own_parse(host, text, &own, &ignored) < 0)
+		return 0;
+	int frozen = 0;
+	for (size_t i = 0; i < host->n && !frozen; i++) {
+		const struct sk_cgroup_hier *h = &host->h[i];
+		if (!own.rel[i] || !(h->v2 || has(h->ctrls, SK_CG_FREEZER)))
+			continue;
+		char dir[PATH_MAX], buf[128];
+		if (snprintf(dir, sizeof(dir), "%s%s", h->mount, strcmp(own.rel[i], "/") ? own.rel[i] : "") >=
+		    (int)sizeof(dir))
+			continue;
+		snprintf(file, sizeof(file), "%s", h->v2 ? "cgroup.events" : "freezer.state");
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (sk_cgroup_read_at(fd, dir, file, buf, sizeof(buf), &ignored) >= 0)
+			frozen = h->v2 ? sk_cgroup_keyed(buf, "frozen") == 1 : strncmp(buf, "THAWED", 6) != 0;
+		close(fd);
+		if (frozen)
+			snprintf(where, cap, "%s", dir);
+	}
+	sk_cgroup_own_free(&own);
+	return frozen;
+}
+
 uint64_t sk_cgroup_oom_kills(const struct sk_cgroup *cg)
 {
 	bool v2;

@@ -325,10 +325,39 @@ static int delete_unknown(struct sk_held *h, const char *id, struct sk_err *err)
 	return sk_state_remove(h->root_fd, id, err);
 }
 
+/* Thaw the container's cgroup as its state records it, without its lock:
+ * a process frozen there may be what holds the lock. */
+static int thaw_unlocked(const char *root, const char *id)
+{
+	struct sk_err e;
+	struct sk_state st;
+	struct sk_cgroup cg;
+	int root_fd = sk_state_open_root(root, &e);
+	int dir = root_fd < 0 ? -1 : sk_state_open(root_fd, id, &e);
+	int r = -1;
+	if (dir >= 0 && sk_state_read(dir, &st, &e) == 0) {
+		if (st.cgroup_path && sk_cgroup_open(st.cgroup_path, st.cgroup_paths, st.n_cgroup_paths, &cg, &e) == 0) {
+			r = sk_cgroup_frozen_dir(&cg) ? sk_cgroup_freeze(&cg, false, &e) : -1;
+			sk_cgroup_close(&cg);
+		}
+		sk_state_free(&st);
+	}
+	if (dir >= 0)
+		close(dir);
+	if (root_fd >= 0)
+		close(root_fd);
+	return r;
+}
+
 int sk_container_delete(const char *root, const char *id, bool force, struct sk_err *err)
 {
 	struct sk_held h;
-	if (sk_container_hold(root, id, false, &h, err) < 0)
+	int held = sk_container_hold(root, id, false, &h, err);
+	/* The lock is held by a process frozen in the container's cgroup:
+	 * --force thaws it, and the holder can let go. */
+	if (held < 0 && force && err->errnum == EDEADLK && thaw_unlocked(root, id) == 0)
+		held = sk_container_hold(root, id, false, &h, err);
+	if (held < 0)
 		/* runc: forcing the delete of a container that is gone is no error. */
 		return force && err->errnum == ENOENT ? 0 : -1;
 	int r = -1;

@@ -74,6 +74,39 @@ test_faults_frozen_during_create() {
 	cg_gone fzc
 }
 
+# A command on a container whose lock a frozen process holds (here the
+# create itself, frozen with its hook) fails at once naming it, instead of
+# waiting for ever; once thawed, everything goes on.
+test_faults_lock_held_by_frozen_process() {
+	local hold file val thaw
+	if hold=$(cg_v1_mount freezer); then
+		file=freezer.state val=FROZEN thaw=THAWED
+	else
+		hold=$(cg2_mount)
+		file=cgroup.freeze val=1 thaw=0
+	fi
+	hold=$hold$SKIFF_TEST_CGROUP/holder
+	mkdir -p "$hold"
+	mk_bundle "$T/lk" sleep 100
+	cfg_edit "$T/lk" '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "echo \($v) >\($f)"]}]' \
+		--arg v "$val" --arg f "$hold/$file"
+	sh -c 'echo $$ >"$1/cgroup.procs"; shift; exec "$@"' sh "$hold" \
+		"$SKIFF" --root "$ROOT" create --bundle "$T/lk" lk >"$T/create.out" 2>&1 &
+	local cpid=$! end=$((SECONDS + 20))
+	until [[ $(<"$hold/$file") == *"$val"* ]] || ((SECONDS >= end)); do sleep 0.05; done
+	sleep 0.2
+	run tsk delete --force lk
+	local st=$status e=$err
+	echo "$thaw" >"$hold/$file"
+	wait "$cpid" || fail "create: $(<"$T/create.out")"
+	tsk delete --force lk
+	rmdir "$hold"
+	assert_eq "$st" 1 "delete --force behind a frozen lock holder (137: it hung)"
+	assert_match "$e" "^skiff delete: container \"lk\" is locked by pid $cpid, which is frozen \(cgroup \"$hold\"\): EDEADLK\$"
+	no_state
+	cg_gone lk
+}
+
 # delete --force of a paused container thaws, kills and removes it.
 test_faults_delete_force_paused() {
 	mk_bundle "$T/p" sleep 100

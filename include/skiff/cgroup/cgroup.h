@@ -187,6 +187,10 @@ int sk_cgroup_is_frozen(const char *path, const struct sk_kv *v1, size_t n_v1);
  * "frozen 1", set or inherited), or NULL. */
 const char *sk_cgroup_frozen_dir(const struct sk_cgroup *cg);
 
+/* Whether any process's cgroup freezes pid (v1 freezer.state not THAWED,
+ * cgroup2 "frozen 1"): 1 with that directory in where, else 0. */
+int sk_cgroup_pid_frozen(pid_t pid, char *where, size_t cap);
+
 /* The OOM kills the memory controller counted in cg (cgroup2
  * memory.events, v1 memory.oom_control "oom_kill"); 0 when unknown. */
 uint64_t sk_cgroup_oom_kills(const struct sk_cgroup *cg);
