@@ -90,17 +90,17 @@ build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
-build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(UNIT_EXTRA) $(SAN_OBJ) $(PKG_LIBS) -lcriterion
-
-# The shim core's test links the core, built like the library for tests.
+# The shim core's unit test links the core, built like the library for tests.
 SHIM_CORE_SAN := $(patsubst %.c,build/san/%.o,$(wildcard shim/core/*.c))
 build/san/shim/%.o: ALL_CFLAGS += -Ishim
 build/san/shim/%.o: $(wildcard shim/*/*.h)
-build/unit/test_shim_core: ALL_CFLAGS += -Ishim
-build/unit/test_shim_core: UNIT_EXTRA := $(SHIM_CORE_SAN)
-build/unit/test_shim_core: $(SHIM_CORE_SAN)
+build/unit/test_shim_core: tests/unit/test_shim_core.c $(SHIM_CORE_SAN) $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ishim $(SAN) -O1 -o $@ $< $(SHIM_CORE_SAN) $(SAN_OBJ) $(PKG_LIBS) -lcriterion
+
+build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(SAN_OBJ) $(PKG_LIBS) -lcriterion
 
 build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
