@@ -107,22 +107,9 @@ test_faults_lock_held_by_frozen_process() {
 	cg_gone lk
 }
 
-# delete --force of a paused container thaws, kills and removes it.
-test_faults_delete_force_paused() {
-	mk_bundle "$T/p" sleep 100
-	expect_ok tsk run -d --bundle "$T/p" p
-	local pid
-	pid=$(jq -r .pid <<<"$(tsk state p)")
-	expect_ok tsk pause p
-	assert_eq "$(status_of p)" paused
-	expect_ok tsk delete --force p
-	gone "$pid" "the paused container's init"
-	no_state
-	cg_gone p
-}
-
 # On a hybrid host, a container frozen through cgroup2's own freezer (not
 # the v1 one skiff uses) is paused too; delete --force thaws and removes.
+# (A container paused by skiff: t_cgroup_cmds test_pause_then_delete_force.)
 test_faults_delete_force_frozen_cgroup2() {
 	local cg2
 	cg2=$(cg2_mount)
