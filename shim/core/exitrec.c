@@ -18,7 +18,7 @@ static void fill(const struct shim_proc *p, struct sk_exit_rec *r)
 		r->shim_start = 0;
 }
 
-static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r, bool durable)
+static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r)
 {
 	if (p->rec_fd < 0)
 		return;
@@ -28,7 +28,7 @@ static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r,
 	if (p->rec_lock)
 		flock(p->rec_fd, LOCK_EX);
 	struct sk_err err;
-	if (sk_exit_rec_write(p->rec_fd, r, durable, &err) < 0 && err.errnum != ENOENT)
+	if (sk_exit_rec_write(p->rec_fd, r, false, &err) < 0 && err.errnum != ENOENT)
 		shim_warn("%s", err.msg);
 	if (p->rec_lock)
 		flock(p->rec_fd, LOCK_UN);
@@ -40,7 +40,7 @@ void shim_record_running(struct shim_proc *p)
 	fill(p, &r);
 	r.state = SK_EXIT_RUNNING;
 	/* Not synced: after a crash there is no process to describe. */
-	record_write(p, &r, false);
+	record_write(p, &r);
 	/* The final record's space, now: a file system that fills up
 	 * meanwhile must not lose the status. */
 	struct sk_err err;
