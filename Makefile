@@ -86,6 +86,11 @@ runtime/skiff: $(CLI_OBJ) build/libskiff.a
 shim/skiff-shim: $(SHIM_OBJ) build/libskiff.a
 	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(SHIM_OBJ) build/libskiff.a
 
+# The shim's files include the core's and their face's headers as
+# "core/loop.h", "conmon/conmon.h" (docs/shim.md).
+build/obj/shim/%.o: ALL_CFLAGS += -Ishim
+build/obj/shim/%.o: $(wildcard shim/*/*.h)
+
 # Static like skiff-shim, with libprotobuf-c's archive (libprotobuf-c-dev
 # ships it): one per pod, so no shared objects to map (docs/shim.md).
 shim/containerd-shim-skiff-v2: $(CTRD_OBJ) build/libskiff.a
@@ -119,7 +124,7 @@ build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 CTRD_UNIT := $(filter build/unit/test_ctrd_%,$(UNIT_BIN))
 $(CTRD_UNIT): build/unit/%: tests/unit/%.c $(SAN_OBJ) $(CTRD_SRC) $(CTRD_HDRS) $(CTRD_GEN_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -I. $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \
+	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -I. -Ishim $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \
 		$(filter-out shim/containerd/main.c,$(CTRD_SRC)) $(CTRD_GEN_C) $(SAN_OBJ) $(PKG_LIBS) -lprotobuf-c -lcriterion -lpthread
 
 build/fuzz/obj/%.o: %.c $(HDRS)
