@@ -93,8 +93,10 @@ build/obj/shim/%.o: $(wildcard shim/*/*.h)
 
 # Static like skiff-shim, with libprotobuf-c's archive (libprotobuf-c-dev
 # ships it): one per pod, so no shared objects to map (docs/shim.md).
-shim/containerd-shim-skiff-v2: $(CTRD_OBJ) build/libskiff.a
-	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(CTRD_OBJ) build/libskiff.a -l:libprotobuf-c.a
+# yajl: start reads config.json's annotations (the pod's group).
+CORE_OBJ := $(filter build/obj/shim/core/%,$(SHIM_OBJ))
+shim/containerd-shim-skiff-v2: $(CTRD_OBJ) $(CORE_OBJ) build/libskiff.a
+	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(CTRD_OBJ) $(CORE_OBJ) build/libskiff.a -l:libprotobuf-c.a -lyajl_s
 
 build/gen/%.pb-c.c build/gen/%.pb-c.h: shim/containerd/proto/%.proto $(CTRD_PROTO)
 	@mkdir -p build/gen
@@ -125,7 +127,7 @@ CTRD_UNIT := $(filter build/unit/test_ctrd_%,$(UNIT_BIN))
 $(CTRD_UNIT): build/unit/%: tests/unit/%.c $(SAN_OBJ) $(CTRD_SRC) $(CTRD_HDRS) $(CTRD_GEN_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -I. -Ishim $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \
-		$(filter-out shim/containerd/main.c,$(CTRD_SRC)) $(CTRD_GEN_C) $(SAN_OBJ) $(PKG_LIBS) -lprotobuf-c -lcriterion -lpthread
+		$(filter-out shim/containerd/main.c,$(CTRD_SRC)) $(CTRD_GEN_C) $(wildcard shim/core/*.c) $(SAN_OBJ) $(PKG_LIBS) -lprotobuf-c -lcriterion -lpthread
 
 build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

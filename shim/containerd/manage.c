@@ -19,6 +19,7 @@
 #include "containerd/runc_options.pb-c.h"
 #include "containerd/shim.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
+#include "rootfs.h"
 #include "sha256.h"
 #include "skiff/base/log.h"
 #include "skiff/base/util.h"
@@ -427,10 +428,7 @@ int ctrd_delete(const struct ctrd_opts *o, struct sk_err *err)
 	if (run_bounded(argv, DELETE_TIMEOUT_MS, &e) < 0)
 		sk_warn("delete %s: %s", o->id, e.msg);
 	/* The rootfs the shim mounted at Create: every layer of it. */
-	char rootfs[PATH_MAX];
-	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
-	for (int i = 0; i < 64 && umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
-		;
+	ctrd_rootfs_unmount(bundle);
 	uint32_t pid = 0;
 	char buf[32];
 	if (sk_read_small_at(dfd, "init.pid", buf, sizeof(buf), &e) > 0)

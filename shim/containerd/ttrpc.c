@@ -234,10 +234,13 @@ int ttrpc_serve_frame(struct ttrpc_conn *c, const struct ttrpc_hdr *h, const uin
 	ProtobufCMessage *out = NULL;
 	int code = 0;
 	struct sk_err merr = { 0 };
-	if (m->fn(ctx, in, &out, &code, &merr) < 0)
+	int r = m->fn(ctx, c, h->stream, in, &out, &code, &merr);
+	if (r < 0)
 		rc = ttrpc_respond(c, h->stream, code ? code : TTRPC_UNKNOWN, merr.msg, NULL, err);
-	else
+	else if (r == 0)
 		rc = ttrpc_respond(c, h->stream, TTRPC_OK, NULL, out, err);
+	else
+		rc = 0;
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (out)
 		protobuf_c_message_free_unpacked(out, NULL);

@@ -79,14 +79,15 @@ static inline bool ttrpc_conn_pending(const struct ttrpc_conn *c) { return c->ou
 int ttrpc_respond(struct ttrpc_conn *c, uint32_t stream, int code, const char *message,
 		  const ProtobufCMessage *msg, struct sk_err *err);
 
-/* A served method: unpack req_desc from the payload, answer with code 0 and
- * *resp (freed by the caller with its descriptor's free), or a code and a
- * message in err (err->msg is sent; TTRPC_UNKNOWN when code is 0). */
+/* A served method: req is unpacked from the payload with req_desc; fn
+ * returns 0 with *resp to answer (freed here with its descriptor), -1 with
+ * a code (TTRPC_UNKNOWN when left 0) and err->msg to fail, or 1 when it
+ * will answer later with ttrpc_respond() on c and stream (Wait). */
 struct ttrpc_method {
 	const char *service, *method;
 	const ProtobufCMessageDescriptor *req_desc;
-	int (*fn)(void *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, int *code,
-		  struct sk_err *err);
+	int (*fn)(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *req,
+		  ProtobufCMessage **resp, int *code, struct sk_err *err);
 };
 
 /* Decode a Request frame and call its method from the table (n entries).

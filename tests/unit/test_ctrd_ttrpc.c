@@ -110,7 +110,7 @@ Test(ttrpc, oversized_frame_is_refused)
 }
 
 /* The served methods: Connect answers the ids, Pids fails with NOT_FOUND. */
-static int do_connect(void *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, int *code,
+static int do_connect(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *req, ProtobufCMessage **resp, int *code,
 		      struct sk_err *err)
 {
 	const Containerd__Task__V2__ConnectRequest *r = (const void *)req;
@@ -124,7 +124,7 @@ static int do_connect(void *ctx, const ProtobufCMessage *req, ProtobufCMessage *
 	return 0;
 }
 
-static int do_pids(void *ctx, const ProtobufCMessage *req, ProtobufCMessage **resp, int *code,
+static int do_pids(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *req, ProtobufCMessage **resp, int *code,
 		   struct sk_err *err)
 {
 	*code = TTRPC_NOT_FOUND;

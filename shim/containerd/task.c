@@ -1,0 +1,889 @@
+/* containerd's Task service (task.h). */
+#include "task.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "containerd/events.pb-c.h"
+#include "containerd/runc_options.pb-c.h"
+#include "containerd/shim.pb-c.h"
+#include "core/ctr.h"
+#include "core/diag.h"
+#include "core/exitrec.h"
+#include "io.h"
+#include "manage.h"
+#include "publish.h"
+#include "rootfs.h"
+#include "rtcmd.h"
+#include "skiff/base/util.h"
+
+#define SHIM_VERSION_STR "skiff-0.1.0"
+#define RUNC_OPTIONS_TYPE "containerd.runc.v1.Options"
+
+typedef Containerd__V1__Types__Status status_t;
+
+struct waiter {
+	struct ttrpc_conn *c;
+	uint32_t stream;
+	struct waiter *next;
+};
+
+struct ctrd_proc {
+	struct ctrd_task *t;
+	char *exec_id;               /* NULL: the container's init */
+	struct shim_proc *p;
+	struct ctrd_io io;
+	bool io_open;
+	char *stdin_, *stdout_, *stderr_;
+	bool terminal;
+	char *spec_path;             /* an exec's process.json */
+	status_t status;
+	uint32_t pid;
+	uint32_t exit_status;
+	struct timespec exited_at;
+	bool announced;              /* TaskStart / TaskExecStarted sent */
+	bool exit_pending;           /* exited before it was announced */
+	struct waiter *waiters;
+	struct shim_child runtime;   /* the runtime's create or exec */
+	struct ctrd_proc *next;
+};
+
+struct ctrd_task {
+	struct ctrd_service *s;
+	char *id, *bundle;
+	struct ctrd_runtime rt;
+	struct shim_ctr *ctr;
+	struct ctrd_proc *init, *execs;
+	bool mounted;
+	struct ctrd_task *next;
+};
+
+/* The one service the methods see (one per shim process). */
+static struct ctrd_service *S;
+
+static int fail(int *code, int c, struct sk_err *err, const char *fmt, const char *arg)
+{
+	*code = c;
+	return sk_error(err, 0, fmt, arg);
+}
+
+static struct ctrd_task *find_task(const char *id)
+{
+	for (struct ctrd_task *t = S->tasks; t; t = t->next)
+		if (!strcmp(t->id, id))
+			return t;
+	return NULL;
+}
+
+/* The process of id/exec_id, or NULL with NOT_FOUND. */
+static struct ctrd_proc *find_proc(const char *id, const char *exec_id, int *code, struct sk_err *err)
+{
+	struct ctrd_task *t = find_task(id);
+	if (!t) {
+		fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", id);
+		return NULL;
+	}
+	if (!exec_id || !*exec_id)
+		return t->init;
+	for (struct ctrd_proc *p = t->execs; p; p = p->next)
+		if (!strcmp(p->exec_id, exec_id))
+			return p;
+	fail(code, TTRPC_NOT_FOUND, err, "exec %s: not found", exec_id);
+	return NULL;
+}
+
+static Google__Protobuf__Timestamp *stamp(Google__Protobuf__Timestamp *ts, const struct timespec *t)
+{
+	google__protobuf__timestamp__init(ts);
+	ts->seconds = t->tv_sec;
+	ts->nanos = (int32_t)t->tv_nsec;
+	return ts;
+}
+
+/* ---- exits ---- */
+
+static void answer_waiters(struct ctrd_proc *cp)
+{
+	Google__Protobuf__Timestamp ts;
+	Containerd__Task__V2__WaitResponse r = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
+	r.exit_status = cp->exit_status;
+	r.exited_at = stamp(&ts, &cp->exited_at);
+	while (cp->waiters) {
+		struct waiter *w = cp->waiters;
+		cp->waiters = w->next;
+		struct sk_err err;
+		if (ttrpc_respond(w->c, w->stream, TTRPC_OK, NULL, &r.base, &err) < 0)
+			shim_warn("answer Wait: %s", err.msg);
+		else if (ctrd_conn_flush)
+			ctrd_conn_flush(w->c);
+		free(w);
+	}
+}
+
+/* The process has ended: its output drained and closed, its status
+ * recorded, TaskExit sent, its Waits answered. */
+static void proc_finish(struct ctrd_proc *cp)
+{
+	struct shim_proc *p = cp->p;
+	shim_output_drain(p);
+	if (p->rec_fd >= 0)
+		shim_record_exit(p);
+	int code = shim_exit_code(p);
+	/* An unknown status (not our child) is reported as containerd's
+	 * shims do for a killed process. */
+	cp->exit_status = code < 0 ? 128 + SIGKILL : (uint32_t)code;
+	clock_gettime(CLOCK_REALTIME, &cp->exited_at);
+	cp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
+	if (cp->io_open)
+		ctrd_io_close(&cp->io);
+	cp->io_open = false;
+	if (cp == cp->t->init)
+		shim_oom_check(cp->t->ctr);
+
+	Google__Protobuf__Timestamp ts;
+	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
+	ev.container_id = cp->t->id;
+	ev.id = cp->exec_id ? cp->exec_id : cp->t->id;
+	ev.pid = cp->pid;
+	ev.exit_status = cp->exit_status;
+	ev.exited_at = stamp(&ts, &cp->exited_at);
+	ctrd_publish("/tasks/exit", &ev.base);
+	answer_waiters(cp);
+}
+
+static void proc_exited(void *ctx, struct shim_child *c)
+{
+	struct ctrd_proc *cp = ctx;
+	if (!cp->announced) {
+		cp->exit_pending = true; /* after TaskStart */
+		return;
+	}
+	proc_finish(cp);
+}
+
+static void on_oom(void *ctx, struct shim_ctr *ctr)
+{
+	struct ctrd_task *t = ctx;
+	Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
+	ev.container_id = t->id;
+	ctrd_publish("/tasks/oom", &ev.base);
+}
+
+/* ---- processes ---- */
+
+static struct ctrd_proc *proc_new(struct ctrd_task *t, const char *exec_id, const char *in, const char *out,
+				  const char *errp, bool terminal, struct sk_err *err)
+{
+	struct ctrd_proc *cp = calloc(1, sizeof(*cp));
+	if (!cp) {
+		sk_error(err, ENOMEM, "process");
+		return NULL;
+	}
+	cp->t = t;
+	cp->exec_id = exec_id ? strdup(exec_id) : NULL;
+	cp->stdin_ = strdup(in ? in : "");
+	cp->stdout_ = strdup(out ? out : "");
+	cp->stderr_ = strdup(errp ? errp : "");
+	cp->terminal = terminal;
+	cp->status = CONTAINERD__V1__TYPES__STATUS__CREATED;
+	cp->runtime.pidfd = -1;
+	cp->p = shim_proc_new(t->ctr, !exec_id, err);
+	if (!cp->p || (exec_id && !cp->exec_id) || !cp->stdin_ || !cp->stdout_ || !cp->stderr_) {
+		if (cp->p)
+			shim_proc_free(cp->p);
+		free(cp->exec_id);
+		free(cp->stdin_);
+		free(cp->stdout_);
+		free(cp->stderr_);
+		free(cp);
+		if (!err->msg[0])
+			sk_error(err, ENOMEM, "process");
+		return NULL;
+	}
+	return cp;
+}
+
+static void proc_free(struct ctrd_proc *cp)
+{
+	if (cp->io_open)
+		ctrd_io_close(&cp->io);
+	while (cp->waiters) {
+		struct waiter *w = cp->waiters;
+		cp->waiters = w->next;
+		free(w);
+	}
+	shim_child_remove(&cp->runtime);
+	shim_proc_free(cp->p);
+	if (cp->spec_path) {
+		unlink(cp->spec_path);
+		free(cp->spec_path);
+	}
+	free(cp->exec_id);
+	free(cp->stdin_);
+	free(cp->stdout_);
+	free(cp->stderr_);
+	free(cp);
+}
+
+/* Spawn the runtime's create or exec for cp and wait for it: cp then has
+ * its pid, watched, with its output flowing. */
+static int proc_spawn(struct ctrd_proc *cp, struct sk_err *err)
+{
+	struct ctrd_task *t = cp->t;
+	struct shim_proc *p = cp->p;
+	int r = cp->terminal ? shim_stdio_console(p, err) : shim_stdio_pipes(p, cp->stdin_[0] != '\0', err);
+	if (r < 0)
+		return -1;
+	if (ctrd_io_open(&cp->io, p, cp->stdin_, cp->stdout_, cp->stderr_, err) < 0)
+		return -1;
+	cp->io_open = true;
+	char pidfile[PATH_MAX];
+	if (cp->exec_id)
+		snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", t->bundle, cp->exec_id);
+	else
+		snprintf(pidfile, sizeof(pidfile), "%s/init.pid", t->bundle);
+	const char *args[] = { "--root", t->rt.root };
+	struct shim_runtime_cmd cmd = {
+		.verb = cp->exec_id ? SHIM_RT_EXEC : SHIM_RT_CREATE,
+		.runtime = t->rt.binary, .id = t->id, .bundle = t->bundle, .pid_file = pidfile,
+		.process_spec = cp->spec_path, .args = { args, 2 }, .systemd_cgroup = t->rt.systemd_cgroup,
+	};
+	const char **argv = shim_runtime_argv(&cmd, p);
+	if (!argv)
+		return sk_error(err, ENOMEM, "runtime arguments");
+	struct shim_spawn sp = { 0 };
+	r = shim_runtime_spawn(p, argv, &sp, &cp->runtime, err);
+	free(argv);
+	if (r < 0)
+		return -1;
+	if (ctrd_wait_child(t->s->reaper, &cp->runtime, RTCMD_TIMEOUT_MS, err) < 0)
+		return -1;
+	if (cp->terminal)
+		shim_stdio_take_console(p);
+	bool ok = cp->runtime.known && WIFEXITED(cp->runtime.status) && WEXITSTATUS(cp->runtime.status) == 0;
+	if (!ok) {
+		char msg[SK_ERR_MSG_MAX - 64];
+		shim_runtime_error(p, &cp->runtime, t->rt.binary, msg, sizeof(msg));
+		shim_child_remove(&cp->runtime);
+		return sk_error(err, 0, "%s", msg);
+	}
+	shim_child_remove(&cp->runtime);
+	pid_t pid;
+	if (shim_read_pidfile(pidfile, &pid, err) < 0)
+		return -1;
+	cp->pid = (uint32_t)pid;
+	p->child.on_exit = proc_exited;
+	p->child.ctx = cp;
+	if (shim_proc_started(p, pid, err) < 0)
+		return -1;
+	p->out.sink = ctrd_io_sink;
+	p->out.sink_ctx = &cp->io;
+	if (shim_output_start(p, err) < 0 || ctrd_io_start_stdin(&cp->io, err) < 0)
+		return -1;
+	if (!cp->exec_id) {
+		t->ctr->on_oom = on_oom;
+		t->ctr->ctx = t;
+		shim_oom_watch(t->ctr, pid);
+		p->rec_fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (p->rec_fd >= 0)
+			shim_record_running(p);
+	}
+	return 0;
+}
+
+/* ---- tasks ---- */
+
+static void task_free(struct ctrd_task *t)
+{
+	while (t->execs) {
+		struct ctrd_proc *e = t->execs;
+		t->execs = e->next;
+		proc_free(e);
+	}
+	if (t->init)
+		proc_free(t->init);
+	if (t->mounted)
+		ctrd_rootfs_unmount(t->bundle);
+	shim_ctr_free(t->ctr);
+	free(t->id);
+	free(t->bundle);
+	free(t);
+}
+
+static void task_unlink(struct ctrd_task *t)
+{
+	for (struct ctrd_task **pp = &S->tasks; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
+}
+
+/* The runtime from Create's options (an Any of containerd.runc.v1.Options). */
+static int task_runtime(struct ctrd_task *t, const Google__Protobuf__Any *opt, struct sk_err *err)
+{
+	const char *binary = NULL, *root = NULL;
+	Containerd__Runc__V1__Options *o = NULL;
+	if (opt && opt->type_url) {
+		size_t tl = strlen(opt->type_url), ol = strlen(RUNC_OPTIONS_TYPE);
+		if (tl >= ol && !strcmp(opt->type_url + tl - ol, RUNC_OPTIONS_TYPE)) {
+			o = containerd__runc__v1__options__unpack(NULL, opt->value.len, opt->value.data);
+			if (!o)
+				return sk_error(err, EINVAL, "malformed %s", RUNC_OPTIONS_TYPE);
+			binary = o->binary_name;
+			root = o->root && *o->root ? o->root : NULL;
+		}
+	}
+	ctrd_runtime_default(&t->rt, binary, NULL, S->ns);
+	/* Root is the runtimes' parent directory, per namespace (as runc's). */
+	if (root && snprintf(t->rt.root, sizeof(t->rt.root), "%s/%s", root, S->ns) >= (int)sizeof(t->rt.root))
+		t->rt.root[0] = '\0';
+	t->rt.systemd_cgroup = o && o->systemd_cgroup;
+	if (o)
+		containerd__runc__v1__options__free_unpacked(o, NULL);
+	return 0;
+}
+
+static int m_create(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		    ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__CreateTaskRequest *r = (const void *)in;
+	if (find_task(r->id))
+		return fail(code, TTRPC_ALREADY_EXISTS, err, "container %s: already exists", r->id);
+	if (r->checkpoint && *r->checkpoint)
+		return fail(code, TTRPC_UNIMPLEMENTED, err, "%s: restore from a checkpoint: not implemented", r->id);
+	if (!r->bundle || r->bundle[0] != '/')
+		return fail(code, TTRPC_INVALID_ARGUMENT, err, "%s: the bundle must be an absolute path", r->id);
+	struct ctrd_task *t = calloc(1, sizeof(*t));
+	if (!t || !(t->id = strdup(r->id)) || !(t->bundle = strdup(r->bundle))) {
+		if (t)
+			free(t->id);
+		free(t);
+		return sk_error(err, ENOMEM, "create");
+	}
+	t->s = S;
+	int dfd = -1;
+	if (task_runtime(t, r->options, err) < 0 || !(t->ctr = shim_ctr_new(S->loop, S->reaper, t->id, err)))
+		goto fail;
+	dfd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		sk_error(err, errno, "bundle %s", t->bundle);
+		goto fail;
+	}
+	if (ctrd_runtime_save(dfd, &t->rt, err) < 0)
+		goto fail;
+	close(dfd);
+	dfd = -1;
+	if (r->n_rootfs) {
+		if (ctrd_rootfs_mount(t->bundle, r->rootfs, r->n_rootfs, err) < 0)
+			goto fail;
+		t->mounted = true;
+	}
+	if (!(t->init = proc_new(t, NULL, r->stdin, r->stdout, r->stderr, r->terminal, err)))
+		goto fail;
+	if (proc_spawn(t->init, err) < 0) {
+		/* Whatever the runtime left (a half-made container). */
+		struct sk_err ignored;
+		const char *del[] = { "delete", "--force", t->id, NULL };
+		ctrd_rtcmd(&t->rt, del, NULL, 0, &ignored);
+		goto fail;
+	}
+	t->next = S->tasks;
+	S->tasks = t;
+
+	Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
+	tio.stdin = r->stdin;
+	tio.stdout = r->stdout;
+	tio.stderr = r->stderr;
+	tio.terminal = r->terminal;
+	Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
+	ev.container_id = t->id;
+	ev.bundle = t->bundle;
+	ev.n_rootfs = r->n_rootfs;
+	ev.rootfs = r->rootfs;
+	ev.io = &tio;
+	ev.pid = t->init->pid;
+	ctrd_publish("/tasks/create", &ev.base);
+
+	Containerd__Task__V2__CreateTaskResponse *o = malloc(sizeof(*o));
+	if (!o)
+		return sk_error(err, ENOMEM, "create");
+	containerd__task__v2__create_task_response__init(o);
+	o->pid = t->init->pid;
+	*out = &o->base;
+	return 0;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	*code = TTRPC_UNKNOWN;
+	sk_error_wrap(err, "create %s", r->id);
+	task_free(t);
+	return -1;
+}
+
+static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		   ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__StartRequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	if (cp->status != CONTAINERD__V1__TYPES__STATUS__CREATED || cp->announced)
+		return fail(code, TTRPC_FAILED_PRECONDITION, err, "%s: not in the created state", r->id);
+	if (cp->exec_id) {
+		if (cp->t->init->status != CONTAINERD__V1__TYPES__STATUS__RUNNING)
+			return fail(code, TTRPC_FAILED_PRECONDITION, err, "container %s is not running", r->id);
+		if (proc_spawn(cp, err) < 0) {
+			*code = TTRPC_UNKNOWN;
+			return sk_error_wrap(err, "exec %s", cp->exec_id);
+		}
+	} else {
+		const char *args[] = { "start", r->id, NULL };
+		if (ctrd_rtcmd(&cp->t->rt, args, NULL, 0, err) < 0) {
+			*code = TTRPC_UNKNOWN;
+			return -1;
+		}
+	}
+	cp->status = CONTAINERD__V1__TYPES__STATUS__RUNNING;
+	if (cp->exec_id) {
+		Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+		ev.container_id = cp->t->id;
+		ev.exec_id = cp->exec_id;
+		ev.pid = cp->pid;
+		ctrd_publish("/tasks/exec-started", &ev.base);
+	} else {
+		Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+		ev.container_id = cp->t->id;
+		ev.pid = cp->pid;
+		ctrd_publish("/tasks/start", &ev.base);
+	}
+	cp->announced = true;
+	if (cp->exit_pending || cp->p->child.done) {
+		cp->exit_pending = false;
+		proc_finish(cp);
+	}
+	Containerd__Task__V2__StartResponse *o = malloc(sizeof(*o));
+	if (!o)
+		return sk_error(err, ENOMEM, "start");
+	containerd__task__v2__start_response__init(o);
+	o->pid = cp->pid;
+	*out = &o->base;
+	return 0;
+}
+
+static int m_delete(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		    ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__DeleteRequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	struct ctrd_task *t = cp->t;
+	bool stopped = cp->status == CONTAINERD__V1__TYPES__STATUS__STOPPED;
+	if (!stopped && (cp->exec_id || cp->status != CONTAINERD__V1__TYPES__STATUS__CREATED))
+		return fail(code, TTRPC_FAILED_PRECONDITION, err, "%s: the process is running", r->id);
+	if (!cp->exec_id && t->execs)
+		for (struct ctrd_proc *e = t->execs; e; e = e->next)
+			if (e->status == CONTAINERD__V1__TYPES__STATUS__RUNNING)
+				return fail(code, TTRPC_FAILED_PRECONDITION, err, "%s: an exec is running", r->id);
+	if (!stopped)
+		clock_gettime(CLOCK_REALTIME, &cp->exited_at);
+	Containerd__Task__V2__DeleteResponse *o = malloc(sizeof(*o));
+	Google__Protobuf__Timestamp *ts = malloc(sizeof(*ts));
+	if (!o || !ts) {
+		free(o);
+		free(ts);
+		return sk_error(err, ENOMEM, "delete");
+	}
+	containerd__task__v2__delete_response__init(o);
+	o->pid = cp->pid;
+	o->exit_status = cp->exit_status;
+	o->exited_at = stamp(ts, &cp->exited_at);
+	*out = &o->base;
+	if (cp->exec_id) {
+		for (struct ctrd_proc **pp = &t->execs; *pp; pp = &(*pp)->next)
+			if (*pp == cp) {
+				*pp = cp->next;
+				break;
+			}
+		proc_free(cp);
+		return 0;
+	}
+	const char *args[] = { "delete", "--force", t->id, NULL };
+	struct sk_err derr;
+	if (ctrd_rtcmd(&t->rt, args, NULL, 0, &derr) < 0)
+		shim_warn("%s", derr.msg);
+	Google__Protobuf__Timestamp ets;
+	Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
+	ev.container_id = t->id;
+	ev.id = t->id;
+	ev.pid = cp->pid;
+	ev.exit_status = cp->exit_status;
+	ev.exited_at = stamp(&ets, &cp->exited_at);
+	ctrd_publish("/tasks/delete", &ev.base);
+	task_unlink(t);
+	task_free(t);
+	return 0;
+}
+
+static int m_state(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		   ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__StateRequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	Containerd__Task__V2__StateResponse *o = malloc(sizeof(*o));
+	Google__Protobuf__Timestamp *ts = malloc(sizeof(*ts));
+	if (!o || !ts) {
+		free(o);
+		free(ts);
+		return sk_error(err, ENOMEM, "state");
+	}
+	containerd__task__v2__state_response__init(o);
+	o->exited_at = stamp(ts, &cp->exited_at);
+	o->id = strdup(cp->t->id);
+	o->bundle = strdup(cp->t->bundle);
+	o->stdin = strdup(cp->stdin_);
+	o->stdout = strdup(cp->stdout_);
+	o->stderr = strdup(cp->stderr_);
+	o->exec_id = strdup(cp->exec_id ? cp->exec_id : "");
+	if (!o->id || !o->bundle || !o->stdin || !o->stdout || !o->stderr || !o->exec_id) {
+		protobuf_c_message_free_unpacked(&o->base, NULL);
+		return sk_error(err, ENOMEM, "state");
+	}
+	o->pid = cp->pid;
+	o->status = cp->status;
+	o->terminal = cp->terminal;
+	o->exit_status = cp->exit_status;
+	*out = &o->base;
+	return 0;
+}
+
+static int m_wait(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		  ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__WaitRequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	if (cp->status == CONTAINERD__V1__TYPES__STATUS__STOPPED) {
+		Containerd__Task__V2__WaitResponse *o = malloc(sizeof(*o));
+		Google__Protobuf__Timestamp *ts = malloc(sizeof(*ts));
+		if (!o || !ts) {
+			free(o);
+			free(ts);
+			return sk_error(err, ENOMEM, "wait");
+		}
+		containerd__task__v2__wait_response__init(o);
+		o->exit_status = cp->exit_status;
+		o->exited_at = stamp(ts, &cp->exited_at);
+		*out = &o->base;
+		return 0;
+	}
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (!w)
+		return sk_error(err, ENOMEM, "wait");
+	w->c = c;
+	w->stream = stream;
+	w->next = cp->waiters;
+	cp->waiters = w;
+	return 1;
+}
+
+static int empty(ProtobufCMessage **out, struct sk_err *err)
+{
+	Google__Protobuf__Empty *o = malloc(sizeof(*o));
+	if (!o)
+		return sk_error(err, ENOMEM, "answer");
+	google__protobuf__empty__init(o);
+	*out = &o->base;
+	return 0;
+}
+
+static int m_kill(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		  ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__KillRequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	if (r->all && !cp->exec_id) {
+		char sig[16];
+		snprintf(sig, sizeof(sig), "%u", r->signal);
+		const char *args[] = { "kill", "--all", r->id, sig, NULL };
+		if (ctrd_rtcmd(&cp->t->rt, args, NULL, 0, err) < 0 &&
+		    cp->status != CONTAINERD__V1__TYPES__STATUS__STOPPED)
+			return -1;
+		return empty(out, err);
+	}
+	if (cp->status == CONTAINERD__V1__TYPES__STATUS__STOPPED || cp->p->child.done)
+		return fail(code, TTRPC_NOT_FOUND, err, "%s: process already finished", r->id);
+	if (!cp->pid)
+		return fail(code, TTRPC_FAILED_PRECONDITION, err, "%s: the process has not started", r->id);
+	if (shim_child_signal(&cp->p->child, (int)r->signal) < 0 && errno != ESRCH)
+		return sk_error(err, errno, "kill %s", r->id);
+	return empty(out, err);
+}
+
+static int m_pids(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		  ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__PidsRequest *r = (const void *)in;
+	struct ctrd_task *t = find_task(r->id);
+	if (!t)
+		return fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", r->id);
+	static char buf[65536];
+	const char *args[] = { "ps", "--format", "json", r->id, NULL };
+	if (ctrd_rtcmd(&t->rt, args, buf, sizeof(buf), err) < 0)
+		return -1;
+	size_t n = 0;
+	for (const char *p = buf; *p; p++)
+		if (*p >= '0' && *p <= '9' && (p == buf || p[-1] < '0' || p[-1] > '9'))
+			n++;
+	Containerd__Task__V2__PidsResponse *o = malloc(sizeof(*o));
+	Containerd__V1__Types__ProcessInfo **v = calloc(n + 1, sizeof(*v));
+	if (!o || !v) {
+		free(o);
+		free(v);
+		return sk_error(err, ENOMEM, "pids");
+	}
+	containerd__task__v2__pids_response__init(o);
+	o->processes = v;
+	*out = &o->base;
+	for (char *p = buf, *end; *p; p++) {
+		if (*p < '0' || *p > '9')
+			continue;
+		unsigned long pid = strtoul(p, &end, 10);
+		Containerd__V1__Types__ProcessInfo *pi = malloc(sizeof(*pi));
+		if (!pi)
+			return sk_error(err, ENOMEM, "pids");
+		containerd__v1__types__process_info__init(pi);
+		pi->pid = (uint32_t)pid;
+		v[o->n_processes++] = pi;
+		p = end - 1;
+	}
+	return 0;
+}
+
+static int pause_resume(const char *id, bool pause, ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	struct ctrd_task *t = find_task(id);
+	if (!t)
+		return fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", id);
+	const char *args[] = { pause ? "pause" : "resume", id, NULL };
+	if (ctrd_rtcmd(&t->rt, args, NULL, 0, err) < 0)
+		return -1;
+	t->init->status = pause ? CONTAINERD__V1__TYPES__STATUS__PAUSED : CONTAINERD__V1__TYPES__STATUS__RUNNING;
+	if (pause) {
+		Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
+		ev.container_id = t->id;
+		ctrd_publish("/tasks/paused", &ev.base);
+	} else {
+		Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
+		ev.container_id = t->id;
+		ctrd_publish("/tasks/resumed", &ev.base);
+	}
+	return empty(out, err);
+}
+
+static int m_pause(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		   ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	return pause_resume(((const Containerd__Task__V2__PauseRequest *)in)->id, true, out, code, err);
+}
+
+static int m_resume(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		    ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	return pause_resume(((const Containerd__Task__V2__ResumeRequest *)in)->id, false, out, code, err);
+}
+
+/* An id that may name a file in the bundle. */
+static bool plain_name(const char *s)
+{
+	return s && *s && strlen(s) < 200 && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+/* Write an Any's value (JSON from containerd) to bundle/name. */
+static char *write_json(struct ctrd_task *t, const char *name, const Google__Protobuf__Any *any, struct sk_err *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", t->bundle, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		sk_error(err, errno, "open %s", path);
+		return NULL;
+	}
+	int rc = sk_write_all(fd, any->value.data, any->value.len);
+	close(fd);
+	if (rc < 0) {
+		sk_error(err, errno, "write %s", path);
+		return NULL;
+	}
+	char *p = strdup(path);
+	if (!p)
+		sk_error(err, ENOMEM, "exec");
+	return p;
+}
+
+static int m_exec(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		  ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__ExecProcessRequest *r = (const void *)in;
+	struct ctrd_task *t = find_task(r->id);
+	if (!t)
+		return fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", r->id);
+	if (!plain_name(r->exec_id))
+		return fail(code, TTRPC_INVALID_ARGUMENT, err, "exec id \"%s\": not a valid name", r->exec_id);
+	for (struct ctrd_proc *e = t->execs; e; e = e->next)
+		if (!strcmp(e->exec_id, r->exec_id))
+			return fail(code, TTRPC_ALREADY_EXISTS, err, "exec %s: already exists", r->exec_id);
+	if (!r->spec || !r->spec->value.len)
+		return fail(code, TTRPC_INVALID_ARGUMENT, err, "exec %s: no process spec", r->exec_id);
+	struct ctrd_proc *cp = proc_new(t, r->exec_id, r->stdin, r->stdout, r->stderr, r->terminal, err);
+	if (!cp)
+		return -1;
+	char name[256];
+	snprintf(name, sizeof(name), "exec-%s.json", r->exec_id);
+	if (!(cp->spec_path = write_json(t, name, r->spec, err))) {
+		proc_free(cp);
+		return -1;
+	}
+	cp->next = t->execs;
+	t->execs = cp;
+	Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
+	ev.container_id = t->id;
+	ev.exec_id = cp->exec_id;
+	ctrd_publish("/tasks/exec-added", &ev.base);
+	return empty(out, err);
+}
+
+static int m_resize(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		    ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__ResizePtyRequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	shim_stdio_resize(cp->p, (int)r->height, (int)r->width);
+	return empty(out, err);
+}
+
+static int m_closeio(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		     ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__CloseIORequest *r = (const void *)in;
+	struct ctrd_proc *cp = find_proc(r->id, r->exec_id, code, err);
+	if (!cp)
+		return -1;
+	if (r->stdin && cp->io_open)
+		ctrd_io_close_stdin(&cp->io);
+	return empty(out, err);
+}
+
+static int m_update(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		    ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__UpdateTaskRequest *r = (const void *)in;
+	struct ctrd_task *t = find_task(r->id);
+	if (!t)
+		return fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", r->id);
+	if (!r->resources || !r->resources->value.len)
+		return empty(out, err);
+	char *path = write_json(t, "update-resources.json", r->resources, err);
+	if (!path)
+		return -1;
+	const char *args[] = { "update", "--resources", path, r->id, NULL };
+	int rc = ctrd_rtcmd(&t->rt, args, NULL, 0, err);
+	unlink(path);
+	free(path);
+	return rc < 0 ? -1 : empty(out, err);
+}
+
+static int m_connect(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		     ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__ConnectRequest *r = (const void *)in;
+	struct ctrd_task *t = find_task(r->id);
+	Containerd__Task__V2__ConnectResponse *o = malloc(sizeof(*o));
+	if (!o)
+		return sk_error(err, ENOMEM, "connect");
+	containerd__task__v2__connect_response__init(o);
+	o->shim_pid = (uint32_t)getpid();
+	o->task_pid = t && t->init ? t->init->pid : 0;
+	o->version = strdup(SHIM_VERSION_STR);
+	*out = &o->base;
+	return 0;
+}
+
+static int m_shutdown(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		      ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	/* Only once the last container of the group is deleted. */
+	if (!S->tasks)
+		S->shutdown = true;
+	return empty(out, err);
+}
+
+#define TASK "containerd.task.v2.Task"
+#define M(name, req, fn) { TASK, name, &containerd__task__v2__##req##__descriptor, fn }
+const struct ttrpc_method ctrd_task_methods[] = {
+	M("State", state_request, m_state),
+	M("Create", create_task_request, m_create),
+	M("Start", start_request, m_start),
+	M("Delete", delete_request, m_delete),
+	M("Pids", pids_request, m_pids),
+	M("Pause", pause_request, m_pause),
+	M("Resume", resume_request, m_resume),
+	M("Kill", kill_request, m_kill),
+	M("Exec", exec_process_request, m_exec),
+	M("ResizePty", resize_pty_request, m_resize),
+	M("CloseIO", close_iorequest, m_closeio),
+	M("Update", update_task_request, m_update),
+	M("Wait", wait_request, m_wait),
+	M("Connect", connect_request, m_connect),
+	M("Shutdown", shutdown_request, m_shutdown),
+};
+const size_t ctrd_task_n_methods = sizeof(ctrd_task_methods) / sizeof(ctrd_task_methods[0]);
+
+void ctrd_service_set(struct ctrd_service *s)
+{
+	S = s;
+}
+
+void ctrd_service_conn_closed(struct ctrd_service *s, struct ttrpc_conn *c)
+{
+	for (struct ctrd_task *t = s->tasks; t; t = t->next) {
+		struct ctrd_proc *procs[] = { t->init, t->execs };
+		for (int k = 0; k < 2; k++)
+			for (struct ctrd_proc *cp = procs[k]; cp; cp = k ? cp->next : NULL)
+				for (struct waiter **pp = &cp->waiters; *pp;) {
+					struct waiter *w = *pp;
+					if (w->c == c) {
+						*pp = w->next;
+						free(w);
+					} else {
+						pp = &w->next;
+					}
+				}
+	}
+}
+
+void ctrd_service_kill_all(struct ctrd_service *s)
+{
+	for (struct ctrd_task *t = s->tasks; t; t = t->next) {
+		for (struct ctrd_proc *e = t->execs; e; e = e->next)
+			shim_child_signal(&e->p->child, SIGKILL);
+		if (t->init)
+			shim_child_signal(&t->init->p->child, SIGKILL);
+	}
+}
