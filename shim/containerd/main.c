@@ -40,8 +40,6 @@ static struct ctrd_service svc;
 static struct conn *conns;
 static int listen_fd = -1;
 
-void (*ctrd_conn_flush)(struct ttrpc_conn *c);
-
 static void conn_drop(struct conn *k)
 {
 	ctrd_service_conn_closed(&svc, &k->c);

@@ -68,6 +68,7 @@ struct ctrd_task {
 
 /* The one service the methods see (one per shim process). */
 static struct ctrd_service *S;
+void (*ctrd_conn_flush)(struct ttrpc_conn *c);
 
 static int fail(int *code, int c, struct sk_err *err, const char *fmt, const char *arg)
 {
