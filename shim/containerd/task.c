@@ -328,6 +328,23 @@ static void task_unlink(struct ctrd_task *t)
 		}
 }
 
+/* name (in a buffer of cap bytes) replaced by its path in PATH. */
+static int which(char *name, size_t cap)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
+		size_t n = strcspn(p, ":");
+		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, name) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0 && strlen(buf) < cap) {
+			strcpy(name, buf);
+			return 0;
+		}
+		p += n + (p[n] == ':');
+	}
+	return -1;
+}
+
 /* The runtime from Create's options (an Any of containerd.runc.v1.Options). */
 static int task_runtime(struct ctrd_task *t, const Google__Protobuf__Any *opt, struct sk_err *err)
 {
@@ -350,6 +367,9 @@ static int task_runtime(struct ctrd_task *t, const Google__Protobuf__Any *opt, s
 	t->rt.systemd_cgroup = o && o->systemd_cgroup;
 	if (o)
 		containerd__runc__v1__options__free_unpacked(o, NULL);
+	/* The core execs a path: look the name up in PATH now. */
+	if (!strchr(t->rt.binary, '/') && which(t->rt.binary, sizeof(t->rt.binary)) < 0)
+		return sk_error(err, ENOENT, "runtime %s: not found in PATH", t->rt.binary);
 	return 0;
 }
 

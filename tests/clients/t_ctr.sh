@@ -43,6 +43,21 @@ ct_status() {
 	ct tasks ls | awk -v id="$1" '$1 == id { print $3 }'
 }
 
+# The same through containerd-shim-skiff-v2 (skiff behind it by default).
+sk_run() {
+	local cpu=()
+	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
+	ct run --runtime io.containerd.skiff.v2 "${cpu[@]}" "$@"
+}
+
+test_ctr_skiff_shim_run_rm_exit_codes() {
+	expect_ok sk_run --rm "$IMG" s1 echo hello
+	assert_eq "$out" hello
+	expect_status 3 sk_run --rm "$IMG" s2 sh -c 'exit 3'
+	expect_ok ct containers ls -q
+	assert_eq "$out" "" "containers left by --rm"
+}
+
 test_ctr_run_rm_exit_codes() {
 	expect_ok ct_run --rm "$IMG" r1 echo hello
 	assert_eq "$out" hello
