@@ -450,6 +450,19 @@ fail:
 	return -1;
 }
 
+/* An exec that could not start: its Waits end (with 255), as the process
+ * will never run. */
+static void start_failed(struct ctrd_proc *cp)
+{
+	cp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
+	cp->exit_status = 255;
+	clock_gettime(CLOCK_REALTIME, &cp->exited_at);
+	if (cp->io_open)
+		ctrd_io_close(&cp->io);
+	cp->io_open = false;
+	answer_waiters(cp);
+}
+
 static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
 		   ProtobufCMessage **out, int *code, struct sk_err *err)
 {
@@ -463,8 +476,9 @@ static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Proto
 		if (cp->t->init->status != CONTAINERD__V1__TYPES__STATUS__RUNNING)
 			return fail(code, TTRPC_FAILED_PRECONDITION, err, "container %s is not running", r->id);
 		if (proc_spawn(cp, err) < 0) {
+			start_failed(cp);
 			*code = TTRPC_UNKNOWN;
-			return sk_error_wrap(err, "exec %s", cp->exec_id);
+			return sk_error_wrap(err, "OCI runtime exec failed");
 		}
 	} else {
 		const char *args[] = { "start", r->id, NULL };

@@ -50,24 +50,22 @@ sk_run() {
 	ct run --runtime io.containerd.skiff.v2 "${cpu[@]}" "$@"
 }
 
-test_ctr_skiff_shim_run_rm_exit_codes() {
-	expect_ok sk_run --rm "$IMG" s1 echo hello
+# Each scenario runs through both shims: RUN is ct_run (runc's shim with
+# skiff) or sk_run (containerd-shim-skiff-v2 with skiff).
+run_rm_exit_codes() {
+	local RUN=$1
+	expect_ok "$RUN" --rm "$IMG" r1 echo hello
 	assert_eq "$out" hello
-	expect_status 3 sk_run --rm "$IMG" s2 sh -c 'exit 3'
+	expect_status 3 "$RUN" --rm "$IMG" r2 sh -c 'exit 3'
 	expect_ok ct containers ls -q
 	assert_eq "$out" "" "containers left by --rm"
 }
+test_ctr_run_rm_exit_codes() { run_rm_exit_codes ct_run; }
+test_ctr_skiff_shim_run_rm_exit_codes() { run_rm_exit_codes sk_run; }
 
-test_ctr_run_rm_exit_codes() {
-	expect_ok ct_run --rm "$IMG" r1 echo hello
-	assert_eq "$out" hello
-	expect_status 3 ct_run --rm "$IMG" r2 sh -c 'exit 3'
-	expect_ok ct containers ls -q
-	assert_eq "$out" "" "containers left by --rm"
-}
-
-test_ctr_detached_exec_kill_rm() {
-	expect_ok ct_run -d "$IMG" d1 sleep 1000
+detached_exec_kill_rm() {
+	local RUN=$1
+	expect_ok "$RUN" -d "$IMG" d1 sleep 1000
 	expect_ok ct tasks exec --exec-id e1 d1 sh -c 'echo in-container'
 	assert_eq "$out" in-container
 	expect_status 7 ct tasks exec --exec-id e2 d1 sh -c 'exit 7'
@@ -89,23 +87,28 @@ test_ctr_detached_exec_kill_rm() {
 	expect_ok ct tasks rm -f d1
 	expect_ok ct containers rm d1
 	# A task that exited by itself, removed with -f as well.
-	expect_ok ct_run -d "$IMG" d2 sh -c 'exit 4'
+	expect_ok "$RUN" -d "$IMG" d2 sh -c 'exit 4'
 	wait_until 20 "d2 to exit" test "$(ct_status d2)" = STOPPED
 	expect_ok ct tasks rm -f d2
 	expect_ok ct containers rm d2
 }
+test_ctr_detached_exec_kill_rm() { detached_exec_kill_rm ct_run; }
+test_ctr_skiff_shim_detached_exec_kill_rm() { detached_exec_kill_rm sk_run; }
 
-test_ctr_terminal_and_stdin() {
-	local cpu=()
+terminal_and_stdin() {
+	local RUN=$1 cpu=() rt=(--runc-binary "$CL/skiff" --runc-root "$CL/runc")
 	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
-	expect_ok in_tty ctr --address "$CL/containerd.sock" run --runc-binary "$CL/skiff" --runc-root "$CL/runc" "${cpu[@]}" \
+	[[ $RUN == sk_run ]] && rt=(--runtime io.containerd.skiff.v2)
+	expect_ok in_tty ctr --address "$CL/containerd.sock" run "${rt[@]}" "${cpu[@]}" \
 		--rm -t "$IMG" t1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
 	# ctr does not pass on the end of its stdin: read one line.
-	run ct_run --rm "$IMG" t2 sh -c 'read -r l; echo "got $l"' <<<"through stdin"
+	run "$RUN" --rm "$IMG" t2 sh -c 'read -r l; echo "got $l"' <<<"through stdin"
 	((status == 0)) || fail "run with stdin: $err"
 	assert_eq "$out" "got through stdin"
 }
+test_ctr_terminal_and_stdin() { terminal_and_stdin ct_run; }
+test_ctr_skiff_shim_terminal_and_stdin() { terminal_and_stdin sk_run; }
 
 test_ctr_read_only_caps_no_pivot() {
 	expect_ok ct_run --rm --read-only "$IMG" ro sh -c 'touch /x 2>&1; echo rc=$?'
