@@ -122,6 +122,30 @@ test_ctr_read_only_caps_no_pivot() {
 	grep -q -- "--no-pivot skiff-np-$$" "$CL/calls.log" || fail "the shim did not pass --no-pivot to skiff"
 }
 
+# containerd restarted while its tasks run: it finds their shims again,
+# and a task that exited meanwhile reports its real exit status.
+containerd_restart() {
+	local RUN=$1
+	expect_ok "$RUN" -d "$IMG" k1 sh -c 'sleep 4; exit 5'
+	expect_ok "$RUN" -d "$IMG" k2 sleep 1000
+	cl_stop_daemon "$CL/containerd.pid" containerd
+	sleep 5
+	cl_containerd "$CL" 'disabled_plugins = ["io.containerd.grpc.v1.cri"]' >/dev/null
+	wait_until 20 "k1 to stop" test "$(ct_status k1)" = STOPPED
+	assert_eq "$(ct_status k2)" RUNNING "k2 after the restart"
+	run ct tasks rm k1
+	assert_contains "$err" "exit code 5"
+	expect_ok ct containers rm k1
+	expect_ok ct tasks exec --exec-id r1 k2 sh -c 'echo alive'
+	assert_eq "$out" alive
+	expect_ok ct tasks kill -s KILL k2
+	wait_until 20 "k2 to stop" test "$(ct_status k2)" = STOPPED
+	expect_ok ct tasks rm k2
+	expect_ok ct containers rm k2
+}
+test_ctr_containerd_restart() { containerd_restart ct_run; }
+test_ctr_skiff_shim_containerd_restart() { containerd_restart sk_run; }
+
 test_ctr_memory_limit() {
 	need_limits
 	expect_ok ct_run -d --memory-limit 67108864 "$IMG" m1 sleep 1000
