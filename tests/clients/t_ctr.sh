@@ -162,3 +162,40 @@ test_ctr_memory_limit() {
 test_ctr_runtime_calls() {
 	check_calls ctr
 }
+
+# make bench's figures (SKIFF_CTRD_BENCH_PODS=N, else skipped): N
+# single-container "pods" (ctr run -d, one shim each) through each shim, the
+# shims' total and per-pod RSS and PSS (smaps_rollup), printed as a table.
+shims_rss_pss() { # BINARY -> "count rss_kb pss_kb" over this containerd's shims
+	local pid argv n=0 rss=0 pss=0 r p
+	for pid in $(pgrep -f "^[^ ]*$1 .*-address $CL/containerd.sock"); do
+		r=$(awk '/^Rss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+		p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+		n=$((n + 1)) rss=$((rss + r)) pss=$((pss + p))
+	done
+	echo "$n $rss $pss"
+}
+
+test_ctr_shim_memory() {
+	local pods=${SKIFF_CTRD_BENCH_PODS:-} RUN bin i n rss pss
+	[[ -n $pods ]] || skip "a benchmark: make bench (SKIFF_CTRD_BENCH_PODS=N)"
+	printf '%-26s %5s %12s %12s %10s %10s\n' shim pods "RSS total" "PSS total" "RSS/pod" "PSS/pod"
+	for RUN in ct_run sk_run; do
+		bin=containerd-shim-runc-v2
+		[[ $RUN == sk_run ]] && bin=containerd-shim-skiff-v2
+		for ((i = 0; i < pods; i++)); do
+			"$RUN" -d "$IMG" "bench-$i" sleep 1000 >/dev/null || fail "pod $i did not start"
+		done
+		read -r n rss pss < <(shims_rss_pss "$bin")
+		((n == pods)) || fail "$n shims for $pods pods"
+		printf '%-26s %5d %9d kB %9d kB %7d kB %7d kB\n' "$bin" "$pods" "$rss" "$pss" $((rss / pods)) $((pss / pods))
+		for ((i = 0; i < pods; i++)); do
+			ct tasks kill -s KILL "bench-$i" >/dev/null
+		done
+		for ((i = 0; i < pods; i++)); do
+			wait_until 20 "bench-$i to stop" test "$(ct_status "bench-$i")" = STOPPED
+			ct tasks rm "bench-$i" >/dev/null 2>&1 || true
+			ct containers rm "bench-$i" >/dev/null
+		done
+	done
+}
