@@ -118,6 +118,14 @@ build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
 
+# The shim core's unit test links the core, built like the library for tests.
+SHIM_CORE_SAN := $(patsubst %.c,build/san/%.o,$(wildcard shim/core/*.c))
+build/san/shim/%.o: ALL_CFLAGS += -Ishim
+build/san/shim/%.o: $(wildcard shim/*/*.h)
+build/unit/test_shim_core: tests/unit/test_shim_core.c $(SHIM_CORE_SAN) $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ishim $(SAN) -O1 -o $@ $< $(SHIM_CORE_SAN) $(SAN_OBJ) $(PKG_LIBS) -lcriterion
+
 build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(SAN_OBJ) $(PKG_LIBS) -lcriterion

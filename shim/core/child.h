@@ -26,7 +26,9 @@ struct shim_child {
 	int status;                  /* the wait status, when known */
 	bool done;                   /* it has ended */
 	bool known;                  /* ... and status is its real status */
-	/* Called once when it is done (optional). */
+	/* Called once when it is done (optional; may be from within
+	 * shim_child_add when the exit came first).  on_exit and ctx are the
+	 * owner's: set them before registering, the rest is the reaper's. */
 	void (*on_exit)(void *ctx, struct shim_child *c);
 	void *ctx;
 	struct shim_reaper *reaper;
