@@ -49,8 +49,9 @@ struct ctrd_proc {
 	uint32_t pid;
 	uint32_t exit_status;
 	struct timespec exited_at;
+	bool starting;               /* Start runs: an exit waits for TaskStart */
 	bool announced;              /* TaskStart / TaskExecStarted sent */
-	bool exit_pending;           /* exited before it was announced */
+	bool exit_pending;           /* exited while starting */
 	struct waiter *waiters;
 	struct shim_child runtime;   /* the runtime's create or exec */
 	struct ctrd_proc *next;
@@ -163,7 +164,7 @@ static void proc_finish(struct ctrd_proc *cp)
 static void proc_exited(void *ctx, struct shim_child *c)
 {
 	struct ctrd_proc *cp = ctx;
-	if (!cp->announced) {
+	if (cp->starting) {
 		cp->exit_pending = true; /* after TaskStart */
 		return;
 	}
@@ -463,6 +464,21 @@ static void start_failed(struct ctrd_proc *cp)
 	answer_waiters(cp);
 }
 
+/* The runtime's exec of an exec, or its start of the init. */
+static int start_proc(struct ctrd_proc *cp, const char *id, int *code, struct sk_err *err)
+{
+	*code = TTRPC_UNKNOWN;
+	if (cp->exec_id) {
+		if (proc_spawn(cp, err) < 0) {
+			start_failed(cp);
+			return sk_error_wrap(err, "OCI runtime exec failed");
+		}
+		return 0;
+	}
+	const char *args[] = { "start", id, NULL };
+	return ctrd_rtcmd(&cp->t->rt, args, NULL, 0, err);
+}
+
 static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
 		   ProtobufCMessage **out, int *code, struct sk_err *err)
 {
@@ -472,20 +488,17 @@ static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Proto
 		return -1;
 	if (cp->status != CONTAINERD__V1__TYPES__STATUS__CREATED || cp->announced)
 		return fail(code, TTRPC_FAILED_PRECONDITION, err, "%s: not in the created state", r->id);
-	if (cp->exec_id) {
-		if (cp->t->init->status != CONTAINERD__V1__TYPES__STATUS__RUNNING)
-			return fail(code, TTRPC_FAILED_PRECONDITION, err, "container %s is not running", r->id);
-		if (proc_spawn(cp, err) < 0) {
-			start_failed(cp);
-			*code = TTRPC_UNKNOWN;
-			return sk_error_wrap(err, "OCI runtime exec failed");
+	if (cp->exec_id && cp->t->init->status != CONTAINERD__V1__TYPES__STATUS__RUNNING)
+		return fail(code, TTRPC_FAILED_PRECONDITION, err, "container %s is not running", r->id);
+	cp->starting = true;
+	int rc = start_proc(cp, r->id, code, err);
+	cp->starting = false;
+	if (rc < 0) {
+		if (cp->exit_pending) {
+			cp->exit_pending = false;
+			proc_finish(cp);
 		}
-	} else {
-		const char *args[] = { "start", r->id, NULL };
-		if (ctrd_rtcmd(&cp->t->rt, args, NULL, 0, err) < 0) {
-			*code = TTRPC_UNKNOWN;
-			return -1;
-		}
+		return -1;
 	}
 	cp->status = CONTAINERD__V1__TYPES__STATUS__RUNNING;
 	if (cp->exec_id) {
@@ -501,7 +514,7 @@ static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Proto
 		ctrd_publish("/tasks/start", &ev.base);
 	}
 	cp->announced = true;
-	if (cp->exit_pending || cp->p->child.done) {
+	if (cp->exit_pending) {
 		cp->exit_pending = false;
 		proc_finish(cp);
 	}

@@ -146,6 +146,24 @@ containerd_restart() {
 test_ctr_containerd_restart() { containerd_restart ct_run; }
 test_ctr_skiff_shim_containerd_restart() { containerd_restart sk_run; }
 
+# A shim killed while its container runs: containerd runs the shim's
+# `delete`, which leaves no container, process or mount behind.
+test_ctr_skiff_shim_killed() {
+	expect_ok sk_run -d "$IMG" x1 sleep 1000
+	local shim pid
+	pid=$(ct tasks ls | awk '$1 == "x1" { print $2 }')
+	shim=$(pgrep -f "containerd-shim-skiff-v2 .*-id x1 .*-address $CL/containerd.sock")
+	[[ -n $shim && -n $pid ]] || fail "no shim or task for x1"
+	kill -9 "$shim"
+	wait_until 20 "x1 to stop" test "$(ct_status x1)" != RUNNING
+	run ct tasks rm -f x1
+	expect_ok ct containers rm x1
+	wait_until 10 "the container's process to end" bash -c "! kill -0 $pid 2>/dev/null"
+	run "$SKIFF" --root /run/containerd/skiff/default state x1
+	((status != 0)) || fail "skiff still has x1"
+	! grep -q "/default/x1/rootfs" /proc/self/mountinfo || fail "x1's rootfs is still mounted"
+}
+
 test_ctr_memory_limit() {
 	need_limits
 	expect_ok ct_run -d --memory-limit 67108864 "$IMG" m1 sleep 1000
