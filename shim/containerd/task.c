@@ -24,6 +24,7 @@
 #include "rootfs.h"
 #include "rtcmd.h"
 #include "skiff/base/util.h"
+#include "stats.h"
 
 #define SHIM_VERSION_STR "skiff-0.1.0"
 #define RUNC_OPTIONS_TYPE "containerd.runc.v1.Options"
@@ -873,6 +874,23 @@ static int m_connect(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Pro
 	return 0;
 }
 
+static int m_stats(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+		   ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__StatsRequest *r = (const void *)in;
+	struct ctrd_task *t = find_task(r->id);
+	if (!t)
+		return fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", r->id);
+	if (t->init->status == CONTAINERD__V1__TYPES__STATUS__STOPPED || !t->init->pid)
+		return fail(code, TTRPC_FAILED_PRECONDITION, err, "container %s is not running", r->id);
+	Containerd__Task__V2__StatsResponse *o = malloc(sizeof(*o));
+	if (!o)
+		return sk_error(err, ENOMEM, "stats");
+	containerd__task__v2__stats_response__init(o);
+	*out = &o->base;
+	return ctrd_stats((pid_t)t->init->pid, &o->stats, err);
+}
+
 static int m_shutdown(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
 		      ProtobufCMessage **out, int *code, struct sk_err *err)
 {
@@ -898,6 +916,7 @@ const struct ttrpc_method ctrd_task_methods[] = {
 	M("CloseIO", close_iorequest, m_closeio),
 	M("Update", update_task_request, m_update),
 	M("Wait", wait_request, m_wait),
+	M("Stats", stats_request, m_stats),
 	M("Connect", connect_request, m_connect),
 	M("Shutdown", shutdown_request, m_shutdown),
 };

@@ -10,7 +10,8 @@
  * runc options' BinaryName, with their Root and SystemdCgroup; it is
  * recorded in the bundle for `delete`.
  *
- * Not implemented (answered with Unimplemented): Checkpoint, Stats. */
+ * Stats answers with containerd's cgroup v1 or v2 metrics (stats.h).
+ * Not implemented (answered with Unimplemented): Checkpoint. */
 #ifndef SKIFF_SHIM_CONTAINERD_TASK_H
 #define SKIFF_SHIM_CONTAINERD_TASK_H
 

@@ -76,6 +76,9 @@ detached_exec_kill_rm() {
 	expect_ok in_tty ctr --address "$CL/containerd.sock" tasks exec -t --exec-id e4 d1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
 	expect_ok ct tasks ps d1
+	# Stats: containerd's cgroup metrics of the task (v1 or v2).
+	expect_ok ct tasks metrics d1
+	assert_contains "$out" "pids.current"
 	expect_ok ct tasks pause d1
 	assert_eq "$(ct_status d1)" PAUSED
 	expect_ok ct tasks resume d1
