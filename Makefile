@@ -239,7 +239,7 @@ demo: deps-build deps-test
 	@$(MAKE) --no-print-directory all
 	@tests/demo/run
 
-bench: deps-build deps-test deps-bench
+bench: deps-build deps-test deps-bench deps-clients
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
 

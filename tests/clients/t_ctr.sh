@@ -4,7 +4,7 @@
 # DIR`, which containerd's runc shim (io.containerd.runc.v2) runs.
 # (run() in lib.sh sets $out, $err and $status.)
 
-lean_tests=(test_ctr_run_rm_exit_codes test_ctr_memory_limit)
+lean_tests=(test_ctr_run_rm_exit_codes test_ctr_skiff_shim_run_rm_exit_codes test_ctr_memory_limit)
 
 missing_ctr() {
 	local b
