@@ -262,3 +262,78 @@ Test(ttrpc, call_gives_up_on_time)
 	cr_assert_eq(ttrpc_call(sp[0], &stream, "s", "m", NULL, 0, &req.base, NULL, NULL, &code, 5000, &err), -1);
 	cr_assert(err.errnum == ECONNRESET || err.errnum == EPIPE, "%s", err.msg);
 }
+
+/* Wait's way: the method answers later, on its connection and stream,
+ * while other calls on the same connection are answered meanwhile. */
+static uint32_t deferred_stream;
+
+static int do_wait(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *req,
+		   ProtobufCMessage **resp, int *code, struct sk_err *err)
+{
+	deferred_stream = stream;
+	return 1;
+}
+
+Test(ttrpc, deferred_answer)
+{
+	static const struct ttrpc_method wt[] = {
+		{ "containerd.task.v2.Task", "Wait", &containerd__task__v2__wait_request__descriptor, do_wait },
+		{ "containerd.task.v2.Task", "Connect", &containerd__task__v2__connect_request__descriptor, do_connect },
+	};
+	struct ttrpc_conn srv, cl;
+	struct sk_err err;
+	int served = 0;
+	ttrpc_conn_init(&srv, sp[1]);
+	ttrpc_conn_init(&cl, sp[0]);
+	Containerd__Task__V2__WaitRequest w = CONTAINERD__TASK__V2__WAIT_REQUEST__INIT;
+	w.id = "c";
+	Containerd__Task__V2__ConnectRequest cr = CONTAINERD__TASK__V2__CONNECT_REQUEST__INIT;
+	cr.id = "c";
+	const ProtobufCMessage *reqs[] = { &w.base, &cr.base };
+	const char *methods[] = { "Wait", "Connect" };
+	for (int i = 0; i < 2; i++) {
+		Ttrpc__Request r = TTRPC__REQUEST__INIT;
+		uint8_t pl[64], buf[256];
+		r.service = "containerd.task.v2.Task";
+		r.method = (char *)methods[i];
+		r.payload.data = pl;
+		r.payload.len = protobuf_c_message_pack(reqs[i], pl);
+		size_t n = protobuf_c_message_pack(&r.base, buf);
+		cr_assert_eq(ttrpc_conn_send(&cl, (uint32_t)(2 * i + 1), TTRPC_REQUEST, 0, buf, n, &err), 0);
+	}
+	cr_assert_eq(ttrpc_conn_flush(&cl, &err), 1);
+	struct ttrpc_hdr h;
+	const uint8_t *d;
+	int frames = 0;
+	while (ttrpc_conn_read(&srv, &err) == 0 && ttrpc_conn_next(&srv, &h, &d, &err) == 1) {
+		cr_assert_eq(ttrpc_serve_frame(&srv, &h, d, wt, 2, &served, &err), 0);
+		frames++;
+	}
+	cr_assert_eq(frames, 2);
+	cr_assert_eq(deferred_stream, 1);
+	/* Only Connect's answer so far; then Wait's. */
+	Containerd__Task__V2__WaitResponse wr = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
+	wr.exit_status = 9;
+	cr_assert_eq(ttrpc_respond(&srv, deferred_stream, TTRPC_OK, NULL, &wr.base, &err), 0);
+	cr_assert_eq(ttrpc_conn_flush(&srv, &err), 1);
+	uint32_t order[2];
+	int k = 0;
+	while (k < 2 && ttrpc_conn_read(&cl, &err) == 0 && ttrpc_conn_next(&cl, &h, &d, &err) == 1) {
+		cr_assert_eq(h.type, TTRPC_RESPONSE);
+		order[k++] = h.stream;
+		if (h.stream == 1) {
+			Ttrpc__Response *res = ttrpc__response__unpack(NULL, h.len, d);
+			cr_assert_not_null(res);
+			Containerd__Task__V2__WaitResponse *got =
+				containerd__task__v2__wait_response__unpack(NULL, res->payload.len, res->payload.data);
+			cr_assert(got && got->exit_status == 9);
+			containerd__task__v2__wait_response__free_unpacked(got, NULL);
+			ttrpc__response__free_unpacked(res, NULL);
+		}
+	}
+	cr_assert(k == 2 && order[0] == 3 && order[1] == 1);
+	free(srv.in);
+	free(srv.out);
+	free(cl.in);
+	free(cl.out);
+}
