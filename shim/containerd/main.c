@@ -137,20 +137,23 @@ static bool done(void *ctx)
 	return svc.shutdown;
 }
 
-/* The socket's path from the bundle's `address` file, removed at exit as
- * containerd's shims do. */
-static void remove_socket(void)
+/* The socket's path, from the bundle's `address` file (start wrote it),
+ * read at startup: the bundle may be gone by the time the shim exits.
+ * Removed at exit, as containerd's shims do. */
+static char socket_path[256];
+
+static void note_socket(void)
 {
-	char buf[256];
+	char buf[sizeof(socket_path) + 8];
 	ssize_t n = 0;
 	int fd = open("address", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 	}
-	if (n > 7 && !strncmp(buf, "unix://", 7)) {
-		buf[n] = '\0';
-		unlink(buf + 7);
+	if (n > 7 && !strncmp(buf, "unix://", 7) && (size_t)n - 7 < sizeof(socket_path)) {
+		memcpy(socket_path, buf + 7, (size_t)n - 7);
+		socket_path[n - 7] = '\0';
 	}
 }
 
@@ -164,6 +167,8 @@ static int serve(const struct ctrd_opts *o, struct sk_err *err)
 	}
 	shim_diag_init(o->debug ? SHIM_L_DEBUG : SHIM_L_INFO, false, o->id);
 	signal(SIGPIPE, SIG_IGN);
+	if (!o->socket)
+		note_socket();
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		shim_warn("PR_SET_CHILD_SUBREAPER: %s", strerrorname_np(errno));
 	if (o->socket) {
@@ -203,7 +208,8 @@ static int serve(const struct ctrd_opts *o, struct sk_err *err)
 		struct sk_err ignored;
 		ttrpc_conn_flush(&k->c, &ignored);
 	}
-	remove_socket();
+	if (socket_path[0])
+		unlink(socket_path);
 	return 0;
 }
 

@@ -30,7 +30,7 @@ static int cgroup_dir(pid_t pid, const char *ctrl, char *out, size_t cap)
 		char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
-		*c2 = '\0';
+		*c1 = *c2 = '\0'; /* l: the hierarchy's number, c1 + 1: its controllers */
 		bool match = false;
 		if (!*ctrl) {
 			match = !strcmp(l, "0") && c1[1] == '\0';

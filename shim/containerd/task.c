@@ -1,5 +1,6 @@
 /* containerd's Task service (task.h). */
 #include "task.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,45 +29,6 @@
 
 #define SHIM_VERSION_STR "skiff-0.1.0"
 #define RUNC_OPTIONS_TYPE "containerd.runc.v1.Options"
-
-typedef Containerd__V1__Types__Status status_t;
-
-struct waiter {
-	struct ttrpc_conn *c;
-	uint32_t stream;
-	struct waiter *next;
-};
-
-struct ctrd_proc {
-	struct ctrd_task *t;
-	char *exec_id;               /* NULL: the container's init */
-	struct shim_proc *p;
-	struct ctrd_io io;
-	bool io_open;
-	char *stdin_, *stdout_, *stderr_;
-	bool terminal;
-	char *spec_path;             /* an exec's process.json */
-	status_t status;
-	uint32_t pid;
-	uint32_t exit_status;
-	struct timespec exited_at;
-	bool starting;               /* Start runs: an exit waits for TaskStart */
-	bool announced;              /* TaskStart / TaskExecStarted sent */
-	bool exit_pending;           /* exited while starting */
-	struct waiter *waiters;
-	struct shim_child runtime;   /* the runtime's create or exec */
-	struct ctrd_proc *next;
-};
-
-struct ctrd_task {
-	struct ctrd_service *s;
-	char *id, *bundle;
-	struct ctrd_runtime rt;
-	struct shim_ctr *ctr;
-	struct ctrd_proc *init, *execs;
-	bool mounted;
-	struct ctrd_task *next;
-};
 
 /* The one service the methods see (one per shim process). */
 static struct ctrd_service *S;
@@ -103,205 +65,6 @@ static struct ctrd_proc *find_proc(const char *id, const char *exec_id, int *cod
 	return NULL;
 }
 
-static Google__Protobuf__Timestamp *stamp(Google__Protobuf__Timestamp *ts, const struct timespec *t)
-{
-	google__protobuf__timestamp__init(ts);
-	ts->seconds = t->tv_sec;
-	ts->nanos = (int32_t)t->tv_nsec;
-	return ts;
-}
-
-/* ---- exits ---- */
-
-static void answer_waiters(struct ctrd_proc *cp)
-{
-	Google__Protobuf__Timestamp ts;
-	Containerd__Task__V2__WaitResponse r = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
-	r.exit_status = cp->exit_status;
-	r.exited_at = stamp(&ts, &cp->exited_at);
-	while (cp->waiters) {
-		struct waiter *w = cp->waiters;
-		cp->waiters = w->next;
-		struct sk_err err;
-		if (ttrpc_respond(w->c, w->stream, TTRPC_OK, NULL, &r.base, &err) < 0)
-			shim_warn("answer Wait: %s", err.msg);
-		else if (ctrd_conn_flush)
-			ctrd_conn_flush(w->c);
-		free(w);
-	}
-}
-
-/* The process has ended: its output drained and closed, its status
- * recorded, TaskExit sent, its Waits answered. */
-static void proc_finish(struct ctrd_proc *cp)
-{
-	struct shim_proc *p = cp->p;
-	shim_output_drain(p);
-	if (p->rec_fd >= 0)
-		shim_record_exit(p);
-	int code = shim_exit_code(p);
-	/* An unknown status (not our child) is reported as containerd's
-	 * shims do for a killed process. */
-	cp->exit_status = code < 0 ? 128 + SIGKILL : (uint32_t)code;
-	clock_gettime(CLOCK_REALTIME, &cp->exited_at);
-	cp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
-	if (cp->io_open)
-		ctrd_io_close(&cp->io);
-	cp->io_open = false;
-	if (cp == cp->t->init)
-		shim_oom_check(cp->t->ctr);
-
-	Google__Protobuf__Timestamp ts;
-	Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
-	ev.container_id = cp->t->id;
-	ev.id = cp->exec_id ? cp->exec_id : cp->t->id;
-	ev.pid = cp->pid;
-	ev.exit_status = cp->exit_status;
-	ev.exited_at = stamp(&ts, &cp->exited_at);
-	ctrd_publish("/tasks/exit", &ev.base);
-	answer_waiters(cp);
-}
-
-static void proc_exited(void *ctx, struct shim_child *c)
-{
-	struct ctrd_proc *cp = ctx;
-	if (cp->starting) {
-		cp->exit_pending = true; /* after TaskStart */
-		return;
-	}
-	proc_finish(cp);
-}
-
-static void on_oom(void *ctx, struct shim_ctr *ctr)
-{
-	struct ctrd_task *t = ctx;
-	Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
-	ev.container_id = t->id;
-	ctrd_publish("/tasks/oom", &ev.base);
-}
-
-/* ---- processes ---- */
-
-static struct ctrd_proc *proc_new(struct ctrd_task *t, const char *exec_id, const char *in, const char *out,
-				  const char *errp, bool terminal, struct sk_err *err)
-{
-	struct ctrd_proc *cp = calloc(1, sizeof(*cp));
-	if (!cp) {
-		sk_error(err, ENOMEM, "process");
-		return NULL;
-	}
-	cp->t = t;
-	cp->exec_id = exec_id ? strdup(exec_id) : NULL;
-	cp->stdin_ = strdup(in ? in : "");
-	cp->stdout_ = strdup(out ? out : "");
-	cp->stderr_ = strdup(errp ? errp : "");
-	cp->terminal = terminal;
-	cp->status = CONTAINERD__V1__TYPES__STATUS__CREATED;
-	cp->runtime.pidfd = -1;
-	cp->p = shim_proc_new(t->ctr, !exec_id, err);
-	if (!cp->p || (exec_id && !cp->exec_id) || !cp->stdin_ || !cp->stdout_ || !cp->stderr_) {
-		if (cp->p)
-			shim_proc_free(cp->p);
-		free(cp->exec_id);
-		free(cp->stdin_);
-		free(cp->stdout_);
-		free(cp->stderr_);
-		free(cp);
-		if (!err->msg[0])
-			sk_error(err, ENOMEM, "process");
-		return NULL;
-	}
-	return cp;
-}
-
-static void proc_free(struct ctrd_proc *cp)
-{
-	if (cp->io_open)
-		ctrd_io_close(&cp->io);
-	while (cp->waiters) {
-		struct waiter *w = cp->waiters;
-		cp->waiters = w->next;
-		free(w);
-	}
-	shim_child_remove(&cp->runtime);
-	shim_proc_free(cp->p);
-	if (cp->spec_path) {
-		unlink(cp->spec_path);
-		free(cp->spec_path);
-	}
-	free(cp->exec_id);
-	free(cp->stdin_);
-	free(cp->stdout_);
-	free(cp->stderr_);
-	free(cp);
-}
-
-/* Spawn the runtime's create or exec for cp and wait for it: cp then has
- * its pid, watched, with its output flowing. */
-static int proc_spawn(struct ctrd_proc *cp, struct sk_err *err)
-{
-	struct ctrd_task *t = cp->t;
-	struct shim_proc *p = cp->p;
-	int r = cp->terminal ? shim_stdio_console(p, err) : shim_stdio_pipes(p, cp->stdin_[0] != '\0', err);
-	if (r < 0)
-		return -1;
-	if (ctrd_io_open(&cp->io, p, cp->stdin_, cp->stdout_, cp->stderr_, err) < 0)
-		return -1;
-	cp->io_open = true;
-	char pidfile[PATH_MAX];
-	if (cp->exec_id)
-		snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", t->bundle, cp->exec_id);
-	else
-		snprintf(pidfile, sizeof(pidfile), "%s/init.pid", t->bundle);
-	const char *args[] = { "--root", t->rt.root };
-	struct shim_runtime_cmd cmd = {
-		.verb = cp->exec_id ? SHIM_RT_EXEC : SHIM_RT_CREATE,
-		.runtime = t->rt.binary, .id = t->id, .bundle = t->bundle, .pid_file = pidfile,
-		.process_spec = cp->spec_path, .args = { args, 2 }, .systemd_cgroup = t->rt.systemd_cgroup,
-	};
-	const char **argv = shim_runtime_argv(&cmd, p);
-	if (!argv)
-		return sk_error(err, ENOMEM, "runtime arguments");
-	struct shim_spawn sp = { 0 };
-	r = shim_runtime_spawn(p, argv, &sp, &cp->runtime, err);
-	free(argv);
-	if (r < 0)
-		return -1;
-	if (ctrd_wait_child(t->s->reaper, &cp->runtime, RTCMD_TIMEOUT_MS, err) < 0)
-		return -1;
-	if (cp->terminal)
-		shim_stdio_take_console(p);
-	bool ok = cp->runtime.known && WIFEXITED(cp->runtime.status) && WEXITSTATUS(cp->runtime.status) == 0;
-	if (!ok) {
-		char msg[SK_ERR_MSG_MAX - 64];
-		shim_runtime_error(p, &cp->runtime, t->rt.binary, msg, sizeof(msg));
-		shim_child_remove(&cp->runtime);
-		return sk_error(err, 0, "%s", msg);
-	}
-	shim_child_remove(&cp->runtime);
-	pid_t pid;
-	if (shim_read_pidfile(pidfile, &pid, err) < 0)
-		return -1;
-	cp->pid = (uint32_t)pid;
-	p->child.on_exit = proc_exited;
-	p->child.ctx = cp;
-	if (shim_proc_started(p, pid, err) < 0)
-		return -1;
-	p->out.sink = ctrd_io_sink;
-	p->out.sink_ctx = &cp->io;
-	if (shim_output_start(p, err) < 0 || ctrd_io_start_stdin(&cp->io, err) < 0)
-		return -1;
-	if (!cp->exec_id) {
-		t->ctr->on_oom = on_oom;
-		t->ctr->ctx = t;
-		shim_oom_watch(t->ctr, pid);
-		p->rec_fd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (p->rec_fd >= 0)
-			shim_record_running(p);
-	}
-	return 0;
-}
-
 /* ---- tasks ---- */
 
 static void task_free(struct ctrd_task *t)
@@ -309,10 +72,10 @@ static void task_free(struct ctrd_task *t)
 	while (t->execs) {
 		struct ctrd_proc *e = t->execs;
 		t->execs = e->next;
-		proc_free(e);
+		ctrd_proc_free(e);
 	}
 	if (t->init)
-		proc_free(t->init);
+		ctrd_proc_free(t->init);
 	if (t->mounted)
 		ctrd_rootfs_unmount(t->bundle);
 	shim_ctr_free(t->ctr);
@@ -410,9 +173,9 @@ static int m_create(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Prot
 			goto fail;
 		t->mounted = true;
 	}
-	if (!(t->init = proc_new(t, NULL, r->stdin, r->stdout, r->stderr, r->terminal, err)))
+	if (!(t->init = ctrd_proc_new(t, NULL, r->stdin, r->stdout, r->stderr, r->terminal, err)))
 		goto fail;
-	if (proc_spawn(t->init, err) < 0) {
+	if (ctrd_proc_spawn(t->init, err) < 0) {
 		/* Whatever the runtime left (a half-made container). */
 		struct sk_err ignored;
 		const char *del[] = { "delete", "--force", t->id, NULL };
@@ -452,26 +215,13 @@ fail:
 	return -1;
 }
 
-/* An exec that could not start: its Waits end (with 255), as the process
- * will never run. */
-static void start_failed(struct ctrd_proc *cp)
-{
-	cp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
-	cp->exit_status = 255;
-	clock_gettime(CLOCK_REALTIME, &cp->exited_at);
-	if (cp->io_open)
-		ctrd_io_close(&cp->io);
-	cp->io_open = false;
-	answer_waiters(cp);
-}
-
 /* The runtime's exec of an exec, or its start of the init. */
 static int start_proc(struct ctrd_proc *cp, const char *id, int *code, struct sk_err *err)
 {
 	*code = TTRPC_UNKNOWN;
 	if (cp->exec_id) {
-		if (proc_spawn(cp, err) < 0) {
-			start_failed(cp);
+		if (ctrd_proc_spawn(cp, err) < 0) {
+			ctrd_proc_start_failed(cp);
 			return sk_error_wrap(err, "OCI runtime exec failed");
 		}
 		return 0;
@@ -497,7 +247,7 @@ static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Proto
 	if (rc < 0) {
 		if (cp->exit_pending) {
 			cp->exit_pending = false;
-			proc_finish(cp);
+			ctrd_proc_finish(cp);
 		}
 		return -1;
 	}
@@ -517,7 +267,7 @@ static int m_start(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Proto
 	cp->announced = true;
 	if (cp->exit_pending) {
 		cp->exit_pending = false;
-		proc_finish(cp);
+		ctrd_proc_finish(cp);
 	}
 	Containerd__Task__V2__StartResponse *o = malloc(sizeof(*o));
 	if (!o)
@@ -555,7 +305,7 @@ static int m_delete(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Prot
 	containerd__task__v2__delete_response__init(o);
 	o->pid = cp->pid;
 	o->exit_status = cp->exit_status;
-	o->exited_at = stamp(ts, &cp->exited_at);
+	o->exited_at = ctrd_stamp(ts, &cp->exited_at);
 	*out = &o->base;
 	if (cp->exec_id) {
 		for (struct ctrd_proc **pp = &t->execs; *pp; pp = &(*pp)->next)
@@ -563,7 +313,7 @@ static int m_delete(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Prot
 				*pp = cp->next;
 				break;
 			}
-		proc_free(cp);
+		ctrd_proc_free(cp);
 		return 0;
 	}
 	const char *args[] = { "delete", "--force", t->id, NULL };
@@ -576,7 +326,7 @@ static int m_delete(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Prot
 	ev.id = t->id;
 	ev.pid = cp->pid;
 	ev.exit_status = cp->exit_status;
-	ev.exited_at = stamp(&ets, &cp->exited_at);
+	ev.exited_at = ctrd_stamp(&ets, &cp->exited_at);
 	ctrd_publish("/tasks/delete", &ev.base);
 	task_unlink(t);
 	task_free(t);
@@ -598,7 +348,7 @@ static int m_state(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Proto
 		return sk_error(err, ENOMEM, "state");
 	}
 	containerd__task__v2__state_response__init(o);
-	o->exited_at = stamp(ts, &cp->exited_at);
+	o->exited_at = ctrd_stamp(ts, &cp->exited_at);
 	o->id = strdup(cp->t->id);
 	o->bundle = strdup(cp->t->bundle);
 	o->stdin = strdup(cp->stdin_);
@@ -634,7 +384,7 @@ static int m_wait(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Protob
 		}
 		containerd__task__v2__wait_response__init(o);
 		o->exit_status = cp->exit_status;
-		o->exited_at = stamp(ts, &cp->exited_at);
+		o->exited_at = ctrd_stamp(ts, &cp->exited_at);
 		*out = &o->base;
 		return 0;
 	}
@@ -798,13 +548,13 @@ static int m_exec(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Protob
 			return fail(code, TTRPC_ALREADY_EXISTS, err, "exec %s: already exists", r->exec_id);
 	if (!r->spec || !r->spec->value.len)
 		return fail(code, TTRPC_INVALID_ARGUMENT, err, "exec %s: no process spec", r->exec_id);
-	struct ctrd_proc *cp = proc_new(t, r->exec_id, r->stdin, r->stdout, r->stderr, r->terminal, err);
+	struct ctrd_proc *cp = ctrd_proc_new(t, r->exec_id, r->stdin, r->stdout, r->stderr, r->terminal, err);
 	if (!cp)
 		return -1;
 	char name[256];
 	snprintf(name, sizeof(name), "exec-%s.json", r->exec_id);
 	if (!(cp->spec_path = write_json(t, name, r->spec, err))) {
-		proc_free(cp);
+		ctrd_proc_free(cp);
 		return -1;
 	}
 	cp->next = t->execs;
@@ -942,15 +692,5 @@ void ctrd_service_conn_closed(struct ctrd_service *s, struct ttrpc_conn *c)
 						pp = &w->next;
 					}
 				}
-	}
-}
-
-void ctrd_service_kill_all(struct ctrd_service *s)
-{
-	for (struct ctrd_task *t = s->tasks; t; t = t->next) {
-		for (struct ctrd_proc *e = t->execs; e; e = e->next)
-			shim_child_signal(&e->p->child, SIGKILL);
-		if (t->init)
-			shim_child_signal(&t->init->p->child, SIGKILL);
 	}
 }

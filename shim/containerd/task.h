@@ -43,7 +43,5 @@ extern const size_t ctrd_task_n_methods;
 
 /* A connection is gone: forget the Waits that would answer on it. */
 void ctrd_service_conn_closed(struct ctrd_service *s, struct ttrpc_conn *c);
-/* SIGTERM: kill what runs (the shim is going away with its containers). */
-void ctrd_service_kill_all(struct ctrd_service *s);
 
 #endif
