@@ -429,6 +429,11 @@ int ctrd_delete(const struct ctrd_opts *o, struct sk_err *err)
 		sk_warn("delete %s: %s", o->id, e.msg);
 	/* The rootfs the shim mounted at Create: every layer of it. */
 	ctrd_rootfs_unmount(bundle);
+	/* The dead shim's socket, unless a shim of the group still serves it. */
+	char addr[256];
+	ssize_t an = sk_read_small_at(dfd, "address", addr, sizeof(addr), &e);
+	if (an > 7 && !strncmp(addr, "unix://", 7) && !can_connect(addr + 7))
+		unlink(addr + 7);
 	uint32_t pid = 0;
 	char buf[32];
 	if (sk_read_small_at(dfd, "init.pid", buf, sizeof(buf), &e) > 0)
