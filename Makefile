@@ -5,7 +5,7 @@ CC ?= cc
 PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
-DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev
+DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev protobuf-c-compiler libprotobuf-c-dev
 DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
 # podman and conmon: tests/bench/shim compares skiff-shim with conmon.
@@ -38,6 +38,15 @@ LIB_SRC := $(foreach l,$(LAYERS),$(wildcard runtime/$(l)/*.c))
 CLI_SRC := $(wildcard runtime/cli/*.c)
 SHIM_SRC := $(wildcard shim/*.c shim/core/*.c shim/conmon/*.c)
 HDRS := $(wildcard include/skiff/*/*.h)
+# containerd-shim-skiff-v2 (shim/containerd/): our .proto files (containerd's
+# package names and field numbers) compiled by protoc-c into build/gen/.
+CTRD_PROTO := $(shell find shim/containerd/proto -name '*.proto' 2>/dev/null)
+CTRD_GEN_C := $(CTRD_PROTO:shim/containerd/proto/%.proto=build/gen/%.pb-c.c)
+CTRD_GEN_H := $(CTRD_GEN_C:.c=.h)
+CTRD_SRC := $(wildcard shim/containerd/*.c)
+CTRD_HDRS := $(wildcard shim/containerd/*.h) $(CTRD_GEN_H)
+CTRD_OBJ := $(CTRD_SRC:%.c=build/obj/%.o) $(CTRD_GEN_C:build/gen/%.c=build/obj/gen/%.o)
+CTRD_CFLAGS := -Ibuild/gen
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 OBJ := $(LIB_SRC:%.c=build/obj/%.o)
@@ -58,7 +67,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_S ?= 5
 FUZZ_LONG_S ?= 1800
 
-BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim)
+BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim) $(if $(wildcard shim/containerd/main.c),shim/containerd-shim-skiff-v2)
 
 .SECONDARY:
 .PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm demo bench install clean
@@ -82,6 +91,25 @@ shim/skiff-shim: $(SHIM_OBJ) build/libskiff.a
 build/obj/shim/%.o: ALL_CFLAGS += -Ishim
 build/obj/shim/%.o: $(wildcard shim/*/*.h)
 
+# Static like skiff-shim, with libprotobuf-c's archive (libprotobuf-c-dev
+# ships it): one per pod, so no shared objects to map (docs/shim.md).
+# yajl: start reads config.json's annotations (the pod's group).
+CORE_OBJ := $(filter build/obj/shim/core/%,$(SHIM_OBJ))
+shim/containerd-shim-skiff-v2: $(CTRD_OBJ) $(CORE_OBJ) build/libskiff.a
+	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(CTRD_OBJ) $(CORE_OBJ) build/libskiff.a -l:libprotobuf-c.a -lyajl_s
+
+build/gen/%.pb-c.c build/gen/%.pb-c.h: shim/containerd/proto/%.proto $(CTRD_PROTO)
+	@mkdir -p build/gen
+	protoc-c -Ishim/containerd/proto --c_out=build/gen $<
+
+build/obj/gen/%.o: build/gen/%.c $(CTRD_GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -c -o $@ $<
+
+build/obj/shim/containerd/%.o: shim/containerd/%.c $(HDRS) $(CTRD_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -c -o $@ $<
+
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -101,6 +129,13 @@ build/unit/test_shim_core: tests/unit/test_shim_core.c $(SHIM_CORE_SAN) $(SAN_OB
 build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< $(SAN_OBJ) $(PKG_LIBS) -lcriterion
+
+# The containerd face's unit tests take its sources and the generated code.
+CTRD_UNIT := $(filter build/unit/test_ctrd_%,$(UNIT_BIN))
+$(CTRD_UNIT): build/unit/%: tests/unit/%.c $(SAN_OBJ) $(CTRD_SRC) $(CTRD_HDRS) $(CTRD_GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -I. -Ishim $(SAN) -O1 -DSK_SOURCE_DIR='"$(CURDIR)"' -o $@ $< \
+		$(filter-out shim/containerd/main.c,$(CTRD_SRC)) $(CTRD_GEN_C) $(wildcard shim/core/*.c) $(SAN_OBJ) $(PKG_LIBS) -lprotobuf-c -lcriterion -lpthread
 
 build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -204,15 +239,16 @@ demo: deps-build deps-test
 	@$(MAKE) --no-print-directory all
 	@tests/demo/run
 
-bench: deps-build deps-test deps-bench
+bench: deps-build deps-test deps-bench deps-clients
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
 
 install: all
 	install -D -m 0755 runtime/skiff $(DESTDIR)$(PREFIX)/bin/skiff
 	$(if $(SHIM_SRC),install -D -m 0755 shim/skiff-shim $(DESTDIR)$(PREFIX)/bin/skiff-shim)
+	$(if $(wildcard shim/containerd/main.c),install -D -m 0755 shim/containerd-shim-skiff-v2 $(DESTDIR)$(PREFIX)/bin/containerd-shim-skiff-v2)
 	install -d $(DESTDIR)$(PREFIX)/share/doc/skiff
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/skiff/
 
 clean:
-	rm -rf build runtime/skiff shim/skiff-shim
+	rm -rf build runtime/skiff shim/skiff-shim shim/containerd-shim-skiff-v2

@@ -316,6 +316,10 @@ EOF
 	# runtime options, --runc-binary and --runc-root with them.
 	mkdir -p "$dir/bin"
 	ln -sf "$dir/skiff" "$dir/bin/runc"
+	# io.containerd.skiff.v2: containerd finds containerd-shim-skiff-v2 in
+	# its PATH, and that shim runs "skiff" from the same PATH.
+	ln -sf "$dir/skiff" "$dir/bin/skiff"
+	ln -sf "$CTRD_SHIM" "$dir/bin/containerd-shim-skiff-v2"
 	PATH=$dir/bin:$PATH containerd --config "$dir/config.toml" --log-level warn </dev/null >"$dir/containerd.log" 2>&1 &
 	echo $! >"$dir/containerd.pid"
 	local end=$((SECONDS + 120))

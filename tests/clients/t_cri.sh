@@ -45,6 +45,8 @@ setup_cri() {
 [$cri.containerd.runtimes.skiff.options]
   BinaryName = \"$CL/skiff\"
   Root = \"$CL/runc\"
+[$cri.containerd.runtimes.skiff-shim]
+  runtime_type = \"io.containerd.skiff.v2\"
 [$cri.cni]
   bin_dir = \"$CL/cni/bin\"
   conf_dir = \"$CL/cni/conf\"
@@ -68,13 +70,17 @@ teardown_cri() {
 	return 0
 }
 
-test_cri_pod_lifecycle() {
+# The pod through runc's shim (handler skiff) or containerd-shim-skiff-v2
+# (handler skiff-shim), skiff behind both; a third container checks that
+# the pod has one shim.
+pod_lifecycle() {
+	local handler=$1
 	# containerd gives every sandbox cpu.shares 2 (kubelet's BestEffort):
 	# a cpu setting skiff can only apply with the cpu controller.
 	[[ -n ${CRI_NO_LIMITS:-} ]] || need_limits
 	# kubelet names a pod's cgroup parent; this one is the test's own.
 	expect_ok /usr/bin/python3 "$REPO/tests/clients/cri/cri_pod.py" --socket "$CL/containerd.sock" \
-		--handler skiff --image "$IMG" --log-dir "$T/logs" --cgroup-parent "$CRI_CG"
+		--handler "$handler" --image "$IMG" --log-dir "$T/logs" --cgroup-parent "$CRI_CG" --one-shim
 	printf '%s\n' "$out"
 	assert_contains "$out" "RemovePodSandbox"
 	# Every container went through skiff.
@@ -83,6 +89,8 @@ test_cri_pod_lifecycle() {
 	assert_eq "$out" "" "containers left"
 	[[ ! -d $(cg2_mount)$CRI_CG ]] || rmdir "$(cg2_mount)$CRI_CG"
 }
+test_cri_pod_lifecycle() { pod_lifecycle skiff; }
+test_cri_skiff_shim_pod_lifecycle() { pod_lifecycle skiff-shim; }
 
 test_cri_runtime_calls() {
 	check_calls cri

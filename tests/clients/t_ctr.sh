@@ -4,7 +4,7 @@
 # DIR`, which containerd's runc shim (io.containerd.runc.v2) runs.
 # (run() in lib.sh sets $out, $err and $status.)
 
-lean_tests=(test_ctr_run_rm_exit_codes test_ctr_memory_limit)
+lean_tests=(test_ctr_run_rm_exit_codes test_ctr_skiff_shim_run_rm_exit_codes test_ctr_memory_limit)
 
 missing_ctr() {
 	local b
@@ -43,16 +43,29 @@ ct_status() {
 	ct tasks ls | awk -v id="$1" '$1 == id { print $3 }'
 }
 
-test_ctr_run_rm_exit_codes() {
-	expect_ok ct_run --rm "$IMG" r1 echo hello
+# The same through containerd-shim-skiff-v2 (skiff behind it by default).
+sk_run() {
+	local cpu=()
+	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
+	ct run --runtime io.containerd.skiff.v2 "${cpu[@]}" "$@"
+}
+
+# Each scenario runs through both shims: RUN is ct_run (runc's shim with
+# skiff) or sk_run (containerd-shim-skiff-v2 with skiff).
+run_rm_exit_codes() {
+	local RUN=$1
+	expect_ok "$RUN" --rm "$IMG" r1 echo hello
 	assert_eq "$out" hello
-	expect_status 3 ct_run --rm "$IMG" r2 sh -c 'exit 3'
+	expect_status 3 "$RUN" --rm "$IMG" r2 sh -c 'exit 3'
 	expect_ok ct containers ls -q
 	assert_eq "$out" "" "containers left by --rm"
 }
+test_ctr_run_rm_exit_codes() { run_rm_exit_codes ct_run; }
+test_ctr_skiff_shim_run_rm_exit_codes() { run_rm_exit_codes sk_run; }
 
-test_ctr_detached_exec_kill_rm() {
-	expect_ok ct_run -d "$IMG" d1 sleep 1000
+detached_exec_kill_rm() {
+	local RUN=$1
+	expect_ok "$RUN" -d "$IMG" d1 sleep 1000
 	expect_ok ct tasks exec --exec-id e1 d1 sh -c 'echo in-container'
 	assert_eq "$out" in-container
 	expect_status 7 ct tasks exec --exec-id e2 d1 sh -c 'exit 7'
@@ -63,6 +76,10 @@ test_ctr_detached_exec_kill_rm() {
 	expect_ok in_tty ctr --address "$CL/containerd.sock" tasks exec -t --exec-id e4 d1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
 	expect_ok ct tasks ps d1
+	# Stats: containerd's cgroup metrics of the task (v1: cpuacct.usage,
+	# v2: cpu.usage_usec; the others depend on the controllers enabled).
+	expect_ok ct tasks metrics d1
+	assert_match "$out" 'cpu(acct)?\.usage'
 	expect_ok ct tasks pause d1
 	assert_eq "$(ct_status d1)" PAUSED
 	expect_ok ct tasks resume d1
@@ -74,23 +91,28 @@ test_ctr_detached_exec_kill_rm() {
 	expect_ok ct tasks rm -f d1
 	expect_ok ct containers rm d1
 	# A task that exited by itself, removed with -f as well.
-	expect_ok ct_run -d "$IMG" d2 sh -c 'exit 4'
+	expect_ok "$RUN" -d "$IMG" d2 sh -c 'exit 4'
 	wait_until 20 "d2 to exit" test "$(ct_status d2)" = STOPPED
 	expect_ok ct tasks rm -f d2
 	expect_ok ct containers rm d2
 }
+test_ctr_detached_exec_kill_rm() { detached_exec_kill_rm ct_run; }
+test_ctr_skiff_shim_detached_exec_kill_rm() { detached_exec_kill_rm sk_run; }
 
-test_ctr_terminal_and_stdin() {
-	local cpu=()
+terminal_and_stdin() {
+	local RUN=$1 cpu=() rt=(--runc-binary "$CL/skiff" --runc-root "$CL/runc")
 	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
-	expect_ok in_tty ctr --address "$CL/containerd.sock" run --runc-binary "$CL/skiff" --runc-root "$CL/runc" "${cpu[@]}" \
+	[[ $RUN == sk_run ]] && rt=(--runtime io.containerd.skiff.v2)
+	expect_ok in_tty ctr --address "$CL/containerd.sock" run "${rt[@]}" "${cpu[@]}" \
 		--rm -t "$IMG" t1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
 	# ctr does not pass on the end of its stdin: read one line.
-	run ct_run --rm "$IMG" t2 sh -c 'read -r l; echo "got $l"' <<<"through stdin"
+	run "$RUN" --rm "$IMG" t2 sh -c 'read -r l; echo "got $l"' <<<"through stdin"
 	((status == 0)) || fail "run with stdin: $err"
 	assert_eq "$out" "got through stdin"
 }
+test_ctr_terminal_and_stdin() { terminal_and_stdin ct_run; }
+test_ctr_skiff_shim_terminal_and_stdin() { terminal_and_stdin sk_run; }
 
 test_ctr_read_only_caps_no_pivot() {
 	expect_ok ct_run --rm --read-only "$IMG" ro sh -c 'touch /x 2>&1; echo rc=$?'
@@ -102,6 +124,50 @@ test_ctr_read_only_caps_no_pivot() {
 	expect_ok ct_run --rm --no-pivot "$IMG" "skiff-np-$$" sh -c 'echo no-pivot'
 	assert_eq "$out" no-pivot
 	grep -q -- "--no-pivot skiff-np-$$" "$CL/calls.log" || fail "the shim did not pass --no-pivot to skiff"
+}
+
+# containerd restarted while its tasks run: it finds their shims again,
+# and a task that exited meanwhile reports its real exit status.
+containerd_restart() {
+	local RUN=$1
+	expect_ok "$RUN" -d "$IMG" k1 sh -c 'sleep 4; exit 5'
+	expect_ok "$RUN" -d "$IMG" k2 sleep 1000
+	cl_stop_daemon "$CL/containerd.pid" containerd
+	sleep 5
+	cl_containerd "$CL" 'disabled_plugins = ["io.containerd.grpc.v1.cri"]' >/dev/null
+	wait_until 20 "k1 to stop" test "$(ct_status k1)" = STOPPED
+	assert_eq "$(ct_status k2)" RUNNING "k2 after the restart"
+	run ct tasks rm k1
+	assert_contains "$err" "exit code 5"
+	expect_ok ct containers rm k1
+	expect_ok ct tasks exec --exec-id r1 k2 sh -c 'echo alive'
+	assert_eq "$out" alive
+	expect_ok ct tasks kill -s KILL k2
+	wait_until 20 "k2 to stop" test "$(ct_status k2)" = STOPPED
+	expect_ok ct tasks rm k2
+	expect_ok ct containers rm k2
+}
+test_ctr_containerd_restart() { containerd_restart ct_run; }
+test_ctr_skiff_shim_containerd_restart() { containerd_restart sk_run; }
+
+# A shim killed while its container runs: containerd runs the shim's
+# `delete`, which leaves no container, process or mount behind.
+test_ctr_skiff_shim_killed() {
+	expect_ok sk_run -d "$IMG" x1 sleep 1000
+	local shim pid sock
+	pid=$(ct tasks ls | awk '$1 == "x1" { print $2 }')
+	shim=$(pgrep -f "containerd-shim-skiff-v2 .*-id x1 .*-address $CL/containerd.sock")
+	[[ -n $shim && -n $pid ]] || fail "no shim or task for x1"
+	sock=$(<"$CL/state/io.containerd.runtime.v2.task/default/x1/address")
+	kill -9 "$shim"
+	wait_until 20 "x1 to stop" test "$(ct_status x1)" != RUNNING
+	run ct tasks rm -f x1
+	expect_ok ct containers rm x1
+	wait_until 10 "the container's process to end" bash -c "! kill -0 $pid 2>/dev/null"
+	run "$SKIFF" --root /run/containerd/skiff/default state x1
+	((status != 0)) || fail "skiff still has x1"
+	! grep -q "/default/x1/rootfs" /proc/self/mountinfo || fail "x1's rootfs is still mounted"
+	[[ ! -S ${sock#unix://} ]] || fail "the dead shim's socket is left: $sock"
 }
 
 test_ctr_memory_limit() {
@@ -119,4 +185,41 @@ test_ctr_memory_limit() {
 
 test_ctr_runtime_calls() {
 	check_calls ctr
+}
+
+# make bench's figures (SKIFF_CTRD_BENCH_PODS=N, else skipped): N
+# single-container "pods" (ctr run -d, one shim each) through each shim, the
+# shims' total and per-pod RSS and PSS (smaps_rollup), printed as a table.
+shims_rss_pss() { # BINARY -> "count rss_kb pss_kb" over this containerd's shims
+	local pid argv n=0 rss=0 pss=0 r p
+	for pid in $(pgrep -f "^[^ ]*$1 .*-address $CL/containerd.sock"); do
+		r=$(awk '/^Rss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+		p=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+		n=$((n + 1)) rss=$((rss + r)) pss=$((pss + p))
+	done
+	echo "$n $rss $pss"
+}
+
+test_ctr_shim_memory() {
+	local pods=${SKIFF_CTRD_BENCH_PODS:-} RUN bin i n rss pss
+	[[ -n $pods ]] || skip "a benchmark: make bench (SKIFF_CTRD_BENCH_PODS=N)"
+	printf '%-26s %5s %12s %12s %10s %10s\n' shim pods "RSS total" "PSS total" "RSS/pod" "PSS/pod"
+	for RUN in ct_run sk_run; do
+		bin=containerd-shim-runc-v2
+		[[ $RUN == sk_run ]] && bin=containerd-shim-skiff-v2
+		for ((i = 0; i < pods; i++)); do
+			"$RUN" -d "$IMG" "bench-$i" sleep 1000 >/dev/null || fail "pod $i did not start"
+		done
+		read -r n rss pss < <(shims_rss_pss "$bin")
+		((n == pods)) || fail "$n shims for $pods pods"
+		printf '%-26s %5d %9d kB %9d kB %7d kB %7d kB\n' "$bin" "$pods" "$rss" "$pss" $((rss / pods)) $((pss / pods))
+		for ((i = 0; i < pods; i++)); do
+			ct tasks kill -s KILL "bench-$i" >/dev/null
+		done
+		for ((i = 0; i < pods; i++)); do
+			wait_until 20 "bench-$i to stop" test "$(ct_status "bench-$i")" = STOPPED
+			ct tasks rm "bench-$i" >/dev/null 2>&1 || true
+			ct containers rm "bench-$i" >/dev/null
+		done
+	done
 }

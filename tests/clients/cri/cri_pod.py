@@ -65,6 +65,23 @@ class Pod:
             time.sleep(0.2)
 
 
+def shims_of(socket):
+    """The pids of the shims started by the containerd at socket."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and os.path.basename(argv[0]).startswith(b"containerd-shim") and \
+                b"-address" in argv and socket.encode() in argv:
+            pids.append(int(d))
+    return pids
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--socket", required=True)
@@ -73,6 +90,8 @@ def main():
     p.add_argument("--log-dir", required=True)
     p.add_argument("--cgroup-parent", default="")
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--one-shim", action="store_true",
+                   help="check that the pod's containers share one shim")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,6 +172,19 @@ def main():
         if sorted(got) != sorted(want):
             sys.exit("FAIL log %s: got %r, want %r" % (log, got, want))
         print("log file: %d CRI lines" % len(lines))
+
+        if args.one_shim:
+            # A second long-running container: the sandbox, app and it in
+            # one shim (the sandbox-id annotation groups them).
+            side = create("side", ["sleep", "1000"])
+            pod.wait_state(side, A.CONTAINER_RUNNING)
+            shims = shims_of(args.socket)
+            if len(shims) != 1:
+                sys.exit("FAIL one shim per pod: %d shims serve this containerd: %r" % (len(shims), shims))
+            print("one shim for the pod's 3 containers")
+            pod.call("StopContainer", A.StopContainerRequest(container_id=side, timeout=2))
+            pod.wait_state(side, A.CONTAINER_EXITED, 30)
+            pod.call("RemoveContainer", A.RemoveContainerRequest(container_id=side))
 
         # A container that exits by itself: stopping it after is kubelet's
         # routine (containerd then runs `kill` on a stopped container).
