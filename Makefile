@@ -63,7 +63,7 @@ FUZZ_LONG_S ?= 1800
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim)
 
 .SECONDARY:
-.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm demo bench install clean
+.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm systemd-vm demo bench install clean
 all: $(BINS)
 
 build/libskiff.a: $(OBJ)
@@ -174,7 +174,8 @@ clients-vm: deps-build deps-test deps-vm deps-clients
 
 # Everything: unit tests under sanitizers, each fuzz target for FUZZ_S
 # seconds, integration and the real clients on the host, then in the cgroup
-# v2 VM (the clients' lean subset there, one boot for both).  Each runner
+# v2 VM (the clients' lean subset there, one boot for both), then the
+# systemd driver in the systemd VM (one boot).  Each runner
 # ends with its summary line.
 test: deps deps-clients
 	@tests/check-layers
@@ -184,6 +185,15 @@ test: deps deps-clients
 	@tests/integration/run
 	@tests/clients/run
 	@tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
+	@tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run --lean sdcg || s=1; exit $$s'
+
+# The systemd cgroup driver where systemd is PID 1 (docs/cgroups.md): the
+# integration tests and the clients with their systemd driver in the cgroup
+# v2 VM, then the integration tests' hybrid subset (two boots).
+systemd-vm: deps-build deps-test deps-vm deps-clients
+	@$(MAKE) --no-print-directory all
+	@SKIFF_CLIENTS_FULL=1 tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run sdcg || s=1; exit $$s'
+	@tests/vm/run --systemd --hybrid tests/integration/run t_systemd
 
 # Every #include points down the layer table (docs/design.md).
 check-layers:

@@ -55,6 +55,7 @@ teardown_sdcg() {
 }
 
 sd_ct() { ctr --address "$CL/ctd/containerd.sock" "$@"; }
+sd_ct_stopped() { [[ $(sd_ct tasks ls | awk -v id="$1" '$1 == id { print $3 }') == STOPPED ]]; }
 
 sd_prop() { systemctl show -p "$2" --value "$1"; }
 
@@ -84,7 +85,7 @@ test_sdcg_podman() {
 	assert_contains "$out" "sleep 1000"
 	expect_ok sd_pm stop -t 1 s1
 	expect_ok sd_pm rm s1
-	wait_until 10 sd_gone "$u"
+	wait_until 20 "unit $u to go" sd_gone "$u"
 }
 
 sd_gone() { (($(systemctl list-units --all --no-legend "$1" | wc -l) == 0)); }
@@ -100,8 +101,8 @@ test_sdcg_ctr() {
 	expect_ok sd_ct tasks pause t10
 	expect_ok sd_ct tasks resume t10
 	expect_ok sd_ct tasks kill -s KILL t10
-	wait_until 20 sh -c "! ctr --address '$CL/ctd/containerd.sock' tasks ls | grep -q RUNNING"
+	wait_until 20 "t10 to stop" sd_ct_stopped t10
 	expect_ok sd_ct tasks rm t10
 	expect_ok sd_ct containers rm t10
-	wait_until 10 sd_gone "$u"
+	wait_until 20 "unit $u to go" sd_gone "$u"
 }
