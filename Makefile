@@ -5,7 +5,7 @@ CC ?= cc
 PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
-DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev protobuf-c-compiler libprotobuf-c-dev
+DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev protobuf-c-compiler libprotobuf-c-dev libsystemd-dev
 DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
 # podman and conmon: tests/bench/shim compares skiff-shim with conmon.
@@ -19,6 +19,8 @@ DEB_CLIENTS := podman conmon catatonit containerd docker.io python3-grpcio pytho
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmount is opened by dlopen() when create first needs it (runtime/plan/mount.c):
 # not linked, so that the other commands do not load it and its libraries.
+# libsystemd (sd-bus) likewise, by the systemd cgroup driver only
+# (runtime/cgroup/sdbus.c); libsystemd-dev gives its header.
 PKG_LIBS := $(shell pkg-config --libs $(filter-out mount,$(PKGS)) 2>/dev/null)
 # The binaries take libseccomp, libcap and yajl from their static archives
 # (in the same Debian -dev packages): every skiff command is an exec, and
@@ -70,7 +72,7 @@ FUZZ_LONG_S ?= 1800
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim) $(if $(wildcard shim/containerd/main.c),shim/containerd-shim-skiff-v2)
 
 .SECONDARY:
-.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm demo bench install clean
+.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm systemd-vm demo bench install clean
 all: $(BINS)
 
 build/libskiff.a: $(OBJ)
@@ -220,7 +222,8 @@ clients-vm: deps-build deps-test deps-vm deps-clients
 
 # Everything: unit tests under sanitizers, each fuzz target for FUZZ_S
 # seconds, integration and the real clients on the host, then in the cgroup
-# v2 VM (the clients' lean subset there, one boot for both).  Each runner
+# v2 VM (the clients' lean subset there, one boot for both), then the
+# systemd driver in the systemd VM (one boot).  Each runner
 # ends with its summary line.
 test: deps deps-clients
 	@tests/check-layers
@@ -230,6 +233,15 @@ test: deps deps-clients
 	@tests/integration/run
 	@tests/clients/run
 	@tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
+	@tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run --lean sdcg || s=1; exit $$s'
+
+# The systemd cgroup driver where systemd is PID 1 (docs/cgroups.md): the
+# integration tests and the clients with their systemd driver in the cgroup
+# v2 VM, then the integration tests' hybrid subset (two boots).
+systemd-vm: deps-build deps-test deps-vm deps-clients
+	@$(MAKE) --no-print-directory all
+	@SKIFF_CLIENTS_FULL=1 tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run sdcg || s=1; exit $$s'
+	@tests/vm/run --systemd --hybrid tests/integration/run t_systemd
 
 # Every #include points down the layer table (docs/design.md).
 check-layers:
