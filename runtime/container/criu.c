@@ -118,7 +118,8 @@ void sk_criu_apply(const struct sk_criu *c, const struct sk_criu_opts *o, int im
 
 int sk_criu_failed(int rc, const char *what, int work, const char *work_abs, const char *log, struct sk_err *err)
 {
-	/* The last "Error" line of the log says why, most of the time. */
+	/* The first "Error" line of the log says why, most of the time (the
+	 * last one is CRIU's "Dumping FAILED."). */
 	char *buf = NULL, last[256] = "";
 	size_t len = 0;
 	struct sk_err ignored;
@@ -128,7 +129,7 @@ int sk_criu_failed(int rc, const char *what, int work, const char *work_abs, con
 			if (!nl)
 				nl = buf + len;
 			char *e = memmem(line, (size_t)(nl - line), "Error", 5);
-			if (e)
+			if (e && !last[0])
 				snprintf(last, sizeof(last), "%.*s", (int)(nl - e), e);
 		}
 		free(buf);

@@ -39,6 +39,7 @@ struct restore {
 	struct sk_criu c;
 	char criu_root[PATH_MAX], work_abs[PATH_MAX], created[48];
 	char *desc[3];
+	char *own_cgroups;             /* /proc/self/cgroup, for cgroup_swap */
 	struct sk_state st;
 	struct sk_err cb_err;          /* what the notify callback hit */
 };
@@ -199,6 +200,64 @@ static int restore_options(struct restore *r, struct sk_err *err)
 	return 0;
 }
 
+/* Move this process into the cgroup of each hierarchy that dir i of cg
+ * names: the container's (rel NULL), or the one at rel under the same
+ * mount. */
+static int move_self(const struct sk_cgroup_dir *d, const char *rel, struct sk_err *err)
+{
+	char path[PATH_MAX];
+	if (rel)
+		snprintf(path, sizeof(path), "%.*s%s/cgroup.procs", (int)d->mount_len, d->path, rel);
+	else
+		snprintf(path, sizeof(path), "%s/cgroup.procs", d->path);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return sk_error(err, e, "move into %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Our own cgroup in the hierarchy of d, from /proc/self/cgroup's text. */
+static char *own_cgroup(const char *text, const struct sk_cgroup_dir *d, bool v2)
+{
+	for (const char *line = text; *line;) {
+		const char *nl = strchrnul(line, '\n'), *c1 = memchr(line, ':', (size_t)(nl - line));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
+		if (c2 && (v2 ? c2 == c1 + 1 && !strncmp(line, "0:", 2)
+			      : (size_t)(c2 - c1 - 1) == strlen(d->name) && !strncmp(c1 + 1, d->name, strlen(d->name))))
+			return strndup(c2 + 1, (size_t)(nl - c2 - 1));
+		line = *nl ? nl + 1 : nl;
+	}
+	return NULL;
+}
+
+/* --manage-cgroups-mode ignore: CRIU leaves the tree where criu swrk is,
+ * so this process (its parent) stands in the container's cgroup during
+ * the restore, as runc puts criu there, and goes back afterwards. */
+static int cgroup_swap(struct restore *r, bool in, struct sk_err *err)
+{
+	if (!r->o->criu.manage_cgroups_mode || strcmp(r->o->criu.manage_cgroups_mode, "ignore"))
+		return 0;
+	for (size_t i = 0; i < r->cg.n; i++) {
+		const struct sk_cgroup_dir *d = &r->cg.dir[i];
+		if (in) {
+			if (move_self(d, NULL, err) < 0)
+				return -1;
+			continue;
+		}
+		char *own = own_cgroup(r->own_cgroups, d, r->cg.v2 && i == 0);
+		int rc = own ? move_self(d, own, err) : sk_error(err, ENOENT, "own cgroup in %s", d->path);
+		free(own);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void restore_cleanup(struct restore *r)
 {
 	struct sk_err ignored;
@@ -220,6 +279,7 @@ static void restore_free(struct restore *r)
 		sk_plan_free(&r->plan);
 	for (int i = 0; i < 3; i++)
 		free(r->desc[i]);
+	free(r->own_cgroups);
 	for (int i = 0; i < SK_NS_NTYPES; i++)
 		if (r->ns_fds[i] >= 0)
 			close(r->ns_fds[i]);
@@ -282,6 +342,9 @@ static int prepare(struct restore *r, struct sk_err *err)
 	if (sk_state_write(r->dir_fd, &r->st, err) < 0 || sk_cgroup_make(spec, &r->cg, err) < 0)
 		return -1;
 	r->cg_made = true;
+	size_t len;
+	if (sk_read_file_at(AT_FDCWD, "/proc/self/cgroup", NULL, 1u << 20, &r->own_cgroups, &len, err) < 0)
+		return -1;
 	return bind_root(r, err) < 0 ? -1 : restore_options(r, err);
 }
 
@@ -304,7 +367,16 @@ int sk_container_restore(const struct sk_restore_opts *o, struct sk_created *out
 	r.root_fd = sk_state_open_root(o->root, err);
 	if (r.root_fd < 0 || prepare(&r, err) < 0)
 		goto fail;
+	if (cgroup_swap(&r, true, err) < 0) {
+		cgroup_swap(&r, false, &r.cb_err);
+		goto fail;
+	}
 	pid_t pid = r.c.restore_child();
+	struct sk_err back = { 0 };
+	if (cgroup_swap(&r, false, &back) < 0 && pid > 0) {
+		*err = back;
+		goto kill;
+	}
 	if (pid <= 0) {
 		if (r.cb_err.msg[0])
 			*err = r.cb_err;

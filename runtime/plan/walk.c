@@ -268,6 +268,11 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 	case SK_STEP_RLIMITS:
 		return sk_process_rlimits(&p->proc, err);
 	case SK_STEP_USER:
+		/* Every process a session leader, as runc makes them (a terminal
+		 * did it already): CRIU refuses to dump a tree whose session
+		 * leader is outside its pid namespace. */
+		if (!pr->terminal && setsid() < 0 && getsid(0) != getpid())
+			return sk_error(err, errno, "setsid");
 		return sk_process_set_user(&p->proc, w->userns, err);
 	case SK_STEP_CAPS:
 		return sk_caps_apply(&pr->caps, p->keep_admin, err);

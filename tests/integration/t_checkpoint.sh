@@ -7,23 +7,11 @@
 # the tests skip then with CRIU's own reason.  The bad-input tests need
 # only CRIU's binary.
 
-# criu_usable: skip unless CRIU can dump here.  `criu check` fails in its
-# kernel probe (kerndat) when the kernel is too new for it; other failed
-# checks are optional features.  Decided once per run.
+# criu_usable: skip unless CRIU can dump here (tests/criu-gate).
 criu_usable() {
-	command -v criu >/dev/null || skip "criu is not installed (Debian's criu package)"
-	local gate=$SK_CACHE/criu-gate
-	if [[ ! -e $gate ]]; then
-		local why
-		why=$(criu check 2>&1 | grep -m1 -E 'kerndat|Could not initialize' || true)
-		if [[ -n $why ]]; then
-			printf 'criu %s cannot run on kernel %s (%s; kernels from 6.13 need CRIU 4.1 or later)' \
-				"$(criu --version | sed -n 's/^Version: //p')" "$(uname -r)" "$why" >"$gate"
-		else
-			: >"$gate"
-		fi
-	fi
-	[[ -s $gate ]] && skip "$(<"$gate")"
+	local why
+	why=$("$REPO/tests/criu-gate" "$SK_CACHE/criu-gate")
+	[[ -z $why ]] || skip "$why"
 	# The VM's fix-up: CRIU opens /dev/fd/N.
 	[[ -e /dev/fd ]] || ln -s /proc/self/fd /dev/fd
 	return 0
@@ -111,11 +99,13 @@ cr_counter_twice() {
 }
 status_of_rt() { "$1" state "$2" | jq -r .status; }
 
+# timeout: 5x
 test_checkpoint_counter_restored_twice() {
 	criu_usable
 	cr_counter_twice sk
 }
 
+# timeout: 5x
 test_checkpoint_counter_restored_twice_runc() {
 	criu_usable
 	require_runc
@@ -143,11 +133,13 @@ cr_leave_running() {
 	cr_pipes_close
 }
 
+# timeout: 5x
 test_checkpoint_leave_running_and_paused() {
 	criu_usable
 	cr_leave_running sk
 }
 
+# timeout: 5x
 test_checkpoint_leave_running_and_paused_runc() {
 	criu_usable
 	require_runc
@@ -174,11 +166,13 @@ cr_pre_dump() {
 	cr_pipes_close
 }
 
+# timeout: 5x
 test_checkpoint_pre_dump_then_parent() {
 	criu_usable
 	cr_pre_dump sk
 }
 
+# timeout: 5x
 test_checkpoint_pre_dump_then_parent_runc() {
 	criu_usable
 	require_runc
@@ -207,11 +201,13 @@ cr_terminal() {
 	wait "$recv_pid" || true
 }
 
+# timeout: 5x
 test_checkpoint_terminal_console_socket() {
 	criu_usable
 	cr_terminal sk
 }
 
+# timeout: 5x
 test_checkpoint_terminal_console_socket_runc() {
 	criu_usable
 	require_runc
@@ -219,6 +215,7 @@ test_checkpoint_terminal_console_socket_runc() {
 }
 
 # Without -d, restore waits and exits with the container's status.
+# timeout: 5x
 test_checkpoint_restore_foreground_exit_status() {
 	criu_usable
 	mk_bundle "$T/b" sh -c 'i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo tick $i; sleep 0.1; done; exit 9'

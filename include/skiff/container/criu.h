@@ -100,7 +100,7 @@ int sk_criu_dirs(const struct sk_criu_opts *o, bool create, int *img, int *work,
 /* Apply the shared options (log, leave-nothing flags, cgroups mode). */
 void sk_criu_apply(const struct sk_criu *c, const struct sk_criu_opts *o, int img, int work, const char *log);
 
-/* A failed libcriu call rc: "<what> failed (criu <rc>): <last Error line
+/* A failed libcriu call rc: "<what> failed (criu <rc>): <first Error line
  * of the log>; log: <work_abs>/<log>". */
 int sk_criu_failed(int rc, const char *what, int work, const char *work_abs, const char *log, struct sk_err *err);
 
