@@ -19,7 +19,12 @@ criu_usable() {
 
 # The runtimes under test: "sk" (skiff) and "rc" (runc with its own root).
 rc() { runc --root "$T/runc-root" "$@"; }
-require_runc() { command -v runc >/dev/null || skip "runc is not installed"; }
+# The runc twins make the run twice as long: make checkpoint-vm runs them
+# (SKIFF_CR_FULL=1), make test does not.
+require_runc() {
+	[[ -n ${SKIFF_CR_FULL:-} ]] || skip "runc twin: run by make checkpoint-vm (SKIFF_CR_FULL=1)"
+	command -v runc >/dev/null || skip "runc is not installed"
+}
 
 # stdio on anonymous pipes (CRIU cannot dump a host file as stdio): the
 # container writes to $out_w, a cat copies it into $T/out.
