@@ -66,8 +66,8 @@ int sk_criu_load(const struct sk_criu_opts *o, struct sk_criu *c, struct sk_err 
 
 static int open_dir(const char *path, bool create, struct sk_err *err)
 {
-	if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
-		return sk_error(err, errno, "mkdir \"%s\"", path);
+	if (create && sk_mkdir_p(path, 0700, err) < 0)
+		return -1;
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sk_error(err, errno, "open \"%s\"", path);

@@ -19,6 +19,7 @@
 #include "skiff/base/util.h"
 #include "skiff/cgroup/cgroup.h"
 #include "skiff/container/state.h"
+#include "skiff/plan/inroot.h"
 #include "skiff/plan/plan.h"
 #include "skiff/plan/terminal.h"
 #include "skiff/spec/json.h"
@@ -97,6 +98,43 @@ static int open_images(struct restore *r, struct sk_err *err)
 		return sk_error(err, errno, "--image-path \"%s\": no checkpoint there (inventory.img)",
 				r->o->criu.image_path);
 	return read_descriptors(r, err);
+}
+
+/* Whether dest lies under the destination of a tmpfs of the plan (whose
+ * contents CRIU restores itself). */
+static bool under_tmpfs(const struct sk_mount_plan *mp, const char *dest)
+{
+	for (size_t i = 0; i < mp->n_steps; i++) {
+		const struct sk_mount_step *t = &mp->steps[i];
+		size_t n = strlen(t->destination);
+		if (t->type && !strcmp(t->type, "tmpfs") && !strncmp(dest, t->destination, n) && dest[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+/* CRIU mounts on existing mount points only, and a rootfs made anew (podman
+ * --import) lacks those create made: make them, as create does (a file for
+ * a bind of a file), except under a tmpfs. */
+static int mount_points(struct restore *r, struct sk_err *err)
+{
+	int rootfd = open(r->plan.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return sk_error(err, errno, "open rootfs %s", r->plan.rootfs);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < r->plan.mounts.n_steps; i++) {
+		const struct sk_mount_step *st = &r->plan.mounts.steps[i];
+		if (under_tmpfs(&r->plan.mounts, st->destination))
+			continue;
+		struct stat sb;
+		bool file = st->kind == SK_MOUNT_BIND && stat(st->source, &sb) == 0 && !S_ISDIR(sb.st_mode);
+		int fd;
+		rc = sk_inroot_resolve(rootfd, st->destination, file ? SK_CREATE_FILE : SK_CREATE_DIR, &fd, err);
+		if (rc == 0)
+			close(fd);
+	}
+	close(rootfd);
+	return rc;
 }
 
 /* CRIU wants its root to be a mount point whose parent is not mounted
@@ -345,7 +383,9 @@ static int prepare(struct restore *r, struct sk_err *err)
 	size_t len;
 	if (sk_read_file_at(AT_FDCWD, "/proc/self/cgroup", NULL, 1u << 20, &r->own_cgroups, &len, err) < 0)
 		return -1;
-	return bind_root(r, err) < 0 ? -1 : restore_options(r, err);
+	if (mount_points(r, err) < 0 || bind_root(r, err) < 0)
+		return -1;
+	return restore_options(r, err);
 }
 
 int sk_container_restore(const struct sk_restore_opts *o, struct sk_created *out, struct sk_err *err)
