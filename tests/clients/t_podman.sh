@@ -5,7 +5,7 @@
 # (run() in lib.sh sets $out, $err and $status.)
 
 lean_tests=(test_podman_run_rm_exit_codes test_podman_memory_and_update test_podman_pids_limit
-	test_podman_stats test_podman_checkpoint_restore)
+	test_podman_stats)
 
 missing_podman() {
 	local b
