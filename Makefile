@@ -6,7 +6,7 @@ PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev protobuf-c-compiler libprotobuf-c-dev libsystemd-dev
-DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc
+DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc criu
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
 # podman and conmon: tests/bench/shim compares skiff-shim with conmon.
 DEB_BENCH := crun runc jq podman conmon
@@ -72,7 +72,7 @@ FUZZ_LONG_S ?= 1800
 BINS := runtime/skiff $(if $(SHIM_SRC),shim/skiff-shim) $(if $(wildcard shim/containerd/main.c),shim/containerd-shim-skiff-v2)
 
 .SECONDARY:
-.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm systemd-vm demo bench install clean
+.PHONY: check-layers all deps deps-build deps-test deps-vm deps-bench deps-fuzz deps-clients test unit fuzz fuzz-build fuzz-long integration vm clients clients-vm systemd-vm checkpoint-vm demo bench install clean
 all: $(BINS)
 
 build/libskiff.a: $(OBJ)
@@ -219,6 +219,13 @@ clients: deps-build deps-test deps-clients
 clients-vm: deps-build deps-test deps-vm deps-clients
 	@$(MAKE) --no-print-directory all
 	@SKIFF_CLIENTS_FULL=1 tests/vm/run tests/clients/run
+
+# Checkpoint/restore in full in the VM (Debian's CRIU cannot dump on a
+# kernel from 6.13 on): every scenario, also with runc, and every client's
+# (docs/checkpoint.md); make test runs the lean part.
+checkpoint-vm: deps-build deps-test deps-vm deps-clients
+	@$(MAKE) --no-print-directory all
+	@SKIFF_CR_FULL=1 SKIFF_CLIENTS_FULL=1 SKIFF_CLIENT_TIMEOUT=900 tests/vm/run bash -c 'tests/integration/run t_checkpoint; s=$$?; tests/clients/run checkpoint || s=1; exit $$s'
 
 # Everything: unit tests under sanitizers, each fuzz target for FUZZ_S
 # seconds, integration and the real clients on the host, then in the cgroup

@@ -60,6 +60,7 @@ struct sk_globals {
 	bool log_json;           /* --log-format json */
 	bool debug;              /* --debug */
 	bool systemd_cgroup;     /* --systemd-cgroup */
+	const char *criu;        /* --criu: the CRIU binary, NULL: criu from PATH */
 	const struct sk_command *cmd;  /* the command being run */
 	const char *argv0;       /* how skiff was invoked: --shim finds the
 				  * binary from it (create and run re-execute
@@ -78,6 +79,7 @@ struct sk_command {
 
 /* The commands, in the order `skiff --help` lists them. */
 #define SK_COMMANDS(X) \
+	X(checkpoint, 0, "checkpoint a running or paused container with CRIU") \
 	X(create, SK_CMD_SEALED, "create a container from a bundle; its process waits for start") \
 	X(start, 0, "start the process of a created container") \
 	X(run, SK_CMD_SEALED, "create and start a container, wait for it, delete it") \
@@ -89,6 +91,7 @@ struct sk_command {
 	X(list, 0, "list the containers under --root") \
 	X(pause, 0, "suspend every process of a container (cgroup freezer)") \
 	X(ps, 0, "list the processes of a container") \
+	X(restore, 0, "restore a container from a checkpoint with CRIU") \
 	X(resume, 0, "resume the processes of a paused container") \
 	X(spec, 0, "write a default config.json into a bundle") \
 	X(state, 0, "print the state of a container (JSON)") \
@@ -153,6 +156,21 @@ int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *
  * sets *json or fills err ("invalid --format ...") and returns -1. */
 #define SK_OPT_FORMAT(dest) { "format", 'f', SK_OPT_STRING, dest, "table|json", "output format (default: table)" }
 int sk_cli_format(const char *format, bool *json, struct sk_err *err);
+
+/* The options checkpoint and restore share (struct sk_criu_opts o; the
+ * repeatable --empty-ns into struct sk_strv e). */
+#define SK_CRIU_IMAGE_OPTS(o) \
+	{ "image-path", 0, SK_OPT_STRING, &(o).image_path, "DIR", "CRIU image directory (default: ./checkpoint)" }, \
+	{ "work-path", 0, SK_OPT_STRING, &(o).work_path, "DIR", "where CRIU writes its log and stats (default: the image path)" }
+#define SK_CRIU_SHARED_OPTS(o, e) \
+	{ "tcp-established", 0, SK_OPT_BOOL, &(o).tcp_established, NULL, "allow open TCP connections" }, \
+	{ "ext-unix-sk", 0, SK_OPT_BOOL, &(o).ext_unix_sk, NULL, "allow external unix sockets" }, \
+	{ "shell-job", 0, SK_OPT_BOOL, &(o).shell_job, NULL, "allow shell jobs (a process on the caller's terminal)" }, \
+	{ "file-locks", 0, SK_OPT_BOOL, &(o).file_locks, NULL, "handle file locks" }, \
+	{ "manage-cgroups-mode", 0, SK_OPT_STRING, &(o).manage_cgroups_mode, "MODE", "soft, full, strict or ignore (default: CRIU's, soft)" }, \
+	{ "empty-ns", 0, SK_OPT_STRINGS, &(e), "NS", "a namespace CRIU leaves empty (network only; repeatable)" }, \
+	{ "auto-dedup", 0, SK_OPT_BOOL, &(o).auto_dedup, NULL, "deduplicate memory against the parent images" }, \
+	{ "lazy-pages", 0, SK_OPT_BOOL, &(o).lazy_pages, NULL, "lazy migration of memory (not supported)" }
 
 /* Write to stdout; -1 with err filled when the write fails. */
 int sk_out(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -79,11 +79,10 @@ int main(int argc, char **argv)
 {
 	struct sk_globals g = { .root = SK_DEFAULT_ROOT, .argv0 = argv[0] };
 	struct sk_err err = { 0 };
-	const char *log_format = "text", *criu = NULL, *rootless = NULL;
+	const char *log_format = "text", *rootless = NULL;
 	bool help = false, version = false;
-	/* --criu and --rootless are runc's; orchestrators pass them, so they
-	 * are accepted.  skiff has no checkpointing, and decides what needs
-	 * privileges from the config itself. */
+	/* --rootless is runc's; orchestrators pass it, so it is accepted:
+	 * skiff decides what needs privileges from the config itself. */
 	const struct sk_opt gopts[] = {
 		{ "root", 0, SK_OPT_STRING, &g.root, "DIR", "directory for container state (default: " SK_DEFAULT_ROOT ")" },
 		{ "log", 0, SK_OPT_STRING, &g.log_path, "FILE", "write diagnostics to FILE instead of stderr" },
@@ -91,7 +90,7 @@ int main(int argc, char **argv)
 		{ "debug", 0, SK_OPT_BOOL, &g.debug, NULL, "log debug messages" },
 		{ "systemd-cgroup", 0, SK_OPT_BOOL, &g.systemd_cgroup, NULL,
 		  "the cgroup is a systemd unit (cgroupsPath \"slice:prefix:name\"); later commands follow the state" },
-		{ "criu", 0, SK_OPT_STRING, &criu, "PATH", "accepted for runc compatibility, ignored" },
+		{ "criu", 0, SK_OPT_STRING, &g.criu, "PATH", "the CRIU binary checkpoint and restore run (default: criu from PATH)" },
 		{ "rootless", 0, SK_OPT_STRING, &rootless, "true|false|auto", "accepted for runc compatibility, ignored" },
 		{ "version", 'v', SK_OPT_BOOL, &version, NULL, "print the version" },
 		{ "help", 'h', SK_OPT_BOOL, &help, NULL, "show this help" },

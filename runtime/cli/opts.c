@@ -159,7 +159,7 @@ static int parse(const struct sk_opt *opts, int argc, char **argv, bool *help, s
 			val = "true";
 		} else {
 			if (i >= argc)
-				return sk_error(err, 0, "flag %s needs a value", flag);
+				return sk_error(err, 0, "flag needs an argument: %s", flag);
 			val = argv[i++];
 		}
 		if (set_value(o, flag, val, err) < 0)

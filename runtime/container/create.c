@@ -74,34 +74,6 @@ struct create {
 	uint64_t oom_kills;            /* the cgroup's count before the init */
 };
 
-/* RFC 3339 in UTC with nanoseconds.  The civil date is computed here:
- * gmtime_r() would load /etc/localtime on its first call. */
-static void now_rfc3339(char *buf, size_t cap)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	long long secs = ts.tv_sec, days = secs / 86400, sod = secs % 86400;
-	if (sod < 0) {
-		sod += 86400;
-		days--;
-	}
-	/* Days since 1970-01-01 to year/month/day, with years starting on
-	 * March 1st so that the leap day is the last one of a year. */
-	long long z = days + 719468;                          /* days since 0000-03-01 */
-	long long era = (z >= 0 ? z : z - 146096) / 146097;   /* 400-year cycles */
-	long long doe = z - era * 146097;                     /* day of the cycle */
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long long mp = (5 * doy + 2) / 153;                   /* month, March = 0 */
-	long long day = doy - (153 * mp + 2) / 5 + 1;
-	long long month = mp < 10 ? mp + 3 : mp - 9;
-	long long year = yoe + era * 400 + (month <= 2);
-	/* Narrow types tell the compiler the width of each field. */
-	snprintf(buf, cap, "%04d-%02hhu-%02hhuT%02hhu:%02hhu:%02hhu.%09uZ", (int)year, (unsigned char)month,
-		 (unsigned char)day, (unsigned char)(sod / 3600), (unsigned char)(sod / 60 % 60),
-		 (unsigned char)(sod % 60), (unsigned)ts.tv_nsec);
-}
-
 static int state_json_for(struct create *c, enum sk_status status, char **out, struct sk_err *err)
 {
 	*out = sk_state_oci_json(&c->st, status, err);
@@ -498,7 +470,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto fail;
 	sk_fault_point("planned");
 
-	now_rfc3339(c.created, sizeof(c.created));
+	sk_now_rfc3339(c.created, sizeof(c.created));
 	c.st = (struct sk_state){
 		.id = (char *)o->id, .bundle = c.plan.bundle, .rootfs = c.plan.rootfs, .created = c.created,
 		.cgroup_path = (char *)sk_cgroup_path(&c.cg),

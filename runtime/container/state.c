@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/sysmacros.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
@@ -573,4 +574,32 @@ char *sk_state_oci_json(const struct sk_state *st, enum sk_status status, struct
 	if (sk_json_take(&j, &out, err) < 0)
 		return NULL;
 	return out;
+}
+
+/* RFC 3339 in UTC with nanoseconds.  The civil date is computed here:
+ * gmtime_r() would load /etc/localtime on its first call. */
+void sk_now_rfc3339(char *buf, size_t cap)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	long long secs = ts.tv_sec, days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	/* Days since 1970-01-01 to year/month/day, with years starting on
+	 * March 1st so that the leap day is the last one of a year. */
+	long long z = days + 719468;                          /* days since 0000-03-01 */
+	long long era = (z >= 0 ? z : z - 146096) / 146097;   /* 400-year cycles */
+	long long doe = z - era * 146097;                     /* day of the cycle */
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153;                   /* month, March = 0 */
+	long long day = doy - (153 * mp + 2) / 5 + 1;
+	long long month = mp < 10 ? mp + 3 : mp - 9;
+	long long year = yoe + era * 400 + (month <= 2);
+	/* Narrow types tell the compiler the width of each field. */
+	snprintf(buf, cap, "%04d-%02hhu-%02hhuT%02hhu:%02hhu:%02hhu.%09uZ", (int)year, (unsigned char)month,
+		 (unsigned char)day, (unsigned char)(sod / 3600), (unsigned char)(sod / 60 % 60),
+		 (unsigned char)(sod % 60), (unsigned)ts.tv_nsec);
 }

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -211,6 +212,35 @@ static int wait_start(struct state *s, struct sk_err *err)
 	return 0;
 }
 
+/* What CRIU needs to dump the container later, as runc provides it: every
+ * process a session leader (a terminal made it one already; CRIU refuses a
+ * session leader outside the pid namespace), and the init's stdio on the
+ * host's /dev/null reopened from the container's /dev (CRIU cannot dump a
+ * file of a mount outside the container). */
+static int checkpointable(const struct sk_process *pr, bool init, struct sk_err *err)
+{
+	if (!pr->terminal && setsid() < 0 && getsid(0) != getpid())
+		return sk_error(err, errno, "setsid");
+	if (!init)
+		return 0;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	struct stat ns;
+	if (fd < 0 || fstat(fd, &ns) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? 0 : sk_error(err, errno, "open the container's /dev/null");
+	}
+	int r = 0;
+	for (int i = 0; i < 3 && r == 0; i++) {
+		struct stat sb;
+		if (fstat(i, &sb) == 0 && S_ISCHR(sb.st_mode) && sb.st_rdev == ns.st_rdev &&
+		    (sb.st_dev != ns.st_dev || sb.st_ino != ns.st_ino) && dup3(fd, i, 0) < 0)
+			r = sk_error(err, errno, "reopen fd %d on /dev/null", i);
+	}
+	close(fd);
+	return r;
+}
+
 static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 {
 	struct sk_walk *w = s->w;
@@ -271,6 +301,8 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 	case SK_STEP_RLIMITS:
 		return sk_process_rlimits(&p->proc, err);
 	case SK_STEP_USER:
+		if (checkpointable(pr, p->kind == SK_PLAN_CREATE, err) < 0)
+			return -1;
 		return sk_process_set_user(&p->proc, w->userns, err);
 	case SK_STEP_CAPS:
 		return sk_caps_apply(&pr->caps, p->keep_admin, err);

@@ -223,6 +223,20 @@ cl_probe_limits() {
 	export LIMITS LIMITS_WHY
 }
 
+# need_criu: skip unless CRIU can checkpoint on this kernel (tests/criu-gate);
+# the VM's fix-up for CRIU (/dev/fd).
+need_criu() {
+	local why
+	why=$("$REPO/tests/criu-gate" "$BASE/criu-gate")
+	[[ -z $why ]] || skip "$why"
+	[[ -e /dev/fd ]] || ln -s /proc/self/fd /dev/fd
+	return 0
+}
+
+# A counter for the checkpoint tests, and its last tick in a text.
+cr_counter='i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done'
+last_tick() { local t; t=$(grep -o 'tick [0-9]*' <<<"$1" | tail -n1); echo "${t#tick }"; }
+
 # cl_wrapper DIR: DIR/skiff, which appends its arguments (one line,
 # shell-quoted) to DIR/calls.log and execs skiff.  Clients are pointed at it.
 cl_wrapper() {
@@ -345,7 +359,8 @@ _cl_valued_cmd=" --bundle -b --console-socket --pid-file --preserve-fds --proces
 	--additional-gids -g --cap -c --apparmor --process-label --cgroup --resources -r --format -f --interval
 	--memory --memory-reservation --memory-swap --kernel-memory --kernel-memory-tcp --cpu-share --cpu-period
 	--cpu-quota --cpu-rt-period --cpu-rt-runtime --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight
-	--l3-cache-schema --mem-bw-schema --image-path --work-path --parent-path "
+	--l3-cache-schema --mem-bw-schema --image-path --work-path --parent-path --lsm-profile --lsm-mount-context
+	--manage-cgroups-mode --empty-ns --page-server --status-fd "
 
 # call_shape ARGS...: "GLOBAL FLAGS | COMMAND FLAGS", flag names sorted,
 # values and operands left out.

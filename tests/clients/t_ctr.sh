@@ -4,7 +4,7 @@
 # DIR`, which containerd's runc shim (io.containerd.runc.v2) runs.
 # (run() in lib.sh sets $out, $err and $status.)
 
-lean_tests=(test_ctr_run_rm_exit_codes test_ctr_skiff_shim_run_rm_exit_codes test_ctr_memory_limit)
+lean_tests=(test_ctr_run_rm_exit_codes test_ctr_skiff_shim_run_rm_exit_codes test_ctr_memory_limit test_ctr_checkpoint_restore)
 
 missing_ctr() {
 	local b
@@ -181,6 +181,40 @@ test_ctr_memory_limit() {
 	wait_until 20 "m1 to stop" test "$(ct_status m1)" = STOPPED
 	expect_ok ct tasks rm -f m1
 	expect_ok ct containers rm m1
+}
+
+# checkpoint and restore (docs/checkpoint.md): containerd pauses the task
+# around every checkpoint, and a paused task stays paused.
+ct_counter='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.2; done'
+ct_count() { ct tasks exec --exec-id "c$RANDOM" "$1" cat /tmp/count; }
+ct_count_past() { local n; n=$(ct_count "$1") && ((n > $2)); }
+
+test_ctr_checkpoint_restore() {
+	need_criu
+	expect_ok ct_run -d --null-io "$IMG" k1 sh -c "$ct_counter"
+	wait_until 60 "k1 counting" ct_count_past k1 2
+	expect_ok ct tasks checkpoint --image-path "$T/img" --work-path "$T/work" k1
+	assert_eq "$(ct_status k1)" RUNNING "after ctr t checkpoint"
+	[[ -e $T/img/inventory.img ]] || fail "no images in $T/img"
+	expect_ok ct tasks pause k1
+	expect_ok ct tasks checkpoint --image-path "$T/img2" --work-path "$T/work2" k1
+	assert_eq "$(ct_status k1)" PAUSED "a paused task after ctr t checkpoint"
+	expect_ok ct tasks resume k1
+	expect_ok ct containers checkpoint --task --rw k1 checkpoint/k1:1
+	local n
+	n=$(ct_count k1)
+	expect_ok ct tasks kill -s KILL k1
+	wait_until 20 "k1 to stop" test "$(ct_status k1)" = STOPPED
+	expect_ok ct tasks rm -f k1
+	expect_ok ct containers rm k1
+	expect_ok ct containers restore --live --rw k1 checkpoint/k1:1
+	wait_until 60 "k1 restored" test "$(ct_status k1)" = RUNNING
+	wait_until 60 "k1 counting on" ct_count_past k1 "$n"
+	expect_ok ct tasks kill -s KILL k1
+	wait_until 20 "k1 to stop" test "$(ct_status k1)" = STOPPED
+	expect_ok ct tasks rm -f k1
+	expect_ok ct containers rm k1
+	expect_ok ct images rm checkpoint/k1:1
 }
 
 test_ctr_runtime_calls() {

@@ -187,6 +187,45 @@ test_podman_logs_attach_wait_restart() {
 	expect_ok pm rm l
 }
 
+# checkpoint and restore (docs/checkpoint.md), under conmon or, with
+# PM_SHIM=1, under skiff-shim: the counter goes on from where it was.
+pm_cr() {
+	local pm_=(pm) cr=cr cr2=cr2
+	[[ -n ${PM_SHIM:-} ]] && pm_=(pm --conmon "$REPO/shim/skiff-shim") cr=crs cr2=crs2
+	expect_ok "${pm_[@]}" run -d --name "$cr" --network none "$IMG" sh -c "$cr_counter"
+	wait_until 60 "tick 3" pm_logs_have "$cr" "tick 3"
+	expect_ok "${pm_[@]}" container checkpoint "$cr"
+	expect_ok pm inspect -f '{{.State.Status}}' "$cr"
+	assert_eq "$out" exited "after checkpoint"
+	local n
+	n=$(last_tick "$(pm logs "$cr" 2>/dev/null)")
+	expect_ok "${pm_[@]}" container restore "$cr"
+	wait_until 60 "tick $((n + 3))" pm_logs_have "$cr" "tick $((n + 3))"
+	expect_ok pm exec "$cr" echo in-restored
+	assert_eq "$out" in-restored
+	# -R (twice, as podman sends it) with --tcp-established.
+	expect_ok "${pm_[@]}" container checkpoint -R --tcp-established "$cr"
+	expect_ok pm inspect -f '{{.State.Status}}' "$cr"
+	assert_eq "$out" running "after checkpoint -R"
+	# --export, then --import beside the original.
+	expect_ok "${pm_[@]}" container checkpoint -R --export "$T/cr.tar.gz" "$cr"
+	expect_ok "${pm_[@]}" container restore --import "$T/cr.tar.gz" --name "$cr2"
+	n=$(last_tick "$(pm logs "$cr2" 2>/dev/null)")
+	wait_until 60 "cr2 counting" pm_logs_have "$cr2" "tick $((n + 3))"
+	expect_ok pm rm -f -t 0 "$cr" "$cr2"
+}
+
+test_podman_checkpoint_restore() {
+	need_criu
+	pm_cr
+}
+
+test_podman_checkpoint_restore_skiff_shim() {
+	need_criu
+	[[ -x $REPO/shim/skiff-shim ]] || skip "skiff-shim is not built"
+	PM_SHIM=1 pm_cr
+}
+
 test_podman_runtime_calls() {
 	check_calls podman
 }

@@ -89,7 +89,7 @@ test_unknown_flag() {
 	expect_fail 2 "$SKIFF" --bogus list
 	assert_eq "$err" "skiff: unknown flag --bogus"
 	expect_fail 2 "$SKIFF" --root
-	assert_eq "$err" "skiff: flag --root needs a value"
+	assert_eq "$err" "skiff: flag needs an argument: --root"
 	expect_fail 2 "$SKIFF" --log-format xml list
 	assert_eq "$err" 'skiff: invalid --log-format "xml": must be text or json'
 	expect_fail 2 "$SKIFF" --rootless maybe list

@@ -120,7 +120,7 @@ Test(cli, usage_errors)
 	cr_assert_str_eq(err.msg, "unknown flag -foo");
 	cr_assert_eq(PARSE(&g, &v, &err, "id", "--bundle"), SK_CLI_CONTINUE, "after an operand, not a flag");
 	cr_assert_eq(PARSE(&g, &v, &err, "--bundle"), SK_EXIT_USAGE);
-	cr_assert_str_eq(err.msg, "flag --bundle needs a value");
+	cr_assert_str_eq(err.msg, "flag needs an argument: --bundle");
 	cr_assert_eq(PARSE(&g, &v, &err, "--num", "x", "id"), SK_EXIT_USAGE);
 	cr_assert_str_eq(err.msg, "invalid value \"x\" for flag --num: must be an integer");
 	cr_assert_eq(PARSE(&g, &v, &err, "-u", "-1", "id"), SK_EXIT_USAGE);

@@ -116,4 +116,7 @@ char *sk_state_oci_json(const struct sk_state *st, enum sk_status status, struct
  * as runc does, `list` the owner's user name. */
 void sk_state_gen_oci(struct sk_json *j, const struct sk_state *st, enum sk_status status, const char *owner);
 
+/* Now, in RFC 3339 in UTC with nanoseconds (state.json's "created"). */
+void sk_now_rfc3339(char *buf, size_t cap);
+
 #endif
