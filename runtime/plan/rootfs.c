@@ -25,6 +25,7 @@
 
 #include "skiff/plan/copyup.h"
 #include "skiff/plan/dev.h"
+#include "skiff/plan/hostfs.h"
 #include "skiff/base/util.h"
 #include "skiff/plan/inroot.h"
 
@@ -412,6 +413,8 @@ int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err)
 		goto out;
 	}
 	if (no_pivot) {
+		if (sk_hostfs_hide(rootfs, err) < 0)
+			goto out;
 		/* "." is the rootfs mount itself: "." does not cross mounts. */
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
 			sk_error(err, errno, "move the rootfs \"%s\" onto \"/\"", rootfs);
