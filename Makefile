@@ -37,7 +37,7 @@ LAYERS := container plan cgroup seccomp spec base
 LIB_SRC := $(foreach l,$(LAYERS),$(wildcard runtime/$(l)/*.c))
 CLI_SRC := $(wildcard runtime/cli/*.c)
 SHIM_SRC := $(wildcard shim/*.c shim/core/*.c shim/conmon/*.c)
-HDRS := $(wildcard include/skiff/*/*.h)
+HDRS := $(wildcard include/skiff/*/*.h) runtime/cli/cli.h
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 OBJ := $(LIB_SRC:%.c=build/obj/%.o)

@@ -82,7 +82,8 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		{ "cgroup", 0, SK_OPT_STRING, &o.cgroup, "PATH", "run the process in this existing sub-cgroup of the container's" },
 		{ 0 }
 	};
-	struct sk_usage u = { .operands = "<container-id> [command [args...]]", .min = 1, .max = -1, .opts = opts };
+	struct sk_usage u = { .operands = "<container-id> [command [args...]]", .min = 1, .max = -1, .opts = opts,
+			      .no_reorder = true };
 	char **all = argv;
 	int rc = sk_cli_parse(g, &u, &argc, &argv, err);
 	if (rc != SK_CLI_CONTINUE)

@@ -467,3 +467,26 @@ test_cli_validate_agrees_with_create() {
 	((n > 150)) || fail "only $n fixtures"
 	assert_empty_dir "$ROOT"
 }
+
+# Flags after the container id, as runc's urfave/cli reorders them (runc
+# 1.4, Debian's 1.1): the command's own flags move to the front with their
+# values; an unknown one stays an operand; exec and ps do not reorder.
+test_cli_flags_after_the_id() {
+	require_controller pids
+	mk_bundle "$T/c1" sleep 1000
+	expect_ok sk run -d --bundle "$T/c1" c1
+	expect_ok sk update c1 --pids-limit 30
+	assert_eq "$(cg_file c1 pids.max)" 30 pids.max
+	expect_ok sk update c1 --pids-limit=31 --memory -1
+	assert_eq "$(cg_file c1 pids.max)" 31 pids.max
+	expect_fail 2 sk state c1 --bogus
+	assert_eq "$err" "skiff state: expects exactly 1 argument (<container-id>), got 2"
+	expect_ok sk state -- c1
+	# ps passes what follows the id to ps(1).
+	expect_ok sk ps c1 -o pid
+	assert_match "$out" '^ *PID'
+	expect_ok sk kill c1 KILL --all
+	expect_ok sk delete c1 --force
+	expect_ok sk delete c1 -f
+	assert_empty_dir "$ROOT"
+}
