@@ -292,7 +292,7 @@ int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_e
 		}
 		snprintf(mount, sizeof(mount), "%.*s", (int)d->mount_len, d->path);
 		d->fd = sk_cgroup_mkpath(mount, d->path + d->mount_len, &d->made,
-					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_made : NULL, err);
+					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_fill : NULL, err);
 		if (d->fd < 0 || (d->made < 0 && check_reuse(d, v2, err) < 0))
 			goto fail;
 	}

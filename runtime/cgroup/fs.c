@@ -481,13 +481,13 @@ int sk_cgroup_first_subdir(int fd, char *name, size_t size)
 }
 
 int sk_cgroup_mkpath(const char *mount, const char *rel, int *made,
-		     sk_cgroup_made_fn *on_made, struct sk_err *err)
+		     sk_cgroup_step_fn *on_each, struct sk_err *err)
 {
 	*made = -1;
 	/* Mostly the parents exist: the leaf in one mkdir (cgroup filesystems
 	 * have no symlinks to follow on the way). */
 	char full[PATH_MAX];
-	if (!on_made && (size_t)snprintf(full, sizeof(full), "%s%s", mount, rel) < sizeof(full)) {
+	if (!on_each && (size_t)snprintf(full, sizeof(full), "%s%s", mount, rel) < sizeof(full)) {
 		bool new = mkdir(full, 0755) == 0;
 		if (new || errno == EEXIST) {
 			int fd = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -532,7 +532,7 @@ int sk_cgroup_mkpath(const char *mount, const char *rel, int *made,
 			close(fd);
 			return -1;
 		}
-		if (new && on_made && on_made(fd, next, mount, rel, err) < 0) {
+		if (on_each && on_each(fd, next, mount, rel, err) < 0) {
 			close(next);
 			close(fd);
 			return -1;

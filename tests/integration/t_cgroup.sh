@@ -333,6 +333,39 @@ test_cgroup_cpuset() {
 	expect_ok sk delete --force cs
 }
 
+# v1: a parent cpuset someone else made and left empty (a new v1 cpuset
+# has no cpus and no mems, and takes no process: ENOSPC) is filled from
+# its own parent on the way down, as runc does; so is the container's own
+# existing cgroup.  cgroup2 has no such files to fill.
+test_cgroup_cpuset_empty_parents_filled() {
+	local mp d f
+	mp=$(cg_v1_mount cpuset) || skip "no cgroup v1 cpuset hierarchy here"
+	d=$mp$SKIFF_TEST_CGROUP
+	# This test's own cgroup, filled level by level as a caller would.
+	local p=$mp sub
+	for sub in ${SKIFF_TEST_CGROUP//\// }; do
+		mkdir -p "$p/$sub"
+		for f in cpuset.cpus cpuset.mems; do
+			[[ -n $(<"$p/$sub/$f") ]] || cat "$p/$f" >"$p/$sub/$f"
+		done
+		p=$p/$sub
+	done
+	mkdir -p "$d/empty/cs"
+	for f in cpuset.cpus cpuset.mems; do
+		assert_eq "$(<"$d/empty/$f")" "" "$f of a new v1 cpuset"
+	done
+	mk_bundle "$T/cs" sh -c 'grep Cpus_allowed_list /proc/self/status' 
+	cfg_edit "$T/cs" '.linux.cgroupsPath = $cg + "/empty/cs"' --arg cg "$SKIFF_TEST_CGROUP"
+	expect_ok sk run --bundle "$T/cs" cs
+	for f in cpuset.cpus cpuset.mems; do
+		assert_eq "$(<"$d/empty/$f")" "$(<"$d/$f")" "$f of the empty parent"
+	done
+	assert_eq "${out##*[[:space:]]}" "$(<"$d/cpuset.cpus")" "cpus the container sees"
+	while read -r mp; do
+		rmdir "$mp$SKIFF_TEST_CGROUP/empty"
+	done < <(cg_all_mounts)
+}
+
 test_cgroup_pids_limit() {
 	require_controller pids
 	# The shell and one child fit; the third process does not.

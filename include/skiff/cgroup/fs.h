@@ -86,11 +86,11 @@ DIR *sk_cgroup_opendir(int fd);
 /* Make mount + rel (rel starts with '/'), each missing component with mode
  * 0755, holding a directory fd at each step (O_NOFOLLOW).  Returns the
  * leaf's fd; *made is the index of the first component made, -1 when none
- * was.  on_made, when not NULL, is called with the parent's and the new
- * directory's fds for each component made (v1 cpuset fills it in; mount
- * and rel for its messages). */
-typedef int sk_cgroup_made_fn(int parent, int fd, const char *mount, const char *rel, struct sk_err *err);
-int sk_cgroup_mkpath(const char *mount, const char *rel, int *made, sk_cgroup_made_fn *on_made, struct sk_err *err);
+ * was.  on_each, when not NULL, is called with the parent's and the
+ * directory's fds for each component, made or found (v1 cpuset fills in
+ * what is empty; mount and rel for its messages). */
+typedef int sk_cgroup_step_fn(int parent, int fd, const char *mount, const char *rel, struct sk_err *err);
+int sk_cgroup_mkpath(const char *mount, const char *rel, int *made, sk_cgroup_step_fn *on_each, struct sk_err *err);
 
 /* Remove the components of path (mount + rel) from index first on,
  * deepest first, ignoring errors (clean-up after a failed prepare). */
