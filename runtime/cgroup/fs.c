@@ -69,7 +69,7 @@ unsigned sk_cgroup_v1_ctrls(const char *name)
 /* The hierarchy's name from a comma list (mount options, or the second
  * field of /proc/self/cgroup): its known controllers in enum order, then
  * its name= if any.  False when it has neither. */
-static bool hier_name(const char *list, char *name, size_t size, unsigned *ctrls)
+bool sk_cgroup_hier_name(const char *list, char *name, size_t size, unsigned *ctrls)
 {
 	const char *named = NULL;
 	size_t named_len = 0;
@@ -170,7 +170,7 @@ int sk_cgroup_host_parse(char *text, struct sk_cgroup_host *h, struct sk_err *er
 		unsigned ctrls = 0;
 		if (!v2) {
 			char *opts = strrchr(tail, ' ');   /* fstype source superopts */
-			if (!opts || !hier_name(opts + 1, name, sizeof(name), &ctrls))
+			if (!opts || !sk_cgroup_hier_name(opts + 1, name, sizeof(name), &ctrls))
 				continue;
 		}
 		unescape(f[3]);
@@ -266,7 +266,7 @@ int sk_cgroup_own_parse(const struct sk_cgroup_host *hs, char *text, struct sk_c
 		bool v2 = !strcmp(line, "0") && !*list;
 		char name[48];
 		unsigned ctrls = 0;
-		if (!v2 && !hier_name(list, name, sizeof(name), &ctrls))
+		if (!v2 && !sk_cgroup_hier_name(list, name, sizeof(name), &ctrls))
 			continue;
 		for (size_t i = 0; i < hs->n; i++) {
 			const struct sk_cgroup_hier *h = &hs->h[i];

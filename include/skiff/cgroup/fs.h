@@ -44,6 +44,11 @@ int sk_cgroup_host(const struct sk_cgroup_host **host, struct sk_err *err);
 int sk_cgroup_host_parse(char *text, struct sk_cgroup_host *h, struct sk_err *err);
 void sk_cgroup_host_free(struct sk_cgroup_host *h);
 
+/* A v1 hierarchy's name from a comma list (mount options, or the second
+ * field of /proc/self/cgroup): its known controllers in enum order, then
+ * its name= if any; false when it has neither. */
+bool sk_cgroup_hier_name(const char *list, char *name, size_t size, unsigned *ctrls);
+
 /* A v1 hierarchy name ("cpu,cpuacct", "name=systemd") to its controllers;
  * unknown names add nothing. */
 unsigned sk_cgroup_v1_ctrls(const char *name);
