@@ -462,3 +462,22 @@ test_lifecycle_no_pivot_and_no_new_keyring() {
 	expect_ok sk create --no-pivot --no-new-keyring --bundle "$T/b" np2
 	expect_ok sk delete -f np2
 }
+
+# `kill ID 0`, runc's "is it alive?": 0 while the init lives, "container
+# not running" once it is gone; -a with 0 too.
+test_lifecycle_kill_signal_zero() {
+	mk_bundle "$T/k0" sleep 1000
+	expect_ok sk run -d --bundle "$T/k0" k0
+	expect_ok sk kill k0 0
+	expect_ok sk kill --all k0 0
+	assert_eq "$(status_of k0)" running
+	expect_ok sk kill k0 KILL
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(status_of k0) == stopped ]] && break
+		sleep 0.05
+	done
+	expect_fail 1 sk kill k0 0
+	assert_contains "$err" "container not running"
+	expect_ok sk delete k0
+}

@@ -307,7 +307,8 @@ test_mounts_cgroup_v1_layout() {
 			mkdir /sys/fs/cgroup/x 2>/dev/null || echo tmpfs-ro
 			mkdir /sys/fs/cgroup/pids/x 2>/dev/null || echo pids-ro'
 		cfg_edit "$T/$cgns" '.linux.resources.pids = {limit: 42}'
-		[[ $cgns == with ]] || cfg_edit "$T/$cgns" 'del(.linux.namespaces[] | select(.type == "cgroup"))'
+		cfg_edit "$T/$cgns" '.linux.namespaces |= map(select(.type != "cgroup"))'
+		[[ $cgns == without ]] || cfg_edit "$T/$cgns" '.linux.namespaces += [{type: "cgroup"}]'
 		expect_ok sk run -b "$T/$cgns" "$cgns"
 		mapfile -t lines <<<"$out"
 		name=${lines[0]}
