@@ -243,8 +243,40 @@ static int cgroup_v1(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_
 	return 0;
 }
 
+/* runc's rule for proc and sysfs: an existing destination must be an
+ * ordinary directory, not a symlink (to somewhere a mount would hide or
+ * expose more than meant) nor anything else. */
+static int check_ordinary_dir(int rootfd, const struct sk_mount_step *st, struct sk_err *err)
+{
+	char path[PATH_MAX];
+	if (sk_path_clean(path, sizeof(path), st->destination, err) < 0)
+		return sk_error_wrap(err, "mounts[%zu]", st->index);
+	char *slash = strrchr(path, '/');
+	if (!slash[1])
+		return 0;   /* "/" itself */
+	*slash = '\0';
+	int dir;
+	if (sk_inroot_resolve(rootfd, path[0] ? path : "/", SK_CREATE_NONE, &dir, err) < 0) {
+		/* A missing parent is made, with the directory, by the mount. */
+		return err->errnum == ENOENT ? 0 : sk_error_wrap(err, "mounts[%zu]", st->index);
+	}
+	struct stat sb;
+	int r = fstatat(dir, slash + 1, &sb, AT_SYMLINK_NOFOLLOW);
+	int e = errno;
+	close(dir);
+	if (r < 0)
+		return e == ENOENT ? 0 : sk_error(err, e, "mounts[%zu]: stat \"%s\"", st->index, st->destination);
+	if (!S_ISDIR(sb.st_mode))
+		return sk_error(err, ENOTDIR, "mounts[%zu]: filesystem \"%s\" must be mounted on ordinary directory (\"%s\" is %s)",
+				st->index, st->type, st->destination, S_ISLNK(sb.st_mode) ? "a symlink" : "not a directory");
+	return 0;
+}
+
 static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err)
 {
+	if ((st->kind == SK_MOUNT_SYSFS || (st->kind == SK_MOUNT_GENERIC && st->type && !strcmp(st->type, "proc"))) &&
+	    check_ordinary_dir(rootfd, st, err) < 0)
+		return -1;
 	char fdp[32], cgdir[PATH_MAX];
 	bool bind = st->kind == SK_MOUNT_BIND;
 	bool cg1 = st->kind == SK_MOUNT_CGROUP && c->plan->n_cg1;

@@ -347,3 +347,19 @@ test_mounts_bad_mount_fails() {
 	[[ $err != *$'\n'* ]] || fail "not one line: $err"
 	assert_empty_dir "$ROOT"
 }
+
+# runc's rule: proc and sysfs go on an ordinary directory.  A rootfs whose
+# /proc or /sys is a symlink (to a directory the mount would then cover
+# instead) is refused, naming the mount, and nothing is left.
+test_mounts_proc_sys_symlink_refused() {
+	local d i
+	for d in proc sys; do
+		mk_bundle "$T/$d" true
+		rmdir "$T/$d/rootfs/$d"
+		ln -s tmp "$T/$d/rootfs/$d"
+		i=$(cfg_get "$T/$d" '.mounts | map(.destination) | index("/'$d'")')
+		expect_fail 1 sk run --bundle "$T/$d" "$d"
+		assert_contains "$err" "mounts[$i]: filesystem \"$(cfg_get "$T/$d" ".mounts[$i].type")\" must be mounted on ordinary directory"
+	done
+	assert_empty_dir "$ROOT"
+}
