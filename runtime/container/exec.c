@@ -147,13 +147,14 @@ out:
 
 /* ---- parent: the process ---- */
 
-/* --process FILE: runc's process.json, checked as config.json's process. */
+/* --process FILE: runc's process.json, checked as config.json's process;
+ * a pipe too (`-p <(...)`), as runc, given 30 s between its writes. */
 static int load_process_file(struct exec *c, struct sk_err *err)
 {
 	const char *name = c->o->process_file;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(AT_FDCWD, name, NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_or_pipe_at(AT_FDCWD, name, NULL, SK_SPEC_MAX_BYTES, 30000, &buf, &len, err) < 0)
 		return sk_error_wrap(err, "--process");
 	int r = sk_spec_parse_process(name, buf, len, &c->pproc, err);
 	free(buf);

@@ -72,6 +72,16 @@ test_exec_process_settings_and_flags() {
 	expect_ok sk delete -f d
 }
 
+# -p from a pipe (`-p <(...)`), as runc reads it: to its end, bounded by
+# config.json's size limit (8 MiB).
+test_exec_process_from_a_pipe() {
+	running c
+	expect_ok sk exec -p <(printf '{"args": ["echo", "piped"], "cwd": "/", "env": ["PATH=/bin"]}') c
+	assert_eq "$out" piped
+	expect_fail 255 sk exec -p <(head -c 9000000 /dev/zero) c
+	assert_contains "$err" "file is too large"
+}
+
 test_exec_process_file() {
 	running c
 	cat >"$T/p.json" <<-'EOF'
