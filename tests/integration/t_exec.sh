@@ -80,6 +80,7 @@ test_exec_process_from_a_pipe() {
 	assert_eq "$out" piped
 	expect_fail 255 sk exec -p <(head -c 9000000 /dev/zero || true) c
 	assert_contains "$err" "file is too large"
+	expect_ok sk delete -f c
 }
 
 test_exec_process_file() {
