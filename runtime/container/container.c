@@ -143,8 +143,9 @@ static void run_warn_hooks(struct sk_held *h, enum sk_hook_kind kind, enum sk_st
 	if (!have)
 		return;
 	char *json = sk_state_oci_json(&h->st, status, &err);
-	/* runtime-spec: a failing poststart or poststop hook is only a warning. */
-	if (!json || sk_hooks_run(kind, &spec.hooks, json, &err) < 0)
+	/* runtime-spec: a failing poststart or poststop hook is only a warning.
+	 * The runtime's hooks run in the bundle, as runc's. */
+	if (!json || sk_hooks_run(kind, &spec.hooks, json, h->st.bundle, &err) < 0)
 		sk_warn("%s", err.msg);
 	free(json);
 	sk_spec_free(&spec);
