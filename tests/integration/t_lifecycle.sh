@@ -481,3 +481,12 @@ test_lifecycle_kill_signal_zero() {
 	assert_contains "$err" "container not running"
 	expect_ok sk delete k0
 }
+
+# run --keep: the stopped container stays for state and a later delete.
+test_lifecycle_run_keep() {
+	mk_bundle "$T/kp" sh -c 'exit 3'
+	expect_fail 3 sk run --keep --bundle "$T/kp" kp
+	assert_eq "$(status_of kp)" stopped
+	expect_ok sk delete kp
+	assert_empty_dir "$ROOT"
+}
