@@ -379,7 +379,7 @@ static int start_child(struct exec *c, struct sk_err *err)
 	int e = 0;
 	if (r == 0) {
 		pid = clone_child(c, &c->pidfd);
-		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->cgroup) {
+		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->n_cgroups) {
 			/* The init's own cgroup, read while it still lives. */
 			if (sk_cgroup_v2_of_pid(&c->cg, c->st.pid, err) < 0)
 				r = -1;
@@ -505,9 +505,9 @@ static int prepare(struct exec *c, struct sk_err *err)
 			return -1;
 		c->have_cg = true;
 	}
-	if (c->o->cgroup && !c->have_cg)
-		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", c->o->cgroup);
-	if (c->o->cgroup && sk_cgroup_open_sub(&c->cg, c->o->cgroup, err) < 0)
+	if (c->o->n_cgroups && !c->have_cg)
+		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", c->o->cgroups[0]);
+	if (c->o->n_cgroups && sk_cgroup_open_subs(&c->cg, c->o->cgroups, c->o->n_cgroups, err) < 0)
 		return -1;
 	if (c->have_cg && sk_cgroup_enter_prepare(&c->cg, err) < 0)
 		return -1;

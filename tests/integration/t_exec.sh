@@ -405,7 +405,7 @@ test_exec_cgroup_fallback() {
 test_exec_into_a_sub_cgroup() {
 	# runc's --cgroup: an existing sub-cgroup of the container's (in every
 	# hierarchy), resolved beneath it; no fallback when it cannot be used.
-	running c
+	running c '.linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}]'
 	local d
 	d=$(cg_dir c)
 	cg_mkdir_all c sub/deeper
@@ -424,6 +424,14 @@ test_exec_into_a_sub_cgroup() {
 		assert_match "$out" $'(^|\n)0::/(\n|$)' "the cgroup2 line"
 		expect_fail 255 sk exec --cgroup nosuch:sub c true
 		assert_contains "$err" '"nosuch" names no cgroup v1 controller'
+		# Repeated, one per controller (runc's StringSlice): each applies.
+		expect_ok sk exec --cgroup pids:sub --cgroup memory:sub/deeper c cat /proc/self/cgroup
+		assert_match "$out" $'(^|\n)[0-9]+:pids:/sub(\n|$)' "the pids line"
+		assert_match "$out" $'(^|\n)[0-9]+:memory:/sub/deeper(\n|$)' "the memory line"
+		expect_fail 255 sk exec --cgroup pids:sub --cgroup pids:sub/deeper c true
+		assert_contains "$err" "a controller named by another --cgroup too"
+		expect_fail 255 sk exec --cgroup sub --cgroup pids:sub c true
+		assert_contains "$err" "must be the only --cgroup"
 	else
 		expect_fail 255 sk exec --cgroup pids:sub c true
 		assert_eq "$err" "skiff exec: --cgroup \"pids:sub\": cgroup v2 takes a sub-cgroup path, without a controller prefix: EINVAL"

@@ -153,6 +153,10 @@ int sk_cgroup_v2_of_pid(struct sk_cgroup *cg, pid_t pid, struct sk_err *err);
  * beneath it: no "..", no symlink).  "ctrl[,ctrl]:sub" (v1, as runc) does
  * so only for the hierarchies of those controllers. */
 int sk_cgroup_open_sub(struct sk_cgroup *cg, const char *sub, struct sk_err *err);
+/* exec's repeatable --cgroup, runc's rules: a plain path only alone; with
+ * prefixes, one per controller (`memory:a --cgroup cpu,cpuacct:b`), a
+ * controller named twice refused; then sk_cgroup_open_sub for each. */
+int sk_cgroup_open_subs(struct sk_cgroup *cg, const char *const *subs, size_t n, struct sk_err *err);
 
 /* Open the v1 cgroup.procs files for sk_cgroup_enter (prepare does). */
 int sk_cgroup_enter_prepare(struct sk_cgroup *cg, struct sk_err *err);
