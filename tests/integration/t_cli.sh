@@ -122,7 +122,10 @@ test_spec_validate() {
 	assert_eq "$out" "" "spec prints nothing"
 	jq -e . "$T/b/config.json" >/dev/null
 	assert_eq "$(cfg_get "$T/b" '.ociVersion + " " + .hostname + " " + (.process.terminal|tostring)')" "1.2.0 skiff true"
-	assert_eq "$(cfg_get "$T/b" '[.linux.namespaces[].type] | join(",")')" "pid,network,ipc,uts,mount,cgroup"
+	local cgns=
+	[[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] && cgns=,cgroup
+	assert_eq "$(cfg_get "$T/b" '[.linux.namespaces[].type] | join(",")')" "pid,network,ipc,uts,mount$cgns" \
+		"namespaces (a cgroup one on a cgroup v2 host only)"
 	mkdir "$T/b/rootfs"
 	expect_ok "$SKIFF" validate --bundle "$T/b"
 	assert_eq "$out" "ok"
@@ -151,7 +154,9 @@ test_spec_rootless() {
 	local uid gid
 	uid=$(id -u)
 	gid=$(id -g)
-	assert_eq "$(cfg_get "$T" '[.linux.namespaces[].type] | join(",")')" "pid,ipc,uts,mount,cgroup,user"
+	local cgns=
+	[[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] && cgns=,cgroup
+	assert_eq "$(cfg_get "$T" '[.linux.namespaces[].type] | join(",")')" "pid,ipc,uts,mount$cgns,user"
 	assert_eq "$(cfg_get "$T" '.linux.uidMappings | tojson')" "[{\"containerID\":0,\"hostID\":$uid,\"size\":1}]"
 	assert_eq "$(cfg_get "$T" '.linux.gidMappings | tojson')" "[{\"containerID\":0,\"hostID\":$gid,\"size\":1}]"
 	assert_eq "$(cfg_get "$T" '.mounts[] | select(.destination == "/sys") | tojson')" \
