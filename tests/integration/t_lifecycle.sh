@@ -163,7 +163,7 @@ test_lifecycle_kill_signals() {
 	# The default is TERM.
 	expect_ok sk kill k
 	wait_file "$log" TERM
-	for sig in FOO SIGFOO 0 65 -1 RTMIN+31 RTMAX+1 ''; do
+	for sig in FOO SIGFOO 65 -1 RTMIN+31 RTMAX+1 ''; do
 		expect_fail 2 sk kill k "$sig"
 		assert_eq "$err" "skiff kill: unknown signal \"$sig\""
 	done
