@@ -39,7 +39,7 @@ LAYERS := container plan cgroup seccomp spec base
 LIB_SRC := $(foreach l,$(LAYERS),$(wildcard runtime/$(l)/*.c))
 CLI_SRC := $(wildcard runtime/cli/*.c)
 SHIM_SRC := $(wildcard shim/*.c shim/core/*.c shim/conmon/*.c)
-HDRS := $(wildcard include/skiff/*/*.h)
+HDRS := $(wildcard include/skiff/*/*.h) runtime/cli/cli.h
 # containerd-shim-skiff-v2 (shim/containerd/): our .proto files (containerd's
 # package names and field numbers) compiled by protoc-c into build/gen/.
 CTRD_PROTO := $(shell find shim/containerd/proto -name '*.proto' 2>/dev/null)

@@ -21,7 +21,7 @@ int sk_signal_parse(const char *s)
 	char *end;
 	long n = strtol(s, &end, 10);
 	if (!*end)
-		return n > 0 && n < NSIG ? (int)n : -1;
+		return n >= 0 && n < NSIG ? (int)n : -1;
 	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
 	for (int sig = 1; sig < SIGRTMIN; sig++) {

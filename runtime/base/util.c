@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,9 @@ int sk_write_all(int fd, const void *buf, size_t len)
 
 /* Read fd to its end into a malloc()ed, NUL-terminated buffer, refusing
  * more than max bytes (never reading more than max + 1).  hint: the
- * expected size (0 for pipes and /proc files, which report none). */
-static int read_to_end(int fd, const char *name, size_t hint, size_t max, char **out, size_t *len,
+ * expected size (0 for pipes and /proc files, which report none).  A
+ * non-blocking fd is waited on, at most wait_ms for each read. */
+static int read_to_end(int fd, const char *name, size_t hint, size_t max, char **out, size_t *len, int wait_ms,
 		       struct sk_err *err)
 {
 	/* One byte of room past max proves a file too large; one for the NUL. */
@@ -53,6 +55,15 @@ static int read_to_end(int fd, const char *name, size_t hint, size_t max, char *
 		ssize_t n = read(fd, buf + used, cap - used - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN && wait_ms > 0) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			int pr = poll(&p, 1, wait_ms);
+			if (pr > 0 || (pr < 0 && errno == EINTR))
+				continue;
+			free(buf);
+			return sk_error(err, pr == 0 ? ETIMEDOUT : errno, "read \"%s\": nothing for %d s", name,
+					wait_ms / 1000);
+		}
 		if (n < 0) {
 			int e = errno;
 			free(buf);
@@ -91,14 +102,37 @@ int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, 
 	else if ((uintmax_t)sb.st_size > max)
 		r = sk_error(err, 0, "%s: file is too large (limit %zu bytes)", name, max);
 	else
-		r = read_to_end(fd, name, (size_t)sb.st_size, max, out, len, err);
+		r = read_to_end(fd, name, (size_t)sb.st_size, max, out, len, 0, err);
+	close(fd);
+	return r;
+}
+
+int sk_read_file_or_pipe_at(int dir_fd, const char *path, const char *name, size_t max, int wait_ms, char **out,
+			    size_t *len, struct sk_err *err)
+{
+	name = name ? name : path;
+	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return sk_error(err, errno, "open \"%s\"", path);
+	struct stat sb;
+	int r;
+	if (fstat(fd, &sb) < 0)
+		r = sk_error(err, errno, "stat \"%s\"", path);
+	else if (S_ISFIFO(sb.st_mode))
+		r = read_to_end(fd, name, 0, max, out, len, wait_ms, err);
+	else if (!S_ISREG(sb.st_mode))
+		r = sk_error(err, 0, "%s: not a regular file or a pipe", name);
+	else if ((uintmax_t)sb.st_size > max)
+		r = sk_error(err, 0, "%s: file is too large (limit %zu bytes)", name, max);
+	else
+		r = read_to_end(fd, name, (size_t)sb.st_size, max, out, len, 0, err);
 	close(fd);
 	return r;
 }
 
 int sk_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct sk_err *err)
 {
-	return read_to_end(fd, name, 0, max, out, len, err);
+	return read_to_end(fd, name, 0, max, out, len, 0, err);
 }
 
 ssize_t sk_read_small_at(int dir_fd, const char *path, char *buf, size_t cap, struct sk_err *err)

@@ -316,7 +316,7 @@ int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_e
 		}
 		snprintf(mount, sizeof(mount), "%.*s", (int)d->mount_len, d->path);
 		d->fd = sk_cgroup_mkpath(mount, d->path + d->mount_len, &d->made,
-					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_made : NULL, err);
+					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_fill : NULL, err);
 		/* The unit's own directories hold its holder process. */
 		if (d->fd < 0 || (d->made < 0 && !cg->sd.name && check_reuse(d, v2, err) < 0))
 			goto fail;
@@ -483,6 +483,31 @@ int sk_cgroup_open_sub(struct sk_cgroup *cg, const char *sub, struct sk_err *err
 		d->fd = fd;
 		d->path = path;
 	}
+	return 0;
+}
+
+int sk_cgroup_open_subs(struct sk_cgroup *cg, const char *const *subs, size_t n, struct sk_err *err)
+{
+	unsigned seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(subs[i], ':');
+		if (!colon && n > 1)
+			return sk_error(err, EINVAL, "--cgroup \"%s\": a path without a controller: prefix must be the only --cgroup",
+					subs[i]);
+		if (colon && strchr(colon + 1, ':'))
+			return sk_error(err, EINVAL, "--cgroup \"%s\": more than one \":\"", subs[i]);
+		if (!colon)
+			continue;
+		char list[64];
+		snprintf(list, sizeof(list), "%.*s", (int)(colon - subs[i]), subs[i]);
+		unsigned m = sk_cgroup_v1_ctrls(list);
+		if (m & seen)
+			return sk_error(err, EINVAL, "--cgroup \"%s\": a controller named by another --cgroup too", subs[i]);
+		seen |= m;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (sk_cgroup_open_sub(cg, subs[i], err) < 0)
+			return -1;
 	return 0;
 }
 

@@ -69,7 +69,7 @@ unsigned sk_cgroup_v1_ctrls(const char *name)
 /* The hierarchy's name from a comma list (mount options, or the second
  * field of /proc/self/cgroup): its known controllers in enum order, then
  * its name= if any.  False when it has neither. */
-static bool hier_name(const char *list, char *name, size_t size, unsigned *ctrls)
+bool sk_cgroup_hier_name(const char *list, char *name, size_t size, unsigned *ctrls)
 {
 	const char *named = NULL;
 	size_t named_len = 0;
@@ -170,7 +170,7 @@ int sk_cgroup_host_parse(char *text, struct sk_cgroup_host *h, struct sk_err *er
 		unsigned ctrls = 0;
 		if (!v2) {
 			char *opts = strrchr(tail, ' ');   /* fstype source superopts */
-			if (!opts || !hier_name(opts + 1, name, sizeof(name), &ctrls))
+			if (!opts || !sk_cgroup_hier_name(opts + 1, name, sizeof(name), &ctrls))
 				continue;
 		}
 		unescape(f[3]);
@@ -266,7 +266,7 @@ int sk_cgroup_own_parse(const struct sk_cgroup_host *hs, char *text, struct sk_c
 		bool v2 = !strcmp(line, "0") && !*list;
 		char name[48];
 		unsigned ctrls = 0;
-		if (!v2 && !hier_name(list, name, sizeof(name), &ctrls))
+		if (!v2 && !sk_cgroup_hier_name(list, name, sizeof(name), &ctrls))
 			continue;
 		for (size_t i = 0; i < hs->n; i++) {
 			const struct sk_cgroup_hier *h = &hs->h[i];
@@ -481,13 +481,13 @@ int sk_cgroup_first_subdir(int fd, char *name, size_t size)
 }
 
 int sk_cgroup_mkpath(const char *mount, const char *rel, int *made,
-		     sk_cgroup_made_fn *on_made, struct sk_err *err)
+		     sk_cgroup_step_fn *on_each, struct sk_err *err)
 {
 	*made = -1;
 	/* Mostly the parents exist: the leaf in one mkdir (cgroup filesystems
 	 * have no symlinks to follow on the way). */
 	char full[PATH_MAX];
-	if (!on_made && (size_t)snprintf(full, sizeof(full), "%s%s", mount, rel) < sizeof(full)) {
+	if (!on_each && (size_t)snprintf(full, sizeof(full), "%s%s", mount, rel) < sizeof(full)) {
 		bool new = mkdir(full, 0755) == 0;
 		if (new || errno == EEXIST) {
 			int fd = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -532,7 +532,7 @@ int sk_cgroup_mkpath(const char *mount, const char *rel, int *made,
 			close(fd);
 			return -1;
 		}
-		if (new && on_made && on_made(fd, next, mount, rel, err) < 0) {
+		if (on_each && on_each(fd, next, mount, rel, err) < 0) {
 			close(next);
 			close(fd);
 			return -1;

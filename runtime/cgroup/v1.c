@@ -39,12 +39,17 @@ static bool has_file(int fd, const char *name)
 
 /* A new cpuset cgroup starts with empty cpus and mems (unless the parent
  * has cgroup.clone_children, which copies the same values), and takes no
- * process until they are set: give it its parent's. */
-int sk_cg1_cpuset_made(int parent, int fd, const char *mount, const char *rel, struct sk_err *err)
+ * process until they are set: give it its parent's.  An existing one may
+ * have been left empty too. */
+int sk_cg1_cpuset_fill(int parent, int fd, const char *mount, const char *rel, struct sk_err *err)
 {
 	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 	for (size_t i = 0; i < 2; i++) {
-		char theirs[4096];
+		char theirs[4096], ours[8];
+		if (sk_cgroup_read_at(fd, mount, files[i], ours, sizeof(ours), err) < 0)
+			return sk_error_wrap(err, "cgroup \"%s%s\"", mount, rel);
+		if (ours[0] && ours[0] != '\n')
+			continue;
 		if (sk_cgroup_read_at(parent, mount, files[i], theirs, sizeof(theirs), err) < 0)
 			return sk_error_wrap(err, "cgroup \"%s%s\"", mount, rel);
 		theirs[strcspn(theirs, "\n")] = '\0';

@@ -28,8 +28,14 @@
  *
  * The syntax is runc's (urfave/cli on Go's flag package): --name value,
  * --name=value, -name value, -n value; bools as --name or --name=false;
- * parsing stops at the first operand or after "--", so `skiff ps ID -ef`
- * passes -ef on.  --help/-h is implicit in every command. */
+ * --help/-h is implicit in every command.  As urfave/cli 1.22 does for
+ * runc (1.4, and Debian's 1.1), the words are first reordered: the
+ * command's own flags to the front, each with the next word when it has no
+ * "=" and that word is not a flag, then "--" if given, then the rest; then
+ * parsing stops at the first operand or after "--".  So `skiff delete ID
+ * --force` works, and an unknown flag after the id is an operand.  exec
+ * and ps set no_reorder (runc's SkipArgReorder): `skiff ps ID -ef` passes
+ * -ef on. */
 #ifndef SKIFF_CLI_H
 #define SKIFF_CLI_H
 
@@ -127,6 +133,7 @@ struct sk_usage {
 	const char *operands;  /* synopsis of the operands ("<container-id>"), or NULL */
 	int min, max;          /* operand count bounds; max < 0: unbounded */
 	const struct sk_opt *opts;
+	bool no_reorder;       /* flags only before the operands (exec, ps) */
 };
 
 #define SK_CLI_CONTINUE (-1)

@@ -58,7 +58,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
 	struct sk_exec_opts o = { .root = g->root, .no_new_privs = -1 };
 	const char *user = NULL;
-	struct sk_strv env = { 0 }, gids = { 0 }, caps = { 0 };
+	struct sk_strv env = { 0 }, gids = { 0 }, caps = { 0 }, cgroups = { 0 };
 	uint64_t preserve = 0;
 	bool nnp = false;
 	uint32_t *gid_list = NULL;
@@ -80,10 +80,11 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		{ "pid-file", 0, SK_OPT_STRING, &o.pid_file, "FILE", "write the process's pid to FILE" },
 		{ "preserve-fds", 0, SK_OPT_UINT, &preserve, "N", "pass N fds after stdio (3 .. 3+N-1) to the process" },
 		{ "ignore-paused", 0, SK_OPT_BOOL, &o.ignore_paused, NULL, "allow exec in a paused container (the process runs once it is resumed)" },
-		{ "cgroup", 0, SK_OPT_STRING, &o.cgroup, "PATH", "run the process in this existing sub-cgroup of the container's" },
+		{ "cgroup", 0, SK_OPT_STRINGS, &cgroups, "[CTRL[,CTRL]:]PATH", "run the process in this existing sub-cgroup of the container's (v1: one per controller, repeatable)" },
 		{ 0 }
 	};
-	struct sk_usage u = { .operands = "<container-id> [command [args...]]", .min = 1, .max = -1, .opts = opts };
+	struct sk_usage u = { .operands = "<container-id> [command [args...]]", .min = 1, .max = -1, .opts = opts,
+			      .no_reorder = true };
 	char **all = argv;
 	int rc = sk_cli_parse(g, &u, &argc, &argv, err);
 	if (rc != SK_CLI_CONTINUE)
@@ -152,11 +153,14 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		goto out;
 	}
 	o.preserve_fds = (int)preserve;
+	o.cgroups = cgroups.v;
+	o.n_cgroups = cgroups.n;
 	rc = sk_exec(&o, &status, err) < 0 ? SK_EXIT_EXEC_FAILED : status;
 out:
 	free(gid_list);
 	free(env.v);
 	free(gids.v);
 	free(caps.v);
+	free(cgroups.v);
 	return rc;
 }

@@ -32,7 +32,8 @@ int cmd_ps(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		SK_OPT_FORMAT(&format),
 		{ 0 }
 	};
-	struct sk_usage u = { .operands = "<container-id> [ps options]", .min = 1, .max = -1, .opts = opts };
+	struct sk_usage u = { .operands = "<container-id> [ps options]", .min = 1, .max = -1, .opts = opts,
+			      .no_reorder = true };
 	int rc = sk_cli_parse(g, &u, &argc, &argv, err);
 	if (rc != SK_CLI_CONTINUE)
 		return rc;

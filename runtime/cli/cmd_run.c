@@ -1,5 +1,6 @@
 /* skiff run: create + start + wait, then delete; exits with the process's
- * status (128+N for signal N).  --detach: create + start and return;
+ * status (128+N for signal N); --keep leaves the stopped container to a
+ * later delete (runc's).  --detach: create + start and return;
  * with --shim, under skiff-shim (docs/shim.md). */
 #include "cli.h"
 
@@ -15,13 +16,14 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	struct sk_create_opts o = { .root = g->root, .bundle = ".", .systemd_cgroup = g->systemd_cgroup,
 				    .systemd_user = g->systemd_cgroup && geteuid() != 0 };
 	uint64_t preserve = 0;
-	bool detach = false, shim = false;
+	bool detach = false, shim = false, keep = false;
 	const char *shim_log = NULL;
 	struct sk_opt opts[] = {
 		{ "bundle", 'b', SK_OPT_STRING, &o.bundle, "DIR", "path to the root of the bundle directory (default: .)" },
 		{ "console-socket", 0, SK_OPT_STRING, &o.console_socket, "PATH", "unix socket that receives the pty master when process.terminal is true" },
 		{ "pidfd-socket", 0, SK_OPT_STRING, &o.pidfd_socket, "PATH", "unix socket that receives a pidfd of the container's init" },
 		{ "detach", 'd', SK_OPT_BOOL, &detach, NULL, "do not wait for the process; leave the container running" },
+		{ "keep", 0, SK_OPT_BOOL, &keep, NULL, "do not delete the container once its process has exited" },
 		{ "pid-file", 0, SK_OPT_STRING, &o.pid_file, "FILE", "write the init's pid to FILE" },
 		{ "no-pivot", 0, SK_OPT_BOOL, &o.no_pivot, NULL, "do not use pivot_root (for a rootfs on a ramdisk)" },
 		{ "no-new-keyring", 0, SK_OPT_BOOL, &o.no_new_keyring, NULL, "do not create a new session keyring" },
@@ -72,7 +74,7 @@ int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		if (sk_container_wait(&c, &status, err) < 0) {
 			sk_container_delete(g->root, o.id, true, &ignored);
 			status = SK_EXIT_ERROR;
-		} else if (sk_container_delete(g->root, o.id, true, err) < 0) {
+		} else if (!keep && sk_container_delete(g->root, o.id, true, err) < 0) {
 			status = SK_EXIT_ERROR;
 		}
 	}

@@ -1,12 +1,14 @@
 /* skiff spec: write runc's default config.json (libcontainer/specconv's
- * example) into a bundle, with skiff's ociVersion and hostname and the cgroup
- * namespace runc adds on cgroup v2 hosts (skiff adds it on every host).
+ * example) into a bundle, with skiff's ociVersion and hostname, and a cgroup
+ * namespace on a cgroup v2 host only (/sys/fs/cgroup is cgroup2), as runc.
  * --rootless applies runc's ToRootless: a user namespace mapping the
  * caller's euid/egid to 0, no network namespace, /sys as a read-only rbind of
  * the host's, no uid=/gid= mount options, no resources. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -153,6 +155,11 @@ static void gen_spec(struct sk_json *j, bool rootless)
 	static const char *const nss[] = { "pid", "network", "ipc", "uts", "mount", "cgroup" };
 	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
 		if (rootless && strcmp(nss[i], "network") == 0)
+			continue;
+		/* runc's IsCgroup2UnifiedMode: a hybrid or v1 host gets none. */
+		struct statfs sf;
+		if (!strcmp(nss[i], "cgroup") &&
+		    (statfs("/sys/fs/cgroup", &sf) < 0 || (unsigned long)sf.f_type != CGROUP2_SUPER_MAGIC))
 			continue;
 		sk_json_map_open(j);
 		sk_json_kstr(j, "type", nss[i]);

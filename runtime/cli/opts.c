@@ -216,10 +216,69 @@ int sk_opts_print_help(const struct sk_opt *opts, struct sk_err *err)
 	return print_opts(opts, false, err);
 }
 
+/* Is arg one of the command's flags ("--name", "-n", "--name=v")?  As
+ * urfave/cli's argIsFlag: "-" and "--" are not; --help and -h are. */
+static bool is_flag(const struct sk_opt *opts, const char *arg)
+{
+	if (arg[0] != '-' || !arg[1] || !strcmp(arg, "--"))
+		return false;
+	const char *name = arg + (arg[1] == '-' ? 2 : 1);
+	if (*name == '-')
+		name++;
+	size_t len = strcspn(name, "=");
+	return len && find_opt(opts, name, len, true);
+}
+
+/* urfave/cli 1.22's reorderArgs (runc 1.4's, and the Debian runc 1.1's),
+ * run before Go's flag package: the command's flags, each with the word
+ * after it when it has no "=" and that word is not a flag, to the front in
+ * order; then "--" when one was given, then the other words, then what
+ * followed the "--".  argv[0], the command, stays. */
+static int reorder(const struct sk_opt *opts, int argc, char **argv, struct sk_err *err)
+{
+	if (argc < 3)
+		return 0;
+	char **tmp = malloc((size_t)argc * sizeof(*tmp));
+	if (!tmp)
+		return sk_error(err, ENOMEM, "reorder the arguments");
+	/* tmp: the flags from the front, the other words from the back. */
+	int nflags = 0, nrest = 0, i = 1;
+	bool value_next = false, dashdash = false;
+	for (; i < argc; i++) {
+		char *a = argv[i];
+		bool flag = is_flag(opts, a);
+		if (value_next && !flag) {
+			value_next = false;
+			tmp[nflags++] = a;
+		} else if (!strcmp(a, "--")) {
+			dashdash = true;
+			i++;
+			break;
+		} else if (flag) {
+			tmp[nflags++] = a;
+			value_next = !strchr(a, '=');
+		} else {
+			tmp[argc - 1 - nrest++] = a;
+		}
+	}
+	char **o = argv + 1;
+	for (int k = 0; k < nflags; k++)
+		*o++ = tmp[k];
+	if (dashdash)
+		*o++ = "--";
+	for (int k = 0; k < nrest; k++)
+		*o++ = tmp[argc - 1 - k];
+	/* The words after "--" are already in place: argv + i. */
+	free(tmp);
+	return 0;
+}
+
 int sk_cli_parse(struct sk_globals *g, const struct sk_usage *u, int *argc, char ***argv, struct sk_err *err)
 {
 	const char *name = g->cmd->name;
 	bool help = false;
+	if (!u->no_reorder && reorder(u->opts, *argc, *argv, err) < 0)
+		return SK_EXIT_ERROR;
 	int first = parse(u->opts, *argc, *argv, &help, err);
 	if (first < 0)
 		return SK_EXIT_USAGE;

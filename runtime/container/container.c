@@ -156,7 +156,8 @@ static int run_hooks(struct sk_held *h, enum sk_hook_kind kind, enum sk_status s
 	int r = -1;
 	char *json = sk_state_oci_json(&h->st, status, err);
 	if (json)
-		r = sk_hooks_run(kind, &spec.hooks, json, err);
+		/* The runtime's hooks run in the bundle, as runc's. */
+		r = sk_hooks_run(kind, &spec.hooks, json, h->st.bundle, err);
 	free(json);
 	sk_spec_free(&spec);
 	return r;

@@ -93,9 +93,9 @@ static int run_parent_hooks(struct create *c, struct sk_err *err)
 	/* prestart, the legacy hook, sees "created" as crun and the runtime-tools
 	 * suite expect; createRuntime sees "creating", as runc. */
 	if (r == 0 && h->n[SK_HOOK_PRESTART])
-		r = sk_hooks_run(SK_HOOK_PRESTART, h, later, err);
+		r = sk_hooks_run(SK_HOOK_PRESTART, h, later, c->plan.bundle, err);
 	if (r == 0 && h->n[SK_HOOK_CREATE_RUNTIME])
-		r = sk_hooks_run(SK_HOOK_CREATE_RUNTIME, h, json, err);
+		r = sk_hooks_run(SK_HOOK_CREATE_RUNTIME, h, json, c->plan.bundle, err);
 	/* The child's hooks get "<creating state>\0<created state>": the first
 	 * for createContainer, the second for startContainer. */
 	if (r == 0 && child) {

@@ -148,13 +148,14 @@ out:
 
 /* ---- parent: the process ---- */
 
-/* --process FILE: runc's process.json, checked as config.json's process. */
+/* --process FILE: runc's process.json, checked as config.json's process;
+ * a pipe too (`-p <(...)`), as runc, given 30 s between its writes. */
 static int load_process_file(struct exec *c, struct sk_err *err)
 {
 	const char *name = c->o->process_file;
 	char *buf;
 	size_t len;
-	if (sk_read_file_at(AT_FDCWD, name, NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+	if (sk_read_file_or_pipe_at(AT_FDCWD, name, NULL, SK_SPEC_MAX_BYTES, 30000, &buf, &len, err) < 0)
 		return sk_error_wrap(err, "--process");
 	int r = sk_spec_parse_process(name, buf, len, &c->pproc, err);
 	free(buf);
@@ -379,7 +380,7 @@ static int start_child(struct exec *c, struct sk_err *err)
 	int e = 0;
 	if (r == 0) {
 		pid = clone_child(c, &c->pidfd);
-		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->cgroup) {
+		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->n_cgroups) {
 			/* The init's own cgroup, read while it still lives. */
 			if (sk_cgroup_v2_of_pid(&c->cg, c->st.pid, err) < 0)
 				r = -1;
@@ -505,9 +506,9 @@ static int prepare(struct exec *c, struct sk_err *err)
 			return -1;
 		c->have_cg = true;
 	}
-	if (c->o->cgroup && !c->have_cg)
-		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", c->o->cgroup);
-	if (c->o->cgroup && sk_cgroup_open_sub(&c->cg, c->o->cgroup, err) < 0)
+	if (c->o->n_cgroups && !c->have_cg)
+		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", c->o->cgroups[0]);
+	if (c->o->n_cgroups && sk_cgroup_open_subs(&c->cg, c->o->cgroups, c->o->n_cgroups, err) < 0)
 		return -1;
 	if (c->have_cg && sk_cgroup_enter_prepare(&c->cg, err) < 0)
 		return -1;

@@ -81,9 +81,10 @@ static void warn_not_granted(uint64_t missing, uint64_t amb_config)
 	char list[512];
 	if (amb_config) {
 		/* The config's own sets rule these out (`runc spec` writes such
-		 * configs; runc drops them silently): say so, not blame the host. */
+		 * configs; runc drops them silently): nothing is wrong, so only
+		 * --debug says so, and does not blame the host. */
 		cap_list(amb_config, list, sizeof(list));
-		sk_warn("process.capabilities.ambient: %s not raised: an ambient capability must also be in the "
+		sk_debug("process.capabilities.ambient: %s not raised: an ambient capability must also be in the "
 			"inheritable and permitted sets", list);
 	}
 	if (missing) {

@@ -32,7 +32,8 @@ static void reap(pid_t pid, int *status)
 }
 
 /* Spawn h with the read end of a pipe as its stdin; *wfd gets the write end. */
-static int spawn_hook(const char *kind, const struct sk_hook *h, pid_t *pid, int *wfd, struct sk_err *err)
+static int spawn_hook(const char *kind, const struct sk_hook *h, const char *dir, pid_t *pid, int *wfd,
+		      struct sk_err *err)
 {
 	/* spec.h's string arrays are counted, execve wants NULL-terminated ones. */
 	size_t argc = h->n_args ? h->n_args : 1;
@@ -65,7 +66,7 @@ static int spawn_hook(const char *kind, const struct sk_hook *h, pid_t *pid, int
 	if (c == 0) {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
 		    dup2(p[0], 0) < 0 || syscall(SYS_close_range, 3, ~0U, 0) < 0 ||
-		    sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
+		    sigprocmask(SIG_SETMASK, &none, NULL) < 0 || (dir && chdir(dir) < 0)) {
 			child_errno = errno;
 			_exit(127);
 		}
@@ -89,12 +90,13 @@ static int spawn_hook(const char *kind, const struct sk_hook *h, pid_t *pid, int
 
 
 /* Feed state to the hook while waiting for it to exit or time out. */
-static int run_one(const char *kind, const struct sk_hook *h, const char *state, size_t len, struct sk_err *err)
+static int run_one(const char *kind, const struct sk_hook *h, const char *state, size_t len, const char *dir,
+		   struct sk_err *err)
 {
 	pid_t pid = 0;
 	int wfd = -1;
 	sk_debug("running %s hook \"%s\"", kind, h->path);
-	if (spawn_hook(kind, h, &pid, &wfd, err) < 0)
+	if (spawn_hook(kind, h, dir, &pid, &wfd, err) < 0)
 		return -1;
 
 	int status = 0, r = 0;
@@ -167,14 +169,15 @@ static int run_one(const char *kind, const struct sk_hook *h, const char *state,
 	return 0;
 }
 
-int sk_hooks_run(enum sk_hook_kind kind, const struct sk_hooks *hooks, const char *state_json, struct sk_err *err)
+int sk_hooks_run(enum sk_hook_kind kind, const struct sk_hooks *hooks, const char *state_json, const char *dir,
+		 struct sk_err *err)
 {
 	const char *name = sk_hook_kind_name(kind);
 	bool warn_only = kind == SK_HOOK_POSTSTOP;
 	size_t len = state_json ? strlen(state_json) : 0;
 	struct sk_err warning;
 	for (size_t i = 0; i < hooks->n[kind]; i++) {
-		if (run_one(name, &hooks->list[kind][i], state_json, len, warn_only ? &warning : err) == 0)
+		if (run_one(name, &hooks->list[kind][i], state_json, len, dir, warn_only ? &warning : err) == 0)
 			continue;
 		if (!warn_only)
 			return -1;

@@ -625,8 +625,11 @@ int sk_mount_plan_prepare(struct sk_mount_plan *plan, struct sk_err *err)
 
 	for (size_t i = 0; i < plan->n_steps; i++) {
 		struct sk_mount_step *st = &plan->steps[i];
-		if (st->kind == SK_MOUNT_CGROUP && !plan->cgroup2_mount &&
-		    sk_cgroup_mount_find(&plan->cgroup2_mount, err) < 0) {
+		/* A cgroup mount: the v1 hierarchies when the host has any
+		 * (runc's layout there), else the cgroup2 mount. */
+		if (st->kind == SK_MOUNT_CGROUP && !plan->cgroup2_mount && !plan->n_cg1 &&
+		    (sk_cgroup_v1_mounts(&plan->cg1, &plan->n_cg1, err) < 0 ||
+		     (!plan->n_cg1 && sk_cgroup_mount_find(&plan->cgroup2_mount, err) < 0))) {
 			sk_error_wrap(err, "mounts[%zu]", st->index);
 			goto out;
 		}

@@ -23,8 +23,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "skiff/cgroup/cgroup.h"
 #include "skiff/plan/copyup.h"
 #include "skiff/plan/dev.h"
+#include "skiff/plan/hostfs.h"
 #include "skiff/base/util.h"
 #include "skiff/plan/inroot.h"
 
@@ -183,12 +185,103 @@ static void strip_gid(const char *data, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* On a host with v1 hierarchies, the cgroup mount is runc's layout: a
+ * tmpfs (dir, mounted by the caller) with a directory per hierarchy, named
+ * as its host mount point ("cpu,cpuacct", with a symlink per controller),
+ * holding the hierarchy mounted again in the container's cgroup namespace,
+ * or without one a bind of the init's own cgroup there. */
+static int cgroup_v1(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, int dir,
+		     struct sk_err *err)
+{
+	unsigned long flags = (st->flags & ~(unsigned long)(MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	for (size_t i = 0; i < c->plan->n_cg1; i++) {
+		const struct sk_cgroup_v1_mount *m = &c->plan->cg1[i];
+		const char *base = strrchr(m->mount, '/');
+		base = base && base[1] ? base + 1 : m->name;
+		if (!strcmp(base, ".") || !strcmp(base, ".."))
+			base = m->name;
+		if (mkdirat(dir, base, 0755) < 0)
+			return sk_error(err, errno, "mounts[%zu]: mkdir \"%s/%s\"", st->index, st->destination, base);
+		int fd = openat(dir, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return sk_error(err, errno, "mounts[%zu]: open \"%s/%s\"", st->index, st->destination, base);
+		char fdp[32], own[PATH_MAX], where[PATH_MAX];
+		int r = 0;
+		if (c->new_cgroupns) {
+			if (mount("cgroup", sk_fd_path(fdp, fd), "cgroup", flags, m->name) < 0)
+				r = sk_error(err, errno, "mounts[%zu]: mount cgroup \"%s\" on \"%s/%s\"", st->index,
+					     m->name, st->destination, base);
+		} else if (sk_cgroup_v1_own_path(m, own, sizeof(own), err) < 0) {
+			r = sk_error_wrap(err, "mounts[%zu]", st->index);
+		} else if ((size_t)snprintf(where, sizeof(where), "%s/%s", st->destination, base) >= sizeof(where)) {
+			r = sk_error(err, ENAMETOOLONG, "mounts[%zu]: \"%s\"", st->index, st->destination);
+		} else {
+			/* The step, at the hierarchy's directory. */
+			struct sk_mount_step sub = *st;
+			sub.destination = where;
+			int top = -1;
+			r = bind_onto(rootfd, c, &sub, fd, own, flags | MS_BIND | MS_REC, false, &top, err);
+			if (top >= 0)
+				close(top);
+		}
+		close(fd);
+		if (r < 0)
+			return -1;
+		for (const char *p = strchr(base, ',') ? base : ""; *p;) {
+			char one[48];
+			size_t len = strcspn(p, ",");
+			snprintf(one, sizeof(one), "%.*s", (int)len, p);
+			if (symlinkat(base, dir, one) < 0 && errno != EEXIST)
+				return sk_error(err, errno, "mounts[%zu]: symlink \"%s/%s\"", st->index, st->destination, one);
+			p += len + (p[len] == ',');
+		}
+	}
+	if ((st->flags & MS_RDONLY) &&
+	    mount(NULL, sk_fd_path((char[32]){ 0 }, dir), NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
+		return sk_error(err, errno, "mounts[%zu]: remount the tmpfs on \"%s\" read-only", st->index,
+				st->destination);
+	return 0;
+}
+
+/* runc's rule for proc and sysfs: an existing destination must be an
+ * ordinary directory, not a symlink (to somewhere a mount would hide or
+ * expose more than meant) nor anything else. */
+static int check_ordinary_dir(int rootfd, const struct sk_mount_step *st, struct sk_err *err)
+{
+	char path[PATH_MAX];
+	if (sk_path_clean(path, sizeof(path), st->destination, err) < 0)
+		return sk_error_wrap(err, "mounts[%zu]", st->index);
+	char *slash = strrchr(path, '/');
+	if (!slash[1])
+		return 0;   /* "/" itself */
+	*slash = '\0';
+	int dir;
+	if (sk_inroot_resolve(rootfd, path[0] ? path : "/", SK_CREATE_NONE, &dir, err) < 0) {
+		/* A missing parent is made, with the directory, by the mount. */
+		return err->errnum == ENOENT ? 0 : sk_error_wrap(err, "mounts[%zu]", st->index);
+	}
+	struct stat sb;
+	int r = fstatat(dir, slash + 1, &sb, AT_SYMLINK_NOFOLLOW);
+	int e = errno;
+	close(dir);
+	if (r < 0)
+		return e == ENOENT ? 0 : sk_error(err, e, "mounts[%zu]: stat \"%s\"", st->index, st->destination);
+	if (!S_ISDIR(sb.st_mode))
+		return sk_error(err, ENOTDIR, "mounts[%zu]: filesystem \"%s\" must be mounted on ordinary directory (\"%s\" is %s)",
+				st->index, st->type, st->destination, S_ISLNK(sb.st_mode) ? "a symlink" : "not a directory");
+	return 0;
+}
+
 static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err)
 {
+	if ((st->kind == SK_MOUNT_SYSFS || (st->kind == SK_MOUNT_GENERIC && st->type && !strcmp(st->type, "proc"))) &&
+	    check_ordinary_dir(rootfd, st, err) < 0)
+		return -1;
 	char fdp[32], cgdir[PATH_MAX];
 	bool bind = st->kind == SK_MOUNT_BIND;
-	const char *src = st->source;
-	if (st->kind == SK_MOUNT_CGROUP && !c->new_cgroupns) {
+	bool cg1 = st->kind == SK_MOUNT_CGROUP && c->plan->n_cg1;
+	const char *src = cg1 ? "tmpfs" : st->source;
+	if (st->kind == SK_MOUNT_CGROUP && !cg1 && !c->new_cgroupns) {
 		if (cgroup_dir(c->plan, cgdir, sizeof(cgdir), err) < 0)
 			return sk_error_wrap(err, "mounts[%zu]: cgroup on \"%s\"", st->index, st->destination);
 		bind = true;
@@ -209,7 +302,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 	if (check_proc(c, fd, st, err) < 0)
 		goto out;
 
-	bool post = st->n_propagation || st->attr_set || st->attr_clr || st->copyup;
+	bool post = cg1 || st->n_propagation || st->attr_set || st->attr_clr || st->copyup;
 	if (st->idmap) {
 		if (move_mount(st->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
 			sk_error(err, errno, "mounts[%zu]: move the idmapped \"%s\" onto \"%s\"", st->index, src,
@@ -237,13 +330,16 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 				goto out;
 			}
 		}
-		const char *type = st->kind == SK_MOUNT_CGROUP ? "cgroup2" : st->type;
+		const char *type = cg1 ? "tmpfs" : st->kind == SK_MOUNT_CGROUP ? "cgroup2" : st->type;
 		char *odata = st->data;
 		int *layers = NULL;
 		size_t n_layers = 0;
 		if (st->overlay_bundle && sk_mount_overlay_data(st, &odata, &layers, &n_layers, err) < 0)
 			goto out;
-		int r = mount(src, sk_fd_path(fdp, fd), type, st->flags, odata);
+		/* The v1 layout's tmpfs is made read-only once filled. */
+		unsigned long mflags = cg1 ? (st->flags & ~(unsigned long)MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC
+					   : st->flags;
+		int r = mount(src, sk_fd_path(fdp, fd), type, mflags, cg1 ? "mode=755" : odata);
 		int e = errno;
 		if (odata != st->data) {
 			for (size_t i = 0; i < n_layers; i++)
@@ -263,7 +359,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 			 * our own, take the host's view read as configured. */
 			if (bind_onto(rootfd, c, st, fd, "/sys", st->flags | MS_BIND | MS_REC, post, &top, err) < 0)
 				goto out;
-		} else if (r < 0 && st->kind == SK_MOUNT_CGROUP && (e == EPERM || e == EBUSY)) {
+		} else if (r < 0 && st->kind == SK_MOUNT_CGROUP && !cg1 && (e == EPERM || e == EBUSY)) {
 			if (cgroup_dir(c->plan, cgdir, sizeof(cgdir), err) < 0) {
 				sk_error_wrap(err, "mounts[%zu]: cgroup on \"%s\"", st->index, st->destination);
 				goto out;
@@ -279,6 +375,8 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 		}
 	}
 
+	if (cg1 && cgroup_v1(rootfd, c, st, top, err) < 0)
+		goto out;
 	if (st->copyup && sk_copyup(old, top, st->data, err) < 0) {
 		sk_error_wrap(err, "mounts[%zu]: tmpcopyup on \"%s\"", st->index, st->destination);
 		goto out;
@@ -412,6 +510,8 @@ int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err)
 		goto out;
 	}
 	if (no_pivot) {
+		if (sk_hostfs_hide(rootfs, err) < 0)
+			goto out;
 		/* "." is the rootfs mount itself: "." does not cross mounts. */
 		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) {
 			sk_error(err, errno, "move the rootfs \"%s\" onto \"/\"", rootfs);

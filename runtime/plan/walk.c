@@ -134,7 +134,10 @@ static int hooks_create(struct state *s, struct sk_err *err)
 	if (sk_sync_send(s->w->sync_fd, SK_SYNC_HOOKS, 0, -1, NULL, 0, err) < 0 ||
 	    wait_parent(s, SK_SYNC_HOOKS_DONE, &s->hook_states, err) < 0)
 		return -1;
-	return h->n[SK_HOOK_CREATE_CONTAINER] ? sk_hooks_run(SK_HOOK_CREATE_CONTAINER, h, s->hook_states, err) : 0;
+	/* In the rootfs, not yet the root: runc's createContainer cwd. */
+	return h->n[SK_HOOK_CREATE_CONTAINER]
+		       ? sk_hooks_run(SK_HOOK_CREATE_CONTAINER, h, s->hook_states, s->w->plan->rootfs, err)
+		       : 0;
 }
 
 static int pivot(struct state *s, uint32_t how, struct sk_err *err)
@@ -322,7 +325,7 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 		return wait_start(s, err);
 	case SK_STEP_HOOKS_START:
 		return sk_hooks_run(SK_HOOK_START_CONTAINER, &spec->hooks,
-				    s->hook_states ? s->hook_states + strlen(s->hook_states) + 1 : NULL, err);
+				    s->hook_states ? s->hook_states + strlen(s->hook_states) + 1 : NULL, NULL, err);
 	case SK_STEP_EXEC:
 		return sk_process_exec(&p->proc, err);
 	case SK_STEP_NKINDS:

@@ -41,8 +41,10 @@ test_cgroup_placement() {
 		n=$((n + 1))
 	done <<<"$out"
 	assert_eq "$n" "$(cg_all_mounts | wc -l)" "hierarchies the process is in"
-	# With one (the default config), its cgroup is its root everywhere.
+	# With one (the default config on a cgroup v2 host), its cgroup is its
+	# root everywhere.
 	mk_bundle "$T/q" cat /proc/self/cgroup
+	cfg_edit "$T/q" '.linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}]'
 	expect_ok sk run --bundle "$T/q" q
 	while IFS= read -r line; do
 		[[ $line == *:/ ]] || fail "not at the root of its cgroup namespace: $line"
@@ -333,6 +335,39 @@ test_cgroup_cpuset() {
 	expect_ok sk delete --force cs
 }
 
+# v1: a parent cpuset someone else made and left empty (a new v1 cpuset
+# has no cpus and no mems, and takes no process: ENOSPC) is filled from
+# its own parent on the way down, as runc does; so is the container's own
+# existing cgroup.  cgroup2 has no such files to fill.
+test_cgroup_cpuset_empty_parents_filled() {
+	local mp d f
+	mp=$(cg_v1_mount cpuset) || skip "no cgroup v1 cpuset hierarchy here"
+	d=$mp$SKIFF_TEST_CGROUP
+	# This test's own cgroup, filled level by level as a caller would.
+	local p=$mp sub
+	for sub in ${SKIFF_TEST_CGROUP//\// }; do
+		mkdir -p "$p/$sub"
+		for f in cpuset.cpus cpuset.mems; do
+			[[ -n $(<"$p/$sub/$f") ]] || cat "$p/$f" >"$p/$sub/$f"
+		done
+		p=$p/$sub
+	done
+	mkdir -p "$d/empty/cs"
+	for f in cpuset.cpus cpuset.mems; do
+		assert_eq "$(<"$d/empty/$f")" "" "$f of a new v1 cpuset"
+	done
+	mk_bundle "$T/cs" sh -c 'grep Cpus_allowed_list /proc/self/status' 
+	cfg_edit "$T/cs" '.linux.cgroupsPath = $cg + "/empty/cs"' --arg cg "$SKIFF_TEST_CGROUP"
+	expect_ok sk run --bundle "$T/cs" cs
+	for f in cpuset.cpus cpuset.mems; do
+		assert_eq "$(<"$d/empty/$f")" "$(<"$d/$f")" "$f of the empty parent"
+	done
+	assert_eq "${out##*[[:space:]]}" "$(<"$d/cpuset.cpus")" "cpus the container sees"
+	while read -r mp; do
+		rmdir "$mp$SKIFF_TEST_CGROUP/empty"
+	done < <(cg_all_mounts)
+}
+
 test_cgroup_pids_limit() {
 	require_controller pids
 	# The shell and one child fit; the third process does not.
@@ -444,14 +479,15 @@ test_cgroup_killed_create_then_delete_force() {
 }
 
 test_cgroup_delegated_to_a_user_namespace() {
-	require_cgroup2
+	# A hybrid host mounts the v1 hierarchies there (runc's layout).
+	[[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] || skip "not a cgroup v2 host"
 	[[ -e /proc/self/ns/user ]] || skip "no user namespaces"
 	# runc's rule: new user and cgroup namespaces and a writable cgroup
 	# mount hand the cgroup to the container's user, who can then build
 	# the tree below (what systemd in a container does).
 	mk_bundle "$T/d" sh -c 'stat -c "%u %U" /sys/fs/cgroup /sys/fs/cgroup/cgroup.procs /sys/fs/cgroup/cgroup.subtree_control
 		mkdir /sys/fs/cgroup/sub && echo $$ >/sys/fs/cgroup/sub/cgroup.procs && grep ^0:: /proc/self/cgroup'
-	cfg_edit "$T/d" '.linux.namespaces += [{type: "user"}]
+	cfg_edit "$T/d" '.linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}, {type: "user"}]
 		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| (.mounts[] | select(.destination == "/sys/fs/cgroup") | .options) |= map(if . == "ro" then "rw" else . end)'

@@ -72,6 +72,17 @@ test_exec_process_settings_and_flags() {
 	expect_ok sk delete -f d
 }
 
+# -p from a pipe (`-p <(...)`), as runc reads it: to its end, bounded by
+# config.json's size limit (8 MiB).
+test_exec_process_from_a_pipe() {
+	running c
+	expect_ok sk exec -p <(printf '{"args": ["echo", "piped"], "cwd": "/", "env": ["PATH=/bin"]}') c
+	assert_eq "$out" piped
+	expect_fail 255 sk exec -p <(head -c 9000000 /dev/zero || true) c
+	assert_contains "$err" "file is too large"
+	expect_ok sk delete -f c
+}
+
 test_exec_process_file() {
 	running c
 	cat >"$T/p.json" <<-'EOF'
@@ -373,7 +384,7 @@ test_exec_cgroup_fallback() {
 	# hybrid host).
 	read -r c _ <"$(cg2_mount)/cgroup.controllers" || true
 	[[ -n $c ]] || skip "no controller in $(cg2_mount) to hand down"
-	running c
+	running c '.linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}]'
 	d=$(cg_dir c)
 	pid=$(jq -r .pid <<<"$(sk state c)")
 	# Handed down to the container's cgroup first, as a limit would.
@@ -394,7 +405,7 @@ test_exec_cgroup_fallback() {
 test_exec_into_a_sub_cgroup() {
 	# runc's --cgroup: an existing sub-cgroup of the container's (in every
 	# hierarchy), resolved beneath it; no fallback when it cannot be used.
-	running c
+	running c '.linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}]'
 	local d
 	d=$(cg_dir c)
 	cg_mkdir_all c sub/deeper
@@ -413,6 +424,14 @@ test_exec_into_a_sub_cgroup() {
 		assert_match "$out" $'(^|\n)0::/(\n|$)' "the cgroup2 line"
 		expect_fail 255 sk exec --cgroup nosuch:sub c true
 		assert_contains "$err" '"nosuch" names no cgroup v1 controller'
+		# Repeated, one per controller (runc's StringSlice): each applies.
+		expect_ok sk exec --cgroup pids:sub --cgroup memory:sub/deeper c cat /proc/self/cgroup
+		assert_match "$out" $'(^|\n)[0-9]+:pids:/sub(\n|$)' "the pids line"
+		assert_match "$out" $'(^|\n)[0-9]+:memory:/sub/deeper(\n|$)' "the memory line"
+		expect_fail 255 sk exec --cgroup pids:sub --cgroup pids:sub/deeper c true
+		assert_contains "$err" "a controller named by another --cgroup too"
+		expect_fail 255 sk exec --cgroup sub --cgroup pids:sub c true
+		assert_contains "$err" "must be the only --cgroup"
 	else
 		expect_fail 255 sk exec --cgroup pids:sub c true
 		assert_eq "$err" "skiff exec: --cgroup \"pids:sub\": cgroup v2 takes a sub-cgroup path, without a controller prefix: EINVAL"

@@ -199,3 +199,21 @@ test_hooks_poststart_after_the_process_started() {
 	assert_contains "$(tail -n2 "$T/b/rootfs/order")" poststart
 	expect_ok sk delete -f order
 }
+
+# The working directory of hooks, runc's: the runtime's hooks run in the
+# bundle, createContainer in the rootfs (before pivot_root), so hooks that
+# name files relative to it work; the caller's own directory never counts.
+test_hooks_working_directory() {
+	mk_bundle "$T/b" true
+	cfg_edit "$T/b" 'def h(k): {path: "/bin/sh", args: ["sh", "-c", "echo " + k + " $(pwd) >>" + $log]};
+		.hooks = {prestart: [h("prestart")], createRuntime: [h("createRuntime")],
+			createContainer: [h("createContainer")], poststart: [h("poststart")], poststop: [h("poststop")]}' \
+		--arg log "$T/log"
+	mkdir "$T/elsewhere"
+	(cd "$T/elsewhere" && expect_ok sk run --bundle "$T/b" c)
+	assert_eq "$(<"$T/log")" "prestart $T/b
+createRuntime $T/b
+createContainer $T/b/rootfs
+poststart $T/b
+poststop $T/b"
+}

@@ -163,7 +163,7 @@ test_lifecycle_kill_signals() {
 	# The default is TERM.
 	expect_ok sk kill k
 	wait_file "$log" TERM
-	for sig in FOO SIGFOO 0 65 -1 RTMIN+31 RTMAX+1 ''; do
+	for sig in FOO SIGFOO 65 -1 RTMIN+31 RTMAX+1 ''; do
 		expect_fail 2 sk kill k "$sig"
 		assert_eq "$err" "skiff kill: unknown signal \"$sig\""
 	done
@@ -504,5 +504,33 @@ test_lifecycle_pidfd_socket() {
 	# Nobody listening: refused, nothing made.
 	expect_fail 1 sk create -b "$T/b" --pidfd-socket "$T/none.sock" pn
 	assert_contains "$err" "--pidfd-socket: connect to \"$T/none.sock\": ENOENT"
+	assert_empty_dir "$ROOT"
+}
+
+# `kill ID 0`, runc's "is it alive?": 0 while the init lives, "container
+# not running" once it is gone; -a with 0 too.
+test_lifecycle_kill_signal_zero() {
+	mk_bundle "$T/k0" sleep 1000
+	expect_ok sk run -d --bundle "$T/k0" k0
+	expect_ok sk kill k0 0
+	expect_ok sk kill --all k0 0
+	assert_eq "$(status_of k0)" running
+	expect_ok sk kill k0 KILL
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(status_of k0) == stopped ]] && break
+		sleep 0.05
+	done
+	expect_fail 1 sk kill k0 0
+	assert_contains "$err" "container not running"
+	expect_ok sk delete k0
+}
+
+# run --keep: the stopped container stays for state and a later delete.
+test_lifecycle_run_keep() {
+	mk_bundle "$T/kp" sh -c 'exit 3'
+	expect_fail 3 sk run --keep --bundle "$T/kp" kp
+	assert_eq "$(status_of kp)" stopped
+	expect_ok sk delete kp
 	assert_empty_dir "$ROOT"
 }

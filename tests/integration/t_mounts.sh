@@ -200,7 +200,10 @@ test_mounts_rootfs_propagation() {
 	local p want
 	for p in rshared runbindable rprivate; do
 		mk_bundle "$T/$p" cat /proc/self/mountinfo
-		cfg_edit "$T/$p" '.linux.rootfsPropagation = $p' --arg p "$p"
+		# A cgroup namespace: an unbindable host leaves no cgroup to bind
+		# (runc fails there already on the rootfs).
+		cfg_edit "$T/$p" '.linux.rootfsPropagation = $p
+			| .linux.namespaces |= map(select(.type != "cgroup")) + [{type: "cgroup"}]' --arg p "$p"
 		expect_ok sk run -b "$T/$p" "c-$p"
 		case $p in
 		rshared) want=shared: ;;
@@ -304,6 +307,50 @@ test_mounts_userns() {
 	_has_mnt "$out" /data ro
 }
 
+# The cgroup mount where the host has v1 hierarchies (hybrid or legacy):
+# runc's layout, a read-only tmpfs with one directory per hierarchy named as
+# on the host, each the container's own cgroup: its limits can be read
+# there.  With a cgroup namespace each hierarchy is mounted again; without,
+# the init's cgroup is bound.  A unified host (the VM) keeps cgroup2.
+test_mounts_cgroup_v1_layout() {
+	local mp want='' name line cgns
+	while read -r mp; do
+		[[ $mp == "$(cg2_mount)" ]] || want+="${mp##*/} "
+	done < <(cg_all_mounts)
+	if [[ -z $want ]]; then
+		_bundle "$T/u" 'cat /proc/self/mountinfo'
+		expect_ok sk run -b "$T/u" u
+		_has_mnt "$out" /sys/fs/cgroup type=cgroup2 ro
+		return 0
+	fi
+	for cgns in with without; do
+		_bundle "$T/$cgns" 'ls /sys/fs/cgroup | tr "\n" " "; echo
+			cat /sys/fs/cgroup/pids/pids.max; cat /proc/self/mountinfo
+			mkdir /sys/fs/cgroup/x 2>/dev/null || echo tmpfs-ro
+			mkdir /sys/fs/cgroup/pids/x 2>/dev/null || echo pids-ro'
+		cfg_edit "$T/$cgns" '.linux.resources.pids = {limit: 42}'
+		cfg_edit "$T/$cgns" '.linux.namespaces |= map(select(.type != "cgroup"))'
+		[[ $cgns == without ]] || cfg_edit "$T/$cgns" '.linux.namespaces += [{type: "cgroup"}]'
+		expect_ok sk run -b "$T/$cgns" "$cgns"
+		mapfile -t lines <<<"$out"
+		name=${lines[0]}
+		for mp in $want; do
+			[[ " $name " == *" $mp "* ]] || fail "$cgns cgroupns: no $mp in /sys/fs/cgroup: [$name]"
+		done
+		assert_eq "${lines[1]}" 42 "pids.max in the container ($cgns cgroupns)"
+		_has_mnt "$out" /sys/fs/cgroup type=tmpfs ro nosuid nodev noexec
+		_has_mnt "$out" /sys/fs/cgroup/pids type=cgroup ro nosuid nodev noexec
+		line=$(_mnt "$out" /sys/fs/cgroup/pids)
+		read -r _ _ _ root _ <<<"$line"
+		if [[ $cgns == with ]]; then
+			assert_eq "$root" / "root of the pids mount in a cgroup namespace"
+		else
+			assert_eq "$root" "$SKIFF_TEST_CGROUP/$cgns" "root of the pids bind"
+		fi
+		assert_contains "$out" $'tmpfs-ro\npids-ro'
+	done
+}
+
 test_mounts_bad_mount_fails() {
 	mk_bundle "$T/b" true
 	_add_mount "$T/b" '{"destination":"/x","type":"nosuchfs","source":"none"}'
@@ -320,5 +367,21 @@ test_mounts_bad_mount_fails() {
 	expect_fail 1 sk create -b "$T/c" c
 	assert_contains "$err" "mounts[$n].options[0]: \"ro=yes\": \"ro\" takes no value"
 	[[ $err != *$'\n'* ]] || fail "not one line: $err"
+	assert_empty_dir "$ROOT"
+}
+
+# runc's rule: proc and sysfs go on an ordinary directory.  A rootfs whose
+# /proc or /sys is a symlink (to a directory the mount would then cover
+# instead) is refused, naming the mount, and nothing is left.
+test_mounts_proc_sys_symlink_refused() {
+	local d i
+	for d in proc sys; do
+		mk_bundle "$T/$d" true
+		rmdir "$T/$d/rootfs/$d"
+		ln -s tmp "$T/$d/rootfs/$d"
+		i=$(cfg_get "$T/$d" '.mounts | map(.destination) | index("/'$d'")')
+		expect_fail 1 sk run --bundle "$T/$d" "$d"
+		assert_contains "$err" "mounts[$i]: filesystem \"$(cfg_get "$T/$d" ".mounts[$i].type")\" must be mounted on ordinary directory"
+	done
 	assert_empty_dir "$ROOT"
 }

@@ -46,14 +46,20 @@ holder() {
 }
 
 test_ns_created() {
-	# The default config: new pid, network, ipc, uts, mount and cgroup
-	# namespaces; the user and time ones are the host's.
+	# The default config: new pid, network, ipc, uts and mount namespaces,
+	# and a cgroup one on a cgroup v2 host (runc's spec); the user and time
+	# ones are the host's.
 	mk_bundle "$T/b" sh -c "$NS_SCRIPT"
 	expect_ok sk run --bundle "$T/b" nsnew
 	local k
-	for k in pid net mnt ipc uts cgroup; do
+	for k in pid net mnt ipc uts; do
 		[[ $(in_ns "$out" $k) != "$(ns_of $$ $k)" ]] || fail "$k namespace is the host's"
 	done
+	if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
+		[[ $(in_ns "$out" cgroup) != "$(ns_of $$ cgroup)" ]] || fail "cgroup namespace is the host's"
+	else
+		assert_eq "$(in_ns "$out" cgroup)" "$(ns_of $$ cgroup)" "cgroup namespace on a v1 or hybrid host"
+	fi
 	assert_eq "$(in_ns "$out" user)" "$(ns_of $$ user)" "user namespace"
 	[[ ! -e /proc/self/ns/time ]] || assert_eq "$(in_ns "$out" time)" "$(ns_of $$ time)" "time namespace"
 	assert_eq "$(in_ns "$out" pid1)" 1 "pid of the process"
@@ -132,8 +138,9 @@ test_ns_join_cgroup_time_and_mount_by_path() {
 	done
 	[[ -n ${HOLDER:-} ]] || fail "unshare did not start"
 	mk_bundle "$T/b" sh -c "$NS_SCRIPT; cut -d. -f1 /proc/uptime"
-	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "cgroup" then .path = "/proc/\($p)/ns/cgroup"
-		elif .type == "mount" then .path = "/proc/\($p)/ns/mnt" else . end)
+	cfg_edit "$T/b" '.linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}]
+		| map(if .type == "cgroup" then .path = "/proc/\($p)/ns/cgroup"
+		elif .type == "mount" then .path = "/proc/\($p)/ns/mnt" else . end))
 		| .linux.namespaces += [{type: "time", path: "/proc/\($p)/ns/time"}]' --arg p "$HOLDER"
 	local before after up
 	before=$(uptime_s)

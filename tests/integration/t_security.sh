@@ -208,3 +208,27 @@ test_security_fake_proc_refused() {
 	assert_contains "$err" '"/proc" is not a procfs mount'
 	assert_empty_dir "$ROOT"
 }
+
+# --no-pivot leaves the host's mounts under the rootfs in the container's
+# mount namespace.  The kernel lets a nested user namespace mount a fresh
+# procfs (or sysfs) when the namespace holds a full one with nothing over
+# it: the host's /proc would do, and the new mount would have none of the
+# masked paths.  The container's user (not root: mapping root needs
+# CAP_SETFCAP) makes a user, mount, pid and network namespace and tries.
+test_security_no_pivot_fresh_procfs_refused() {
+	mk_bundle "$T/c" sh -c 'unshare -rmpnf sh -c "
+		echo inside \$(id -u)
+		mount -t proc proc /tmp 2>/dev/null && echo proc mounted || echo proc refused
+		mount -t sysfs sysfs /mnt 2>/dev/null && echo sysfs mounted || echo sysfs refused"'
+	mkdir -p "$T/c/rootfs/mnt"
+	cfg_edit "$T/c" '.process.user = {uid: 1000, gid: 1000}'
+	local how
+	for how in --no-pivot ""; do
+		expect_ok sk run $how --bundle "$T/c" c
+		# The nested namespaces were made: a refusal is the kernel's.
+		assert_contains "$out" "inside 0" "run $how"
+		assert_contains "$out" "proc refused" "run $how"
+		assert_contains "$out" "sysfs refused" "run $how"
+	done
+	assert_empty_dir "$ROOT"
+}

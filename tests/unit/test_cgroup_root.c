@@ -339,7 +339,7 @@ static void kill_test(bool fallback)
 		/* An empty v1 cpuset takes no process. */
 		if (cg.dir[i].ctrls & (1u << SK_CG_CPUSET)) {
 			int fd = open(dir, O_RDONLY | O_DIRECTORY);
-			cr_assert_eq(sk_cg1_cpuset_made(cg.dir[i].fd, fd, dir, "", &err), 0, "%s", err.msg);
+			cr_assert_eq(sk_cg1_cpuset_fill(cg.dir[i].fd, fd, dir, "", &err), 0, "%s", err.msg);
 			close(fd);
 		}
 	}

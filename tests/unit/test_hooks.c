@@ -112,7 +112,7 @@ Test(hooks, args_env_and_state_exactly)
 
 	struct sk_err err = { 0 };
 	const char *state = "{\"ociVersion\":\"1.2.0\",\"id\":\"x\",\"status\":\"creating\",\"pid\":42}";
-	int r = sk_hooks_run(SK_HOOK_PRESTART, &hooks, state, &err);
+	int r = sk_hooks_run(SK_HOOK_PRESTART, &hooks, state, NULL, &err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(leak);
 	cr_assert_eq(r, 0, "%s", err.msg);
@@ -133,7 +133,7 @@ Test(hooks, empty_args_run_the_path_with_an_empty_env)
 	struct sk_hook h = { .path = (char *)self_exe(), .args = args, .env = env, .n_env = 1 };
 	struct sk_hooks hooks = { .list[SK_HOOK_POSTSTART] = &h, .n[SK_HOOK_POSTSTART] = 1 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTART, &hooks, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTART, &hooks, NULL, NULL, &err), 0, "%s", err.msg);
 	char want[8192];
 	snprintf(want, sizeof(want), "argv=%s\nenv=%s\nfds=0\nusr1=0\nstdin=", self, env_out);
 	cr_assert_str_eq(slurp(out), want);
@@ -146,9 +146,9 @@ Test(hooks, exit_status_and_signal_are_reported)
 	struct sk_hooks hooks = { .list[SK_HOOK_PRESTART] = &h[0], .n[SK_HOOK_PRESTART] = 1,
 				  .list[SK_HOOK_CREATE_CONTAINER] = &h[1], .n[SK_HOOK_CREATE_CONTAINER] = 1 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, "{}", &err), -1);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, "{}", NULL, &err), -1);
 	cr_assert_str_eq(err.msg, "prestart hook \"/bin/sh\": exited with status 3");
-	cr_assert_eq(sk_hooks_run(SK_HOOK_CREATE_CONTAINER, &hooks, "{}", &err), -1);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_CREATE_CONTAINER, &hooks, "{}", NULL, &err), -1);
 	cr_assert_str_eq(err.msg, "createContainer hook \"/bin/sh\": killed by signal 9");
 }
 
@@ -157,7 +157,7 @@ Test(hooks, missing_path_is_an_error)
 	struct sk_hook h = { .path = "/nonexistent/hook" };
 	struct sk_hooks hooks = { .list[SK_HOOK_START_CONTAINER] = &h, .n[SK_HOOK_START_CONTAINER] = 1 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_START_CONTAINER, &hooks, "{}", &err), -1);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_START_CONTAINER, &hooks, "{}", NULL, &err), -1);
 	cr_assert_eq(err.errnum, ENOENT);
 	cr_assert_str_eq(err.msg, "startContainer hook \"/nonexistent/hook\": ENOENT");
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child was left behind");
@@ -178,7 +178,7 @@ Test(hooks, timeout_kills_and_reaps)
 	struct sk_hooks hooks = { .list[SK_HOOK_CREATE_RUNTIME] = &h, .n[SK_HOOK_CREATE_RUNTIME] = 1 };
 	struct sk_err err = { 0 };
 	double t0 = now_s();
-	cr_assert_eq(sk_hooks_run(SK_HOOK_CREATE_RUNTIME, &hooks, "{}", &err), -1);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_CREATE_RUNTIME, &hooks, "{}", NULL, &err), -1);
 	double took = now_s() - t0;
 	cr_assert_str_eq(err.msg, "createRuntime hook \"/bin/sleep\" timed out after 1s");
 	cr_assert(took >= 0.95 && took < 3, "took %.2fs", took);
@@ -198,7 +198,7 @@ Test(hooks, a_hook_that_ignores_a_large_state)
 	struct sk_hooks hooks = { .list[SK_HOOK_PRESTART] = &h, .n[SK_HOOK_PRESTART] = 1 };
 	struct sk_err err = { 0 };
 	/* SIGPIPE must not kill us, and must not stay ignored. */
-	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, state, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, state, NULL, &err), 0, "%s", err.msg);
 	struct sigaction sa;
 	sigaction(SIGPIPE, NULL, &sa);
 	cr_assert_eq(sa.sa_handler, SIG_DFL);
@@ -220,7 +220,7 @@ Test(hooks, a_hook_that_reads_a_large_state)
 	struct sk_hook h = sh_hook(args);
 	struct sk_hooks hooks = { .list[SK_HOOK_PRESTART] = &h, .n[SK_HOOK_PRESTART] = 1 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, state, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, state, NULL, &err), 0, "%s", err.msg);
 	struct stat st;
 	cr_assert_eq(stat(out, &st), 0);
 	cr_assert_eq((size_t)st.st_size, len);
@@ -245,7 +245,7 @@ Test(hooks, run_in_order)
 	three_hooks(false, scripts, args, h);
 	struct sk_hooks hooks = { .list[SK_HOOK_PRESTART] = h, .n[SK_HOOK_PRESTART] = 3 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, "{}", &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_PRESTART, &hooks, "{}", NULL, &err), 0, "%s", err.msg);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/order", tmp);
 	cr_assert_str_eq(slurp(path), "1\n2\n3\n");
@@ -258,7 +258,7 @@ Test(hooks, a_failure_stops_the_creation_hooks)
 	three_hooks(true, scripts, args, h);
 	struct sk_hooks hooks = { .list[SK_HOOK_CREATE_RUNTIME] = h, .n[SK_HOOK_CREATE_RUNTIME] = 3 };
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_hooks_run(SK_HOOK_CREATE_RUNTIME, &hooks, "{}", &err), -1);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_CREATE_RUNTIME, &hooks, "{}", NULL, &err), -1);
 	cr_assert_str_eq(err.msg, "createRuntime hook \"/bin/sh\": exited with status 1");
 	char path[128];
 	snprintf(path, sizeof(path), "%s/order", tmp);
@@ -275,7 +275,7 @@ Test(hooks, poststop_failures_only_warn)
 	char path[128];
 	snprintf(path, sizeof(path), "%s/log", tmp);
 	cr_assert_eq(sk_log_init(path, 0, 0, &err), 0, "%s", err.msg);
-	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTOP, &hooks, "{}", &err), 0);
+	cr_assert_eq(sk_hooks_run(SK_HOOK_POSTSTOP, &hooks, "{}", NULL, &err), 0);
 	cr_assert_not_null(strstr(slurp(path), "level=warning msg=\"poststop hook \\\"/bin/sh\\\": exited with status 1\"\n"),
 			   "log: %s", slurp(path));
 	snprintf(path, sizeof(path), "%s/order", tmp);

@@ -7,7 +7,8 @@
 
 #include "skiff/base/error.h"
 
-/* "TERM", "SIGTERM", "15", "RTMIN+2" -> the number; -1 when unknown. */
+/* "TERM", "SIGTERM", "15", "RTMIN+2" -> the number; -1 when unknown.  "0"
+ * is 0, as with runc: `kill ID 0` only checks that the init is alive. */
 int sk_signal_parse(const char *s);
 
 /* Child: empty signal mask, and SIG_DFL for every signal whose bit

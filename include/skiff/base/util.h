@@ -21,6 +21,11 @@
  * bytes)". */
 int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, char **out, size_t *len,
 		    struct sk_err *err);
+/* The same, but a pipe (a FIFO, or `exec -p <(...)`'s /dev/fd/N) is read
+ * too, to its end and at most max bytes, waiting at most wait_ms for each
+ * read so that a writer that never ends cannot hold us forever. */
+int sk_read_file_or_pipe_at(int dir_fd, const char *path, const char *name, size_t max, int wait_ms, char **out,
+			    size_t *len, struct sk_err *err);
 /* The same for an open fd that may be a pipe (`update -r -`'s stdin). */
 int sk_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct sk_err *err);
 

@@ -76,6 +76,20 @@ int sk_cgroup_mount_find(const char **mount, struct sk_err *err);
 
 const char *sk_cgroup_ctrl_name(enum sk_cgroup_ctrl c);   /* "memory"; v1's "blkio" is "io" */
 
+/* The host's v1 hierarchies, for a container's cgroup mount on a hybrid or
+ * legacy host (runc's layout: a tmpfs with one directory per hierarchy,
+ * named as the host's mount point).  Each: its host mount point, the
+ * hierarchy's path mounted there, and its name, which is also the
+ * options that mount it again ("cpu,cpuacct", "name=systemd").  *n is 0 on
+ * a unified host.  Cached for the life of the process. */
+struct sk_cgroup_v1_mount { const char *mount, *root, *name; };
+int sk_cgroup_v1_mounts(const struct sk_cgroup_v1_mount **out, size_t *n, struct sk_err *err);
+
+/* The host path of the calling process's cgroup in the hierarchy of m,
+ * from /proc/self/cgroup, into out.  Allocates nothing: the init calls it
+ * to bind its cgroups when it has no cgroup namespace. */
+int sk_cgroup_v1_own_path(const struct sk_cgroup_v1_mount *m, char *out, size_t cap, struct sk_err *err);
+
 /* ---- placement and lifecycle --------------------------------------------- */
 
 /* The cgroup's path inside one hierarchy for linux.cgroupsPath (NULL when
@@ -160,6 +174,10 @@ int sk_cgroup_v2_of_pid(struct sk_cgroup *cg, pid_t pid, struct sk_err *err);
  * beneath it: no "..", no symlink).  "ctrl[,ctrl]:sub" (v1, as runc) does
  * so only for the hierarchies of those controllers. */
 int sk_cgroup_open_sub(struct sk_cgroup *cg, const char *sub, struct sk_err *err);
+/* exec's repeatable --cgroup, runc's rules: a plain path only alone; with
+ * prefixes, one per controller (`memory:a --cgroup cpu,cpuacct:b`), a
+ * controller named twice refused; then sk_cgroup_open_sub for each. */
+int sk_cgroup_open_subs(struct sk_cgroup *cg, const char *const *subs, size_t n, struct sk_err *err);
 
 /* Open the v1 cgroup.procs files for sk_cgroup_enter (prepare does). */
 int sk_cgroup_enter_prepare(struct sk_cgroup *cg, struct sk_err *err);

@@ -44,6 +44,11 @@ int sk_cgroup_host(const struct sk_cgroup_host **host, struct sk_err *err);
 int sk_cgroup_host_parse(char *text, struct sk_cgroup_host *h, struct sk_err *err);
 void sk_cgroup_host_free(struct sk_cgroup_host *h);
 
+/* A v1 hierarchy's name from a comma list (mount options, or the second
+ * field of /proc/self/cgroup): its known controllers in enum order, then
+ * its name= if any; false when it has neither. */
+bool sk_cgroup_hier_name(const char *list, char *name, size_t size, unsigned *ctrls);
+
 /* A v1 hierarchy name ("cpu,cpuacct", "name=systemd") to its controllers;
  * unknown names add nothing. */
 unsigned sk_cgroup_v1_ctrls(const char *name);
@@ -86,11 +91,11 @@ DIR *sk_cgroup_opendir(int fd);
 /* Make mount + rel (rel starts with '/'), each missing component with mode
  * 0755, holding a directory fd at each step (O_NOFOLLOW).  Returns the
  * leaf's fd; *made is the index of the first component made, -1 when none
- * was.  on_made, when not NULL, is called with the parent's and the new
- * directory's fds for each component made (v1 cpuset fills it in; mount
- * and rel for its messages). */
-typedef int sk_cgroup_made_fn(int parent, int fd, const char *mount, const char *rel, struct sk_err *err);
-int sk_cgroup_mkpath(const char *mount, const char *rel, int *made, sk_cgroup_made_fn *on_made, struct sk_err *err);
+ * was.  on_each, when not NULL, is called with the parent's and the
+ * directory's fds for each component, made or found (v1 cpuset fills in
+ * what is empty; mount and rel for its messages). */
+typedef int sk_cgroup_step_fn(int parent, int fd, const char *mount, const char *rel, struct sk_err *err);
+int sk_cgroup_mkpath(const char *mount, const char *rel, int *made, sk_cgroup_step_fn *on_each, struct sk_err *err);
 
 /* Remove the components of path (mount + rel) from index first on,
  * deepest first, ignoring errors (clean-up after a failed prepare). */

@@ -17,8 +17,12 @@
 #include "skiff/base/error.h"
 #include "skiff/spec/spec.h"
 
-/* sk_cgroup_mkpath's on_made for the cpuset hierarchy. */
-sk_cgroup_made_fn sk_cg1_cpuset_made;
+/* sk_cgroup_mkpath's on_each for the cpuset hierarchy: an empty
+ * cpuset.cpus or cpuset.mems (a new cgroup's, or one someone else made and
+ * left empty) takes its parent's, since a cpuset without cpus or mems
+ * takes no process (ENOSPC).  Walking down from the mount, every level is
+ * filled before its child, as runc does. */
+sk_cgroup_step_fn sk_cg1_cpuset_fill;
 
 /* For update, complete r from the files of controller c in the directory
  * fd: a memory+swap alone is taken against memory.limit_in_bytes. */

@@ -46,8 +46,9 @@ struct sk_exec_opts {
 	const char *pid_file;
 	int preserve_fds;              /* fds 3 .. 3+N-1 pass to the process */
 	bool ignore_paused;
-	const char *cgroup;            /* --cgroup: a sub-cgroup of the
-					* container's to run in (no fallback) */
+	const char **cgroups;          /* --cgroup: sub-cgroups of the container's */
+	size_t n_cgroups;              /* to run in (no fallback); see
+					* sk_cgroup_open_subs */
 };
 
 /* Run the process.  Without detach: wait for it, forwarding signals (and

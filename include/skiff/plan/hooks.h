@@ -7,6 +7,8 @@
  *   env    hook.env exactly; empty when absent
  *   stdin  a pipe carrying state_json (NULL: empty); a hook that exits
  *          without reading it is fine
+ *   cwd    dir when not NULL (runc's: the bundle for the runtime's hooks,
+ *          the rootfs for createContainer), so that relative paths work
  *   stdout, stderr  inherited; every other fd closed; signal mask empty;
  *          SIGKILL as its parent-death signal, so that a hook never
  *          outlives the runtime process that ran it
@@ -35,6 +37,7 @@
 #include "skiff/base/error.h"
 #include "skiff/spec/spec.h"
 
-int sk_hooks_run(enum sk_hook_kind kind, const struct sk_hooks *hooks, const char *state_json, struct sk_err *err);
+int sk_hooks_run(enum sk_hook_kind kind, const struct sk_hooks *hooks, const char *state_json, const char *dir,
+		 struct sk_err *err);
 
 #endif

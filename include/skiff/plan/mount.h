@@ -19,6 +19,8 @@
 #include "skiff/base/error.h"
 #include "skiff/spec/spec.h"
 
+struct sk_cgroup_v1_mount;
+
 enum sk_mount_kind {
 	SK_MOUNT_GENERIC,   /* mount(source, dest, type, flags, data) */
 	SK_MOUNT_BIND,      /* bind or rbind of source, then a remount for flags */
@@ -62,6 +64,8 @@ struct sk_mount_plan {
 	unsigned long root_propagation; /* its MS_* value (MS_REC for r* forms) */
 	const char *cgroup2_mount;    /* host cgroup2 mount point for cgroup binds, found
 	                               * by prepare (cgroup.c's cached copy, not owned) */
+	const struct sk_cgroup_v1_mount *cg1; /* a hybrid or legacy host's v1 hierarchies, */
+	size_t n_cg1;                 /* for a cgroup mount (prepare; cgroup.c's cache) */
 };
 
 /* Compile spec->mounts (and linux.rootfsPropagation) into out.  Relative

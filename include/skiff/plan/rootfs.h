@@ -46,7 +46,8 @@ int sk_rootfs_devices(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *
 /* Make rootfs the root: pivot_root(".", ".") then a lazy unmount of the old
  * root (made rslave first so the unmount does not propagate to the host),
  * and chdir("/").  With no_pivot (runc's --no-pivot, for a rootfs on
- * ramfs): move the rootfs onto "/" and chroot into it. */
+ * ramfs): first take the host's procfs and sysfs out of reach (hostfs.h),
+ * then move the rootfs onto "/" and chroot into it. */
 int sk_rootfs_pivot(const char *rootfs, bool no_pivot, struct sk_err *err);
 
 /* Without a mount namespace of its own: chroot into rootfd (pivot_root
