@@ -242,6 +242,22 @@ int sk_cgroup_check(const struct sk_resources *res, struct sk_err *err)
 	return check(&host, res, err);
 }
 
+bool sk_cgroup_has_limits(const struct sk_resources *r)
+{
+	if (!r)
+		return false;
+	const __typeof__(r->memory) *m = &r->memory;
+	const __typeof__(r->cpu) *c = &r->cpu;
+	const __typeof__(r->block_io) *b = &r->block_io;
+	return m->has_limit || m->has_reservation || m->has_swap || m->has_kernel || m->has_kernel_tcp ||
+	       m->has_swappiness || m->has_disable_oom_killer || c->has_shares || c->has_quota || c->has_burst ||
+	       c->has_period || c->has_realtime_runtime || c->has_realtime_period || c->cpus || c->mems ||
+	       c->has_idle || r->pids.has_limit || b->has_weight || b->has_leaf_weight || b->n_weight_device ||
+	       b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
+	       b->n_throttle_write_iops || r->n_hugepage_limits || r->n_rdma || r->network.has_class_id ||
+	       r->network.n_priorities || r->n_unified;
+}
+
 int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;

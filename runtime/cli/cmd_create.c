@@ -10,7 +10,7 @@
 
 int cmd_create(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
-	struct sk_create_opts o = { .root = g->root, .bundle = "." };
+	struct sk_create_opts o = { .root = g->root, .bundle = ".", .rootless = g->rootless };
 	uint64_t preserve = 0;
 	bool shim = false;
 	const char *shim_log = NULL;

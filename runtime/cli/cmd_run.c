@@ -11,7 +11,7 @@
 
 int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
-	struct sk_create_opts o = { .root = g->root, .bundle = "." };
+	struct sk_create_opts o = { .root = g->root, .bundle = ".", .rootless = g->rootless };
 	uint64_t preserve = 0;
 	bool detach = false, shim = false;
 	const char *shim_log = NULL;

@@ -95,6 +95,13 @@ static void now_rfc3339(char *buf, size_t cap)
 		 (unsigned char)(sod % 60), (unsigned)ts.tv_nsec);
 }
 
+/* A cgroup the caller may not make: the kernel's answers to mkdir or
+ * write under a directory it does not own, or a read-only cgroupfs. */
+static bool denied(int e)
+{
+	return e == EACCES || e == EPERM || e == EROFS;
+}
+
 static int state_json_for(struct create *c, enum sk_status status, char **out, struct sk_err *err)
 {
 	*out = sk_state_oci_json(&c->st, status, err);
@@ -442,9 +449,25 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (sk_state_write(c.dir_fd, &c.st, err) < 0)
 		goto fail;
 	sk_fault_point("state-written");
-	if (sk_cgroup_make(spec, &c.cg, err) < 0)
-		goto fail;
-	c.cg_made = true;
+	if (sk_cgroup_make(spec, &c.cg, err) < 0) {
+		if (!o->rootless || !denied(err->errnum))
+			goto fail;
+		if (spec->linux_.cgroups_path || sk_cgroup_has_limits(&spec->linux_.resources)) {
+			sk_error_wrap(err, "rootless: %s needs a cgroup the caller may write (delegated)",
+				      spec->linux_.cgroups_path ? "linux.cgroupsPath" : "linux.resources");
+			goto fail;
+		}
+		/* runc's rule: nothing asked of cgroups, none is needed; the
+		 * container stays in the caller's. */
+		sk_debug("rootless: no cgroup (%s)", err->msg);
+		c.have_cg = false;
+		c.st.cgroup_path = NULL;
+		c.st.n_cgroup_paths = 0;
+		if (sk_state_write(c.dir_fd, &c.st, err) < 0)
+			goto fail;
+	} else {
+		c.cg_made = true;
+	}
 	sk_fault_point("cgroup-made");
 	if (c.plan.share_mntns && sk_rootfs_attach_shared(c.plan.rootfs, c.shared_rootfd, err) < 0)
 		goto fail;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "skiff/plan/caps.h"
@@ -70,6 +71,23 @@ static int fork_real_init(struct state *s, struct sk_err *err)
 	return wait_parent(s, SK_SYNC_PID_ACK, NULL, err);
 }
 
+/* The parent writes our id maps.  An unprivileged parent (or its
+ * newuidmap) may open our /proc files only while we are dumpable, which
+ * the sealed binary is not (exe_seal.h): dumpable for that moment only,
+ * before any process of the container exists. */
+static int userns_maps(struct state *s, struct sk_err *err)
+{
+	bool undump = geteuid() != 0 && prctl(PR_GET_DUMPABLE) == 0;
+	if (undump && prctl(PR_SET_DUMPABLE, 1) < 0)
+		return sk_error(err, errno, "prctl PR_SET_DUMPABLE 1");
+	if (sk_sync_send(s->w->sync_fd, SK_SYNC_USERNS_READY, 0, -1, NULL, 0, err) < 0 ||
+	    wait_parent(s, SK_SYNC_MAPS_DONE, NULL, err) < 0)
+		return -1;
+	if (undump && prctl(PR_SET_DUMPABLE, 0) < 0)
+		return sk_error(err, errno, "prctl PR_SET_DUMPABLE 0");
+	return 0;
+}
+
 static int namespaces(struct state *s, struct sk_err *err)
 {
 	const struct sk_ns_plan *ns = &s->w->plan->ns;
@@ -78,8 +96,7 @@ static int namespaces(struct state *s, struct sk_err *err)
 	unsigned long early = ns->child_joins ? ns->unshare_flags & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
 	if (early && unshare((int)early) < 0)
 		return sk_error(err, errno, "unshare namespaces 0x%lx", early);
-	if (ns->userns_new && (sk_sync_send(s->w->sync_fd, SK_SYNC_USERNS_READY, 0, -1, NULL, 0, err) < 0 ||
-			       wait_parent(s, SK_SYNC_MAPS_DONE, NULL, err) < 0))
+	if (ns->userns_new && userns_maps(s, err) < 0)
 		return -1;
 	/* cgroup and time: the init sits in its cgroup already; the time
 	 * offsets must be written before any process enters the namespace (the

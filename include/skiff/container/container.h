@@ -30,6 +30,9 @@ struct sk_create_opts {
 	const char *console_socket;
 	bool no_pivot;
 	bool no_new_keyring;
+	bool rootless;                 /* --rootless: with no cgroupsPath and no
+					* limits, a cgroup the caller may not
+					* make is done without, as runc */
 	int preserve_fds;
 	bool foreground;               /* `run`: the init stays our child; with a
 					* terminal and no console socket, the pty

@@ -1,0 +1,112 @@
+# shellcheck shell=bash
+# $out, $err and $status come from lib.sh's run; single quotes hold jq and sh code.
+# shellcheck disable=SC2154,SC2016
+# skiff run by an unprivileged user (docs/rootless.md): the test user of
+# lib.sh's rl_user, through setpriv, with its own XDG_RUNTIME_DIR.
+
+# rl_sk ARGS...: skiff as the test user, default root.
+rl_sk() { as_rl "$SKIFF" "$@"; }
+
+test_rootless_state_root_in_xdg() {
+	rl_user
+	rl_bundle "$RL_HOME/b" true
+	cd "$RL_HOME/b"
+	expect_ok rl_sk run r1
+	assert_eq "$(stat -c '%a %U' "$RL_XDG/skiff")" "700 $SK_RL_USER" "state root"
+	assert_empty_dir "$RL_XDG/skiff"
+	# --root is honoured, and created 0700.
+	expect_ok rl_sk --root "$RL_HOME/state" run r2
+	assert_eq "$(stat -c '%a %U' "$RL_HOME/state")" "700 $SK_RL_USER" "--root"
+}
+
+test_rootless_xdg_refused() {
+	rl_user
+	rl_bundle "$RL_HOME/b" true
+	cd "$RL_HOME/b"
+	run as_rl env -u XDG_RUNTIME_DIR "$SKIFF" run r1
+	((status == 1)) || fail "no XDG_RUNTIME_DIR: status $status"
+	assert_eq "$err" "skiff run: XDG_RUNTIME_DIR is not set: a rootless caller needs it (or --root)"
+	ln -s "$RL_XDG" "$RL_HOME/link"
+	run as_rl env XDG_RUNTIME_DIR="$RL_HOME/link" "$SKIFF" list
+	assert_eq "$err" "skiff list: XDG_RUNTIME_DIR \"$RL_HOME/link\": a symlink"
+	run as_rl env XDG_RUNTIME_DIR=/tmp "$SKIFF" list
+	assert_eq "$err" "skiff list: XDG_RUNTIME_DIR \"/tmp\": owned by uid 0, not by the caller (uid $RL_UID)"
+	run as_rl env XDG_RUNTIME_DIR=rel "$SKIFF" list
+	assert_eq "$err" "skiff list: XDG_RUNTIME_DIR \"rel\": not an absolute path"
+	run as_rl env XDG_RUNTIME_DIR="$RL_HOME/none" "$SKIFF" list
+	assert_eq "$err" "skiff list: XDG_RUNTIME_DIR \"$RL_HOME/none\": ENOENT"
+	# Nothing was made anywhere.
+	[[ ! -e /tmp/skiff && ! -e $RL_HOME/none ]] || fail "a state root was made"
+	# spec and validate need no state root.
+	rm "$RL_HOME/b/config.json"
+	expect_ok as_rl env -u XDG_RUNTIME_DIR "$SKIFF" spec --rootless -b "$RL_HOME/b"
+	expect_ok as_rl env -u XDG_RUNTIME_DIR "$SKIFF" validate -b "$RL_HOME/b"
+}
+
+# Another user's state root, given with --root, is refused before any
+# state is read: state.json names pids to signal and paths to remove.
+test_rootless_foreign_root_refused() {
+	rl_user
+	mkdir -p "$T/foreign/x"
+	chmod 777 "$T/foreign"
+	run as_rl "$SKIFF" --root "$T/foreign" list
+	assert_eq "$err" "skiff list: state root $T/foreign: owned by uid 0, not by the caller (uid $RL_UID)"
+	run as_rl "$SKIFF" --root "$T/foreign" kill x KILL
+	assert_eq "$err" "skiff kill: state root $T/foreign: owned by uid 0, not by the caller (uid $RL_UID)"
+	# And the other way: root refuses a user's root.
+	run "$SKIFF" --root "$RL_XDG" list
+	assert_eq "$err" "skiff list: state root $RL_XDG: owned by uid $RL_UID, not by the caller (uid 0)"
+}
+
+MAPS_SCRIPT='id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups'
+
+# The single mapping of the caller's own ids: written by skiff itself,
+# with setgroups denied (the kernel's condition for an unprivileged gid map).
+test_rootless_single_mapping() {
+	rl_user
+	rl_bundle "$RL_HOME/b" sh -c "$MAPS_SCRIPT"
+	cd "$RL_HOME/b"
+	expect_ok rl_sk run r1
+	local want
+	want=$(printf '0\n0\n%10d %10d %10d\n%10d %10d %10d\ndeny' 0 "$RL_UID" 1 0 "$RL_GID" 1)
+	assert_eq "$out" "$want" "ids, maps and setgroups"
+}
+
+# Subordinate ranges go through newuidmap/newgidmap; setgroups stays allowed.
+test_rootless_subid_mapping() {
+	rl_user
+	rl_bundle "$RL_HOME/b" sh -c "$MAPS_SCRIPT; ls -ln /tmp/f"
+	cfg_edit "$RL_HOME/b" '.linux.uidMappings += [{containerID: 1, hostID: $su, size: 65536}]
+		| .linux.gidMappings += [{containerID: 1, hostID: $sg, size: 65536}]
+		| .process.user = {uid: 1000, gid: 1000}' --argjson su "$RL_SUBUID" --argjson sg "$RL_SUBGID"
+	# A file owned by container uid 1000 = host uid RL_SUBUID + 999.
+	touch "$RL_HOME/b/rootfs/tmp/f"
+	chown "$((RL_SUBUID + 999)):$((RL_SUBGID + 999))" "$RL_HOME/b/rootfs/tmp/f"
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	cd "$RL_HOME/b"
+	expect_ok rl_sk run r1
+	local want
+	want=$(printf '1000\n1000\n%10d %10d %10d\n%10d %10d %10d\n%10d %10d %10d\n%10d %10d %10d\nallow' \
+		0 "$RL_UID" 1 1 "$RL_SUBUID" 65536 0 "$RL_GID" 1 1 "$RL_SUBGID" 65536)
+	assert_eq "$(head -n 7 <<<"$out")" "$want" "ids, maps and setgroups"
+	assert_match "$(tail -n 1 <<<"$out")" '^-rw-r--r-- +1 1000 +1000 ' "a subordinate id's file"
+}
+
+# A map the user may not have: one line naming the map and the helper's
+# reason; nothing left.
+test_rootless_mapping_refused() {
+	rl_user
+	rl_bundle "$RL_HOME/b" true
+	cfg_edit "$RL_HOME/b" '.linux.uidMappings = [{containerID: 0, hostID: 0, size: 1}]'
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	cd "$RL_HOME/b"
+	expect_fail 1 rl_sk run r1
+	assert_match "$err" '^skiff run: user namespace uid mappings "0 0 1": newuidmap: .*not allowed$'
+	[[ $err != *$'\n'* ]] || fail "more than one line: $err"
+	cfg_edit "$RL_HOME/b" '.linux.uidMappings = [{containerID: 0, hostID: $u, size: 1}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 0, size: 5}]' --argjson u "$RL_UID"
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	expect_fail 1 rl_sk run r1
+	assert_match "$err" '^skiff run: user namespace gid mappings "0 0 5": newgidmap: .*not allowed$'
+	assert_empty_dir "$RL_XDG/skiff"
+}
