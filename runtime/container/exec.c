@@ -74,6 +74,8 @@ struct exec {
 	int chroot_fd;                 /* the init's root when it shares our
 					* mount namespace, or -1 */
 	int own_pidns;                 /* ours, to come back after the clone, or -1 */
+	bool in_userns;                /* rootless: we joined the init's user
+					* namespace for good (no way back) */
 	int sync[2];
 	int console_fd;                /* where the child sends the pty master */
 	int console_peer;              /* our end of it without --console-socket */
@@ -372,7 +374,17 @@ static int start_child(struct exec *c, struct sk_err *err)
 		return sk_error(err, errno, "process.execCPUAffinity.initial \"%s\": sched_setaffinity",
 				c->proc.exec_cpu_affinity_initial);
 	int r = 0;
-	if (c->own_pidns >= 0 && setns(c->init_pidfd, CLONE_NEWPID) < 0)
+	/* An unprivileged caller may enter the container's pid namespace
+	 * only from inside the user namespace that owns it: join that first,
+	 * for good (our kernel uid stays the same; the child then has one
+	 * namespace fewer to join). */
+	if (c->own_pidns >= 0 && (c->ns_flags & CLONE_NEWUSER) && geteuid() != 0) {
+		if (setns(c->init_pidfd, CLONE_NEWUSER) < 0)
+			r = sk_error(err, errno, "enter the user namespace of the container's init");
+		c->ns_flags &= ~(unsigned long)CLONE_NEWUSER;
+		c->in_userns = true;
+	}
+	if (r == 0 && c->own_pidns >= 0 && setns(c->init_pidfd, CLONE_NEWPID) < 0)
 		r = sk_error(err, errno, "enter the pid namespace of the container's init");
 	long pid = -1;
 	int e = 0;
@@ -397,7 +409,7 @@ static int start_child(struct exec *c, struct sk_err *err)
 		r = sk_error(err, e, "clone the exec process%s", c->have_cg ? " into the container's cgroup" : "");
 	/* Back to our own pid namespace for our children (we make no other,
 	 * but a library call must not leave its caller changed). */
-	if (c->own_pidns >= 0 && setns(c->own_pidns, CLONE_NEWPID) < 0 && r == 0)
+	if (c->own_pidns >= 0 && !c->in_userns && setns(c->own_pidns, CLONE_NEWPID) < 0 && r == 0)
 		r = sk_error(err, errno, "return to our pid namespace");
 	if (aff && sched_setaffinity(0, sizeof(saved_aff), &saved_aff) < 0 && r == 0)
 		r = sk_error(err, errno, "restore our CPU affinity");

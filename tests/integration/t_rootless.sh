@@ -110,3 +110,54 @@ test_rootless_mapping_refused() {
 	assert_match "$err" '^skiff run: user namespace gid mappings "0 0 5": newgidmap: .*not allowed$'
 	assert_empty_dir "$RL_XDG/skiff"
 }
+
+# No cgroupsPath and no limits: no cgroup, no error; the commands that
+# need one say so in one line; exec joins the user namespace first.
+test_rootless_no_cgroup_lifecycle() {
+	rl_user
+	rl_bundle "$RL_HOME/b" sleep 100
+	cd "$RL_HOME/b"
+	expect_ok rl_sk run -d r1
+	run rl_sk state r1
+	assert_eq "$(jq -r .status <<<"$out")" running "status"
+	local pid
+	pid=$(jq -r .pid <<<"$out")
+	assert_eq "$(stat -c %u "/proc/$pid")" "$RL_UID" "the init's host uid"
+	[[ $(jq -r '.cgroupPath // "none"' "$RL_XDG/skiff/r1/state.json") == none ]] || fail "a cgroup was recorded"
+	expect_ok rl_sk exec r1 sh -c 'id -u; cat /proc/self/uid_map; echo $$'
+	assert_eq "$out" "$(printf '0\n%10d %10d %10d\n2' 0 "$RL_UID" 1)" "exec: uid, map, pid"
+	expect_fail 7 rl_sk exec r1 sh -c 'exit 7'
+	expect_fail 1 rl_sk pause r1
+	assert_eq "$err" 'skiff pause: cannot pause container "r1": it has no cgroup'
+	expect_fail 1 rl_sk ps r1
+	assert_eq "$err" 'skiff ps: container "r1" has no cgroup'
+	expect_fail 1 rl_sk update --pids-limit 10 r1
+	assert_eq "$err" 'skiff update: container "r1" has no cgroup'
+	expect_fail 1 rl_sk events --stats r1
+	assert_eq "$err" 'skiff events: container "r1" has no cgroup'
+	expect_ok rl_sk kill r1 KILL
+	gone "$pid" "the init"
+	expect_ok rl_sk delete r1
+	assert_empty_dir "$RL_XDG/skiff"
+}
+
+# Limits, or a cgroupsPath, without a cgroup the caller may write: one line,
+# nothing left; --rootless false makes any cgroup failure fatal.
+test_rootless_cgroup_refused() {
+	rl_user
+	rl_bundle "$RL_HOME/b" true
+	cfg_edit "$RL_HOME/b" '.linux.resources = {pids: {limit: 10}}'
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	cd "$RL_HOME/b"
+	expect_fail 1 rl_sk run r1
+	assert_match "$err" '^skiff run: rootless: linux.resources needs a cgroup the caller may write \(delegated\): mkdir cgroup "[^"]*": EACCES$'
+	cfg_edit "$RL_HOME/b" 'del(.linux.resources) | .linux.cgroupsPath = "/skiff-rl-denied"'
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	expect_fail 1 rl_sk run r1
+	assert_match "$err" '^skiff run: rootless: linux.cgroupsPath needs a cgroup the caller may write \(delegated\): mkdir cgroup "[^"]*/skiff-rl-denied": EACCES$'
+	cfg_edit "$RL_HOME/b" 'del(.linux.cgroupsPath)'
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	expect_fail 1 rl_sk --rootless false run r1
+	assert_match "$err" '^skiff run: mkdir cgroup "[^"]*": EACCES$'
+	assert_empty_dir "$RL_XDG/skiff"
+}
