@@ -37,6 +37,7 @@
 #include "skiff/base/util.h"
 #include "skiff/plan/walk.h"
 #include "skiff/base/pidfd.h"
+#include "skiff/base/rootless.h"
 #include "skiff/base/fdpass.h"
 #include "skiff/base/signals.h"
 
@@ -74,8 +75,6 @@ struct exec {
 	int chroot_fd;                 /* the init's root when it shares our
 					* mount namespace, or -1 */
 	int own_pidns;                 /* ours, to come back after the clone, or -1 */
-	bool in_userns;                /* rootless: we joined the init's user
-					* namespace for good (no way back) */
 	int sync[2];
 	int console_fd;                /* where the child sends the pty master */
 	int console_peer;              /* our end of it without --console-socket */
@@ -382,7 +381,6 @@ static int start_child(struct exec *c, struct sk_err *err)
 		if (setns(c->init_pidfd, CLONE_NEWUSER) < 0)
 			r = sk_error(err, errno, "enter the user namespace of the container's init");
 		c->ns_flags &= ~(unsigned long)CLONE_NEWUSER;
-		c->in_userns = true;
 	}
 	if (r == 0 && c->own_pidns >= 0 && setns(c->init_pidfd, CLONE_NEWPID) < 0)
 		r = sk_error(err, errno, "enter the pid namespace of the container's init");
@@ -408,8 +406,11 @@ static int start_child(struct exec *c, struct sk_err *err)
 	if (r == 0 && pid < 0)
 		r = sk_error(err, e, "clone the exec process%s", c->have_cg ? " into the container's cgroup" : "");
 	/* Back to our own pid namespace for our children (we make no other,
-	 * but a library call must not leave its caller changed). */
-	if (c->own_pidns >= 0 && !c->in_userns && setns(c->own_pidns, CLONE_NEWPID) < 0 && r == 0)
+	 * but a library call must not leave its caller changed).
+	 * A rootless caller cannot: our pid namespace belongs to an ancestor
+	 * user namespace, and we make no other child. */
+	if (c->own_pidns >= 0 && !sk_rootless_auto() && setns(c->own_pidns, CLONE_NEWPID) < 0 &&
+	    r == 0)
 		r = sk_error(err, errno, "return to our pid namespace");
 	if (aff && sched_setaffinity(0, sizeof(saved_aff), &saved_aff) < 0 && r == 0)
 		r = sk_error(err, errno, "restore our CPU affinity");

@@ -2,6 +2,7 @@
  * joined by path, the joining, the id maps and time offsets (ns.h). */
 #include "skiff/plan/ns.h"
 
+#include "skiff/base/rootless.h"
 #include "skiff/plan/idmap.h"
 
 #include <errno.h>
@@ -95,6 +96,7 @@ int sk_ns_plan_build(const struct sk_spec *spec, struct sk_ns_plan *p, struct sk
 	}
 	p->userns_new = new_flags & CLONE_NEWUSER;
 	p->userns = p->userns_new || p->join_fd[SK_NS_USER] >= 0;
+	p->mounts_in_userns = p->userns || sk_rootless_in_userns();
 	p->netns_new = new_flags & CLONE_NEWNET;
 	p->cgroupns_new = new_flags & CLONE_NEWCGROUP;
 	p->mntns_new = new_flags & CLONE_NEWNS;

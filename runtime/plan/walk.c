@@ -320,7 +320,7 @@ _Noreturn void sk_walk(struct sk_walk *w)
 	struct state s = { .w = w, .rootfd = -1, .nullfd = -1 };
 	if (p->kind == SK_PLAN_CREATE)
 		s.rc = (struct sk_rootfs_ctx){
-			.spec = &p->spec, .plan = &p->mounts, .rootfs = p->rootfs, .userns = p->ns.userns,
+			.spec = &p->spec, .plan = &p->mounts, .rootfs = p->rootfs, .userns = p->ns.mounts_in_userns,
 			/* A joined network namespace may belong to another
 			 * user namespace, where sysfs cannot be mounted. */
 			.new_netns = p->ns.netns_new,

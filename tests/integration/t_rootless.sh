@@ -161,3 +161,131 @@ test_rootless_cgroup_refused() {
 	assert_match "$err" '^skiff run: mkdir cgroup "[^"]*": EACCES$'
 	assert_empty_dir "$RL_XDG/skiff"
 }
+
+# ------------------------------------------------------- rootless podman
+# podman 4.3 as the test user: its own storage (vfs) and runroot under the
+# user's directories, cgroupfs (no systemd here: no cgroup, no limits), no
+# network.  The runtime runs as root of podman's user namespace, with no
+# --root: skiff keeps its state in $XDG_RUNTIME_DIR/skiff.
+
+# rl_pm_setup RUNTIME MONITOR: RUNTIME skiff or runc, MONITOR conmon or shim.
+rl_pm_setup() {
+	command -v podman >/dev/null || skip "podman is not installed"
+	rl_user
+	local rt mon
+	case $1 in
+	skiff) rt=$SKIFF ;;
+	runc) rt=$(command -v runc) || skip "runc is not installed" ;;
+	esac
+	case $2 in
+	conmon) mon=$(command -v conmon) || skip "conmon is not installed" ;;
+	shim)
+		mon=$REPO/shim/skiff-shim
+		[[ -x $mon ]] || fail "shim/skiff-shim is not built (make)"
+		;;
+	esac
+	# podman refuses a runroot over 50 bytes: a short XDG_RUNTIME_DIR
+	# holds it, removed by rl_pm_cleanup.
+	RL_XDG=$(mktemp -d /tmp/skrl.XXXXXX)
+	chmod 700 "$RL_XDG"
+	chown "$RL_UID:$RL_GID" "$RL_XDG"
+	cat >"$RL_HOME/containers.conf" <<-EOC
+		[containers]
+		netns = "none"
+		[engine]
+		conmon_path = ["$mon"]
+	EOC
+	_sk_rootfs_template
+	tar -C "$SK_CACHE/rootfs" -cf "$RL_HOME/bb.tar" .
+	chown -R "$RL_UID:$RL_GID" "$RL_HOME"
+	RL_PM=(env CONTAINERS_CONF="$RL_HOME/containers.conf" podman --root "$RL_HOME/storage"
+		--runroot "$RL_XDG/c" --storage-driver vfs --cgroup-manager cgroupfs --events-backend file
+		--runtime "$rt" --conmon "$mon")
+	trap rl_pm_cleanup EXIT
+	expect_ok rlpm import "$RL_HOME/bb.tar" localhost/bb
+}
+
+rlpm() { as_rl "${RL_PM[@]}" "$@"; }
+
+# Containers removed, then podman's pause process (it holds the user
+# namespace) killed.
+rl_pm_cleanup() {
+	set +eE
+	trap - ERR
+	rlpm rm -af -t 0 >/dev/null 2>&1
+	local p
+	p=$(cat "$RL_XDG/libpod/tmp/pause.pid" 2>/dev/null) && [[ $p =~ ^[0-9]+$ ]] && kill -9 "$p" 2>/dev/null
+	# podman's last processes may still be writing there.
+	local i
+	for i in 1 2 3 4 5; do
+		[[ $RL_XDG == /tmp/skrl.* ]] && rm -rf "$RL_XDG" 2>/dev/null && break
+		sleep 0.5
+	done
+	return 0
+}
+
+# skiff's state root (podman passes no --root) holds no container: only
+# the seccomp cache (.seccomp) may stay.
+rl_no_container_state() {
+	[[ -d $RL_XDG/skiff ]] || fail "skiff's state root $RL_XDG/skiff was not used"
+	local f
+	for f in "$RL_XDG"/skiff/*; do
+		[[ -e $f ]] && fail "state left: $f"
+	done
+	return 0
+}
+
+# The scenarios, the same for every runtime and monitor.
+rl_pm_scenarios() {
+	expect_ok rlpm run --rm --network none localhost/bb sh -c 'id -u; cat /proc/self/uid_map'
+	assert_eq "$out" "$(printf '0\n%10d %10d %10d\n%10d %10d %10d' 0 "$RL_UID" 1 1 "$RL_SUBUID" 65536)" "run --rm"
+	expect_fail 3 rlpm run --rm --network none localhost/bb sh -c 'exit 3'
+	expect_fail 137 rlpm run --rm --network none localhost/bb sh -c 'sleep 100 & kill -9 $!; wait $!'
+	# --network none: loopback only.
+	expect_ok rlpm run --rm --network none localhost/bb sh -c 'ls /sys/class/net'
+	assert_eq "$out" "lo" "interfaces"
+	# keep-id: the user's own uid inside, mapped to itself.
+	expect_ok rlpm run --rm --network none --userns=keep-id localhost/bb id -u
+	assert_eq "$out" "$RL_UID" "--userns=keep-id"
+	expect_ok rlpm run -d --name d1 --network none localhost/bb sh -c 'echo hello; trap "exit 0" TERM; while :; do sleep 0.1; done'
+	expect_ok rlpm exec d1 sh -c 'echo in; id -u'
+	assert_eq "$out" $'in\n0' "exec"
+	expect_fail 4 rlpm exec d1 sh -c 'exit 4'
+	local end=$((SECONDS + 10))
+	until rlpm logs d1 2>/dev/null | grep -q hello; do
+		((SECONDS < end)) || fail "logs: no hello"
+		sleep 0.2
+	done
+	expect_ok rlpm stop -t 5 d1
+	assert_eq "$(rlpm inspect --format '{{.State.Status}} {{.State.ExitCode}}' d1)" "exited 0" "after stop"
+	expect_ok rlpm rm d1
+	expect_ok rlpm ps -a --format '{{.Names}}'
+	assert_eq "$out" "" "containers left"
+}
+
+# timeout: 4x
+test_rootless_podman_skiff_conmon() {
+	rl_pm_setup skiff conmon
+	rl_pm_scenarios
+	rl_no_container_state
+}
+
+# timeout: 4x
+test_rootless_podman_skiff_shim() {
+	rl_pm_setup skiff shim
+	rl_pm_scenarios
+	rl_no_container_state
+}
+
+# The same scenarios with runc: what skiff must match.
+# timeout: 4x
+test_rootless_podman_runc_conmon() {
+	rl_pm_setup runc conmon
+	rl_pm_scenarios
+}
+
+# timeout: 4x
+test_rootless_podman_runc_shim() {
+	rl_pm_setup runc shim
+	rl_pm_scenarios
+}
