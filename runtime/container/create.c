@@ -40,6 +40,7 @@
 #include "skiff/base/pidfd.h"
 #include "skiff/base/fdpass.h"
 #include "skiff/base/signals.h"
+#include "skiff/base/rootless.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -226,6 +227,11 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cg_fd;
 	}
+	int saved_oom = INT_MIN;
+	if (sk_rootless_auto() && sk_process_oom_inherit_begin(&c->plan.proc, &saved_oom, err) < 0) {
+		sk_ns_restore_pid(saved_pidns, err);
+		return -1;
+	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
 		/* Born in the cgroup2 one; the v1 ones before anything else,
@@ -238,6 +244,7 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		sk_walk(w);
 	}
 	int e = errno;
+	sk_process_oom_inherit_end(saved_oom);
 	if (c->have_cg)
 		sk_cgroup_enter_done(&c->cg);
 	if (sk_ns_restore_pid(saved_pidns, err) < 0)
@@ -404,6 +411,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto out;
 	c.have_plan = true;
 	sk_plan_log(&c.plan);
+	if (sk_rootless_auto() && sk_process_rootless_check(&c.plan.proc, err) < 0)
+		goto out;
 	sk_fault_point("compiled");
 	const struct sk_spec *spec = &c.plan.spec;
 	c.dir_fd = sk_state_lock(c.root_fd, o->id, true, err);

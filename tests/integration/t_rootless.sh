@@ -289,3 +289,184 @@ test_rootless_podman_runc_shim() {
 	rl_pm_setup runc shim
 	rl_pm_scenarios
 }
+
+# ------------------------------------------- inside the user namespace
+# rl_run_cfg JQ [JQ ARGS...]: a rootless bundle edited by JQ, run by the
+# test user; $status, $out, $err as run sets them.
+rl_run_cfg() {
+	local expr=$1
+	shift
+	rl_user
+	rm -rf "$RL_HOME/b"
+	rl_bundle "$RL_HOME/b"
+	cfg_edit "$RL_HOME/b" "$expr" "$@"
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	cd "$RL_HOME/b"
+	run rl_sk run r1
+}
+
+# Device nodes cannot be made: the host's are bound onto empty files.
+test_rootless_devices_bound() {
+	rl_run_cfg '.process.args = ["sh", "-c", "ls -ln /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; grep -c \" /dev/null \" /proc/self/mountinfo; echo x >/dev/null; head -c 4 /dev/zero | wc -c"]'
+	((status == 0)) || fail "run: $err"
+	assert_match "$(head -n 6 <<<"$out")" '^(crw-rw-rw- +1 65534 +65534 [^'$'\n'']*'$'\n''?){6}$' "the nodes"
+	assert_eq "$(tail -n 2 <<<"$out")" $'1\n4' "/dev/null is a mount, /dev/zero reads"
+}
+
+# sysfs belongs to the network namespace: without one of the container's
+# own, the host's /sys is bound, read-only as configured.
+test_rootless_sysfs_fallback() {
+	rl_run_cfg '(.mounts[] | select(.destination == "/sys")) |= {destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]}
+		| .process.args = ["sh", "-c", "awk \"\\$5 == \\\"/sys\\\"\" /proc/self/mountinfo; touch /sys/x 2>&1 || true; ls /sys/class/net | grep -c ."]'
+	((status == 0)) || fail "run: $err"
+	assert_match "$(sed -n 1p <<<"$out")" ' / /sys ro,nosuid,nodev,noexec,[^ ]* - sysfs ' "the /sys mount"
+	assert_contains "$(sed -n 2p <<<"$out")" "Read-only file system" "writing /sys"
+	# The host's interfaces show: it is the host's network namespace's sysfs.
+	assert_eq "$(sed -n 3p <<<"$out")" "$(ls /sys/class/net | grep -c .)" "interfaces"
+}
+
+# A bind of a host mount with locked flags (nosuid, nodev of /dev/shm),
+# remounted read-only: the kernel refuses to clear a locked flag, so
+# skiff keeps them.
+test_rootless_locked_flags_kept() {
+	mkdir -p "$T/locked"
+	mount -t tmpfs -o nosuid,nodev,noexec tmpfs "$T/locked"
+	trap 'umount "$T/locked"' EXIT
+	rl_run_cfg '.mounts += [{destination: "/mnt", type: "none", source: $src, options: ["rbind", "ro"]}]
+		| .process.args = ["sh", "-c", "awk \"\\$5 == \\\"/mnt\\\" { print \\$6 }\" /proc/self/mountinfo"]' \
+		--arg src "$T/locked"
+	((status == 0)) || fail "run: $err"
+	assert_match "$out" '^ro,nosuid,nodev,noexec' "the /mnt mount"
+}
+
+# Namespaced sysctls of namespaces the user namespace owns are set; the
+# others are refused before anything is made.
+test_rootless_sysctls() {
+	rl_run_cfg '.linux.sysctl = {"kernel.shm_rmid_forced": "1", "fs.mqueue.msg_max": "20"}
+		| .process.args = ["sh", "-c", "cat /proc/sys/kernel/shm_rmid_forced /proc/sys/fs/mqueue/msg_max"]'
+	((status == 0)) || fail "run: $err"
+	assert_eq "$out" $'1\n20' "the sysctls"
+	rl_run_cfg '.linux.sysctl = {"kernel.domainname": "rl.test"}'
+	((status == 1)) || fail "a uts sysctl: status $status"
+	assert_eq "$err" 'skiff run: config.json: linux.sysctl: "kernel.domainname" can be set by the host'"'"'s root only, which a rootless caller is not'
+	rl_run_cfg '.linux.sysctl = {"net.ipv4.ip_forward": "1"}'
+	((status == 1)) || fail "host network sysctl: status $status"
+	assert_eq "$err" 'skiff run: config.json: linux.sysctl: "net.ipv4.ip_forward" needs the container to have its own network namespace, refusing to set it on the host'
+	assert_empty_dir "$RL_XDG/skiff"
+}
+
+# oomScoreAdj: not below the caller's own; above it, inherited at clone.
+test_rootless_oom_score_adj() {
+	local own
+	own=$(<"/proc/self/oom_score_adj")
+	rl_run_cfg '.process.oomScoreAdj = ($o + 100) | .process.args = ["cat", "/proc/self/oom_score_adj"]' --argjson o "$own"
+	((status == 0)) || fail "run: $err"
+	assert_eq "$out" "$((own + 100))" "oom_score_adj"
+	rl_run_cfg '.process.oomScoreAdj = ($o - 1)' --argjson o "$own"
+	((status == 1)) || fail "a lower score: status $status"
+	assert_eq "$err" "skiff run: process.oomScoreAdj $((own - 1)): below the caller's own ($own), which needs privileges a rootless caller has not"
+	assert_empty_dir "$RL_XDG/skiff"
+}
+
+# rlimits: not above the caller's hard limit.
+test_rootless_rlimits() {
+	local hard
+	rl_user
+	hard=$(as_rl sh -c 'ulimit -H -n')
+	rl_run_cfg '.process.rlimits = [{type: "RLIMIT_NOFILE", hard: ($h), soft: 64}] | .process.args = ["sh", "-c", "ulimit -n; ulimit -H -n"]' --argjson h "$hard"
+	((status == 0)) || fail "run: $err"
+	assert_eq "$out" $'64\n'"$hard" "the limits"
+	rl_run_cfg '.process.rlimits = [{type: "RLIMIT_NOFILE", hard: ($h + 1), soft: 64}]' --argjson h "$hard"
+	((status == 1)) || fail "a higher limit: status $status"
+	assert_eq "$err" "skiff run: process.rlimits: RLIMIT_NOFILE hard $((hard + 1)) is above the caller's hard limit $hard, which needs privileges a rootless caller has not"
+	assert_empty_dir "$RL_XDG/skiff"
+}
+
+# ---------------------------------------------------------------- security
+# Through skiff a user gets nothing they could not do without it
+# (docs/security.md, "Rootless").
+
+# No setuid or setgid binary: skiff runs with the caller's credentials.
+test_rootless_no_setuid_binary() {
+	local b
+	for b in "$SKIFF" "$REPO/shim/skiff-shim"; do
+		[[ -e $b ]] || continue
+		[[ ! -u $b && ! -g $b ]] || fail "$b is setuid or setgid"
+		[[ -z $(getcap "$b" 2>/dev/null | sed -n 's/.*= *//p') ]] || fail "$b has file capabilities"
+	done
+}
+
+# Root of the user namespace is the user on the host: a root-owned host
+# directory bound read-write stays unwritable; a root-only device node
+# given in linux.devices stays unreadable; mknod is refused.
+test_rootless_no_write_outside() {
+	mkdir -p "$T/hostdir"
+	echo orig >"$T/hostdir/f"
+	chmod 755 "$T/hostdir"
+	rl_run_cfg '.mounts += [{destination: "/mnt", type: "none", source: $src, options: ["rbind", "rw"]}]
+		| .linux.devices = [{path: "/dev/kmsg", type: "c", major: 1, minor: 11}]
+		| .process.args = ["sh", "-c", "echo x >/mnt/f || echo nowrite; touch /mnt/new || echo nocreate; head -c 1 /dev/kmsg >/dev/null || echo noread; mknod /tmp/n c 1 1 || echo nomknod"]' \
+		--arg src "$T/hostdir"
+	((status == 0)) || fail "run: $err"
+	assert_eq "$(grep -c '^no' <<<"$out")" 4 "refusals in: $out"
+	assert_eq "$(<"$T/hostdir/f")" orig "the host file"
+	[[ ! -e $T/hostdir/new ]] || fail "a file was made in the host's directory"
+}
+
+# Another user's state: the user cannot make skiff read or write root's
+# state root, nor list or delete a container the user does not own.
+test_rootless_other_users_state() {
+	rl_user
+	mk_bundle "$T/rb" sleep 100
+	expect_ok sk run -d --bundle "$T/rb" rootc
+	chmod 755 "$ROOT"
+	run as_rl "$SKIFF" --root "$ROOT" list
+	assert_eq "$err" "skiff list: state root $ROOT: owned by uid 0, not by the caller (uid $RL_UID)"
+	run as_rl "$SKIFF" --root "$ROOT" delete -f rootc
+	((status == 1)) || fail "delete of root's container: status $status"
+	run as_rl "$SKIFF" --root "$ROOT" kill rootc KILL
+	((status == 1)) || fail "kill of root's container: status $status"
+	assert_eq "$(status_of rootc)" running "root's container"
+	expect_ok sk delete -f rootc
+}
+
+# A delegated cgroup (chowned to the user in every hierarchy, as runc's
+# tests do) is used, limits included, when skiff starts from inside it.
+test_rootless_delegated_cgroup() {
+	rl_user
+	require_controller pids
+	local mp d f sub
+	while read -r mp; do
+		# Each level made, a new v1 cpuset given its parent's cpus and mems.
+		d=$mp
+		for sub in ${SKIFF_TEST_CGROUP//\// } deleg shell; do
+			d=$d/$sub
+			mkdir -p "$d"
+			[[ -e $d/cpuset.cpus && ! -e $d/cgroup.controllers ]] || continue
+			for f in cpuset.cpus cpuset.mems; do
+				[[ -n $(<"$d/$f") ]] || cat "${d%/*}/$f" >"$d/$f"
+			done
+		done
+		chown -R "$RL_UID:$RL_GID" "$mp$SKIFF_TEST_CGROUP/deleg"
+	done < <(cg_all_mounts)
+	trap 'while read -r mp; do rmdir "$mp$SKIFF_TEST_CGROUP/deleg/shell" "$mp$SKIFF_TEST_CGROUP/deleg" 2>/dev/null; done < <(cg_all_mounts)' EXIT
+	local pm
+	if [[ $(cg_backend pids) == v1 ]]; then pm=$(cg_v1_mount pids); else pm=$(cg2_mount); fi
+	# The rootless config binds the host's /sys: the same paths inside.
+	rl_bundle "$RL_HOME/b" sh -c "cat /proc/self/cgroup $pm$SKIFF_TEST_CGROUP/deleg/c1/pids.max"
+	cfg_edit "$RL_HOME/b" '.linux.cgroupsPath = $cg | .linux.resources = {pids: {limit: 10}}
+		| del(.linux.namespaces[] | select(.type == "cgroup"))
+		| del(.mounts[] | select(.destination == "/sys/fs/cgroup"))' --arg cg "$SKIFF_TEST_CGROUP/deleg/c1"
+	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
+	cd "$RL_HOME/b"
+	# The shell that runs skiff moves into the subtree first (as root: a
+	# move needs write access to the common ancestor of both cgroups).
+	local mps
+	mps=$(cg_all_mounts)
+	expect_ok bash -c 'for mp in $2; do echo $$ >"$mp$1/deleg/shell/cgroup.procs"; done
+		exec setpriv --reuid "$3" --regid "$4" --init-groups env XDG_RUNTIME_DIR="$5" "$6" run d1' \
+		sh "$SKIFF_TEST_CGROUP" "$mps" "$RL_UID" "$RL_GID" "$RL_XDG" "$SKIFF"
+	assert_contains "$out" "$SKIFF_TEST_CGROUP/deleg/c1" "the container's cgroups"
+	assert_eq "$(tail -n 1 <<<"$out")" 10 "pids.max"
+	cg_gone deleg/c1
+}
