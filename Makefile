@@ -77,6 +77,11 @@ runtime/skiff: $(CLI_OBJ) build/libskiff.a
 shim/skiff-shim: $(SHIM_OBJ) build/libskiff.a
 	$(CC) $(ALL_CFLAGS) -static-pie -o $@ $(SHIM_OBJ) build/libskiff.a
 
+# The shim's files include the core's and their face's headers as
+# "core/loop.h", "conmon/conmon.h" (docs/shim.md).
+build/obj/shim/%.o: ALL_CFLAGS += -Ishim
+build/obj/shim/%.o: $(wildcard shim/*/*.h)
+
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -84,6 +89,14 @@ build/obj/%.o: %.c $(HDRS)
 build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c -o $@ $<
+
+# The shim core's unit test links the core, built like the library for tests.
+SHIM_CORE_SAN := $(patsubst %.c,build/san/%.o,$(wildcard shim/core/*.c))
+build/san/shim/%.o: ALL_CFLAGS += -Ishim
+build/san/shim/%.o: $(wildcard shim/*/*.h)
+build/unit/test_shim_core: tests/unit/test_shim_core.c $(SHIM_CORE_SAN) $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ishim $(SAN) -O1 -o $@ $< $(SHIM_CORE_SAN) $(SAN_OBJ) $(PKG_LIBS) -lcriterion
 
 build/unit/%: tests/unit/%.c $(SAN_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)

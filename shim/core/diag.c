@@ -1,27 +1,43 @@
 /* diag: the shim's own messages.  Before it detaches they go to stderr,
- * which is its caller's; afterwards only to syslog, and only with --syslog
- * (conmon's rule: podman passes --syslog at debug level, CRI-O always).
- * --log-level takes conmon's names. */
+ * which is its caller's; afterwards only to syslog, and only when the face
+ * asks (conmon's rule: podman passes --syslog at debug level, CRI-O
+ * always). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "shim.h"
+#include "core/diag.h"
 
-static bool use_syslog;
+static struct {
+	enum shim_level level;
+	bool use_syslog, detached;
+	const char *tag;
+} D = { .level = SHIM_L_WARN };
 
-void shim_diag_init(const struct shim_opts *o)
+void shim_diag_init(enum shim_level level, bool use_syslog, const char *tag)
 {
-	use_syslog = o->syslog;
+	D.level = level;
+	D.use_syslog = use_syslog;
+	D.tag = tag;
 	if (use_syslog)
 		openlog("skiff-shim", LOG_PID, LOG_DAEMON);
 }
 
+enum shim_level shim_diag_level(void)
+{
+	return D.level;
+}
+
+void shim_diag_detached(void)
+{
+	D.detached = true;
+}
+
 void shim_log(enum shim_level level, const char *fmt, ...)
 {
-	if (level > S.level)
+	if (level > D.level)
 		return;
 	char msg[1024];
 	va_list ap;
@@ -29,11 +45,11 @@ void shim_log(enum shim_level level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	static const char *const names[] = { "error", "warning", "info", "debug", "trace" };
-	if (!S.detached)
+	if (!D.detached)
 		fprintf(stderr, "skiff-shim: %s: %s\n", names[level], msg);
-	if (use_syslog) {
+	if (D.use_syslog) {
 		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG };
-		syslog(prio[level], "%.20s %s: %s", S.o.cid ? S.o.cid : "-", names[level], msg);
+		syslog(prio[level], "%.20s %s: %s", D.tag ? D.tag : "-", names[level], msg);
 	}
 }
 

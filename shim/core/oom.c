@@ -1,4 +1,4 @@
-/* oom: whether the kernel's OOM killer killed a process of the
+/* oom: whether the kernel's OOM killer killed a process of a
  * container's cgroup while the shim watched, from the oom_kill counter:
  *   cgroup v2  memory.events, watched with inotify (the counter is read
  *              on every change, so a cgroup that its manager removes as
@@ -20,7 +20,10 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "core/ctr.h"
+#include "core/diag.h"
+#include "core/oom.h"
+#include "core/util.h"
 #include "skiff/base/util.h"
 
 /* The oom_kill counter of an open memory.events or memory.oom_control;
@@ -106,59 +109,63 @@ static int open_in(const char *dir, const char *name, int flags)
 	return fd;
 }
 
-static bool watch_v2(const char *dir)
+static void oom_event(void *ctx, uint32_t events);
+
+static bool watch_v2(struct shim_ctr *ctr, const char *dir)
 {
-	S.oom_fd = open_in(dir, "memory.events", O_RDONLY);
-	if (S.oom_fd < 0 || !read_counter(S.oom_fd, &S.oom_base))
+	struct shim_oom *w = &ctr->oom;
+	w->fd = open_in(dir, "memory.events", O_RDONLY);
+	if (w->fd < 0 || !read_counter(w->fd, &w->base))
 		goto fail;
-	S.oom_inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	char *p = shim_path_join(dir, "memory.events");
-	bool ok = S.oom_inotify_fd >= 0 && p && inotify_add_watch(S.oom_inotify_fd, p, IN_MODIFY) >= 0;
+	bool ok = w->inotify_fd >= 0 && p && inotify_add_watch(w->inotify_fd, p, IN_MODIFY) >= 0;
 	free(p);
 	struct sk_err err;
-	if (!ok || shim_watch(S.oom_inotify_fd, EPOLLIN, SHIM_TAG(T_OOM, 0), &err) < 0)
+	if (!ok || shim_loop_watch(ctr->loop, w->inotify_fd, EPOLLIN, oom_event, ctr, &err) < 0)
 		goto fail;
-	S.oom_v2 = true;
+	w->v2 = true;
 	return true;
 fail:
-	if (S.oom_fd >= 0)
-		close(S.oom_fd);
-	if (S.oom_inotify_fd >= 0)
-		close(S.oom_inotify_fd);
-	S.oom_fd = S.oom_inotify_fd = -1;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->inotify_fd >= 0)
+		close(w->inotify_fd);
+	w->fd = w->inotify_fd = -1;
 	return false;
 }
 
-static bool watch_v1(const char *dir)
+static bool watch_v1(struct shim_ctr *ctr, const char *dir)
 {
-	S.oom_fd = open_in(dir, "memory.oom_control", O_RDONLY);
-	if (S.oom_fd < 0 || !read_counter(S.oom_fd, &S.oom_base))
+	struct shim_oom *w = &ctr->oom;
+	w->fd = open_in(dir, "memory.oom_control", O_RDONLY);
+	if (w->fd < 0 || !read_counter(w->fd, &w->base))
 		goto fail;
 	int ctl = open_in(dir, "cgroup.event_control", O_WRONLY);
 	if (ctl < 0)
 		goto fail;
-	S.oom_event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	char line[32];
-	int n = snprintf(line, sizeof(line), "%d %d", S.oom_event_fd, S.oom_fd);
-	bool ok = S.oom_event_fd >= 0 && write(ctl, line, (size_t)n) == n;
+	int n = snprintf(line, sizeof(line), "%d %d", w->event_fd, w->fd);
+	bool ok = w->event_fd >= 0 && write(ctl, line, (size_t)n) == n;
 	close(ctl);
 	struct sk_err err;
-	if (!ok || shim_watch(S.oom_event_fd, EPOLLIN, SHIM_TAG(T_OOM, 0), &err) < 0)
+	if (!ok || shim_loop_watch(ctr->loop, w->event_fd, EPOLLIN, oom_event, ctr, &err) < 0)
 		goto fail;
 	return true;
 fail:
-	if (S.oom_fd >= 0)
-		close(S.oom_fd);
-	if (S.oom_event_fd >= 0)
-		close(S.oom_event_fd);
-	S.oom_fd = S.oom_event_fd = -1;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->event_fd >= 0)
+		close(w->event_fd);
+	w->fd = w->event_fd = -1;
 	return false;
 }
 
-void shim_oom_watch(void)
+void shim_oom_watch(struct shim_ctr *ctr, pid_t pid)
 {
 	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)S.ctr_pid);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	struct sk_err err;
 	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), &err) < 0) {
 		shim_debug("oom: %s", err.msg);
@@ -187,35 +194,49 @@ void shim_oom_watch(void)
 	/* On a hybrid host the unified hierarchy has no memory controller:
 	 * memory.events is then missing and v1 is used. */
 	if (v2 && (dir = cgroup_dir(v2, NULL))) {
-		bool ok = watch_v2(dir);
+		bool ok = watch_v2(ctr, dir);
 		free(dir);
 		if (ok)
 			return;
 	}
 	if (v1 && (dir = cgroup_dir(v1, "memory"))) {
-		if (!watch_v1(dir))
+		if (!watch_v1(ctr, dir))
 			shim_debug("oom: no memory.oom_control in %s", dir);
 		free(dir);
 	}
 }
 
-static void check(void)
+void shim_oom_check(struct shim_ctr *ctr)
 {
 	uint64_t v;
-	if (S.oom_fd >= 0 && read_counter(S.oom_fd, &v) && v > S.oom_base)
-		S.oom_killed = true;
+	if (ctr->oom.fd < 0 || !read_counter(ctr->oom.fd, &v) || v <= ctr->oom.base)
+		return;
+	/* Each kill once: the next one moves the counter again. */
+	ctr->oom.base = v;
+	ctr->oom_killed = true;
+	if (ctr->on_oom)
+		ctr->on_oom(ctr->ctx, ctr);
 }
 
-void shim_oom_event(void)
+static void oom_event(void *ctx, uint32_t events)
 {
+	struct shim_ctr *ctr = ctx;
 	char drain[4096];
-	int fd = S.oom_v2 ? S.oom_inotify_fd : S.oom_event_fd;
+	(void)events;
+	int fd = ctr->oom.v2 ? ctr->oom.inotify_fd : ctr->oom.event_fd;
 	while (read(fd, drain, sizeof(drain)) > 0)
 		;
-	check();
+	shim_oom_check(ctr);
 }
 
-void shim_oom_check(void)
+void shim_oom_unwatch(struct shim_ctr *ctr)
 {
-	check();
+	int *fds[] = { &ctr->oom.inotify_fd, &ctr->oom.event_fd, &ctr->oom.fd };
+	for (size_t i = 0; i < 3; i++) {
+		if (*fds[i] < 0)
+			continue;
+		shim_loop_unwatch(ctr->loop, *fds[i]);
+		close(*fds[i]);
+		*fds[i] = -1;
+	}
 }

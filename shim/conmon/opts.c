@@ -4,7 +4,12 @@
  * `--runtime-arg --log-format=json`); array options repeat and keep empty
  * values; words that are not options are ignored, as glib leaves them
  * (podman's `--api-version 1` leaves a "1"); an unknown option is an
- * error.  Plus skiff's own --state-dir. */
+ * error.  Plus skiff's own --state-dir.
+ *
+ * -l specs: "k8s-file:PATH", "PATH" (k8s-file), ":PATH" (k8s-file, even
+ * for a file named "none"), "journald[:...]", "passthrough" (the runtime
+ * keeps the caller's stdio), "none", "off", "null"; several may be
+ * given. */
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -13,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "conmon.h"
 
 enum kind { K_BOOL, K_STR, K_STRV, K_INT };
 
@@ -241,5 +246,72 @@ int shim_opts_parse(int argc, char **argv, struct shim_opts *o)
 		if (absolutize(paths[i]) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int parse_spec(struct conmon *c, const char *spec, struct sk_err *err)
+{
+	if (!*spec)
+		return sk_error(err, 0, "log-path must not be empty");
+	const char *colon = strchr(spec, ':');
+	size_t dlen = colon ? (size_t)(colon - spec) : strlen(spec);
+	const char *path = colon ? colon + 1 : NULL;
+	if (colon == spec) {
+		/* ":PATH": a file, whatever its name. */
+		if (!*path)
+			return sk_error(err, 0, "log-path \"%s\": no file name", spec);
+		c->log.k8s_path = path;
+		return 0;
+	}
+#define IS(name) (dlen == strlen(name) && memcmp(spec, name, dlen) == 0)
+	if (IS("none") || IS("off") || IS("null"))
+		return 0;
+	if (IS("passthrough")) {
+		c->log_passthrough = true;
+		return 0;
+	}
+	if (IS("journald")) {
+		c->log.journald = true;
+		return 0;
+	}
+	if (IS("k8s-file")) {
+		if (!path || !*path)
+			return sk_error(err, 0, "log-path \"%s\": k8s-file requires a file name", spec);
+		c->log.k8s_path = path;
+		return 0;
+	}
+#undef IS
+	if (!colon) {
+		c->log.k8s_path = spec;
+		return 0;
+	}
+	return sk_error(err, 0, "log-path \"%s\": no such log driver", spec);
+}
+
+int conmon_logs_parse(struct conmon *c, struct sk_err *err)
+{
+	const struct shim_opts *o = &c->o;
+	if (!o->log_paths.n)
+		return sk_error(err, 0, "Log driver not provided. Use --log-path");
+	for (size_t i = 0; i < o->log_paths.n; i++) {
+		if (parse_spec(c, o->log_paths.v[i], err) < 0)
+			return -1;
+	}
+	if (c->log.k8s_path && c->log.k8s_path[0] != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return sk_error(err, errno, "log-path \"%s\": getcwd", c->log.k8s_path);
+		c->log.k8s_path = shim_path_join(cwd, c->log.k8s_path);
+		if (!c->log.k8s_path)
+			return sk_error(err, ENOMEM, "log-path");
+	}
+	if (c->log.journald && (!o->cuuid || strlen(o->cuuid) <= 12))
+		return sk_error(err, 0, "journald logging needs a container UUID (-u) longer than 12 characters");
+	c->log.size_max = o->log_size_max;
+	c->log.global_size_max = o->log_global_size_max;
+	c->log.no_sync = o->no_sync_log;
+	c->log.journal_id = o->cuuid;
+	c->log.journal_name = o->name;
+	c->log.journal_tag = o->log_tag;
 	return 0;
 }

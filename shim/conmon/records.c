@@ -13,9 +13,7 @@
  *              log right after.
  * oom files    empty <bundle>/oom (where podman 4.3 looks) and
  *              <persist-dir>/oom, before the exit files.
- * exit.json    skiff's record (skiff/exitrec.h), in --state-dir, else
- *              --persist-dir, else the bundle: "running" once the pid is
- *              known, final the moment the process is reaped. */
+ * (skiff's exit.json is the core's: core/exitrec.h.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,9 +23,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shim.h"
-#include "skiff/container/exitrec.h"
-#include "skiff/container/state.h"
+#include "conmon.h"
+#include "core/diag.h"
+#include "core/exitrec.h"
 #include "skiff/base/util.h"
 
 /* JSON string escaping, conmon's set plus every other control byte. */
@@ -58,11 +56,11 @@ static char *escape(const char *s)
 	return out;
 }
 
-void shim_sync_send(int fd, int value, const char *message)
+void conmon_sync_send(const struct conmon *c, int fd, int value, const char *message)
 {
 	if (fd < 0)
 		return;
-	const char *key = S.o.api ? "data" : S.o.exec ? "exit_code" : "pid";
+	const char *key = c->o.api ? "data" : c->o.exec ? "exit_code" : "pid";
 	char *esc = message ? escape(message) : NULL;
 	size_t cap = 64 + (esc ? strlen(esc) : 0);
 	char *buf = malloc(cap);
@@ -103,92 +101,14 @@ static const char *split(const char *path, char *buf, size_t cap, const char **n
 	return buf;
 }
 
-int shim_write_conmon_pidfile(pid_t pid, struct sk_err *err)
+int conmon_write_pidfile(const struct conmon *c, pid_t pid, struct sk_err *err)
 {
 	char dir[4096], text[16];
 	const char *name;
-	if (!split(S.o.conmon_pidfile, dir, sizeof(dir), &name))
-		return sk_error(err, EINVAL, "conmon pid file \"%s\"", S.o.conmon_pidfile);
+	if (!split(c->o.conmon_pidfile, dir, sizeof(dir), &name))
+		return sk_error(err, EINVAL, "conmon pid file \"%s\"", c->o.conmon_pidfile);
 	snprintf(text, sizeof(text), "%d", (int)pid);
 	return write_in(dir, name, text, false, err);
-}
-
-int shim_read_pidfile(pid_t *pid, struct sk_err *err)
-{
-	char buf[32];
-	if (sk_read_small_at(AT_FDCWD, S.o.ctr_pidfile, buf, sizeof(buf), err) < 0)
-		return sk_error_wrap(err, "the runtime's pid file");
-	char *end;
-	errno = 0;
-	long v = strtol(buf, &end, 10);
-	while (*end == '\n' || *end == ' ')
-		end++;
-	if (errno || end == buf || *end || v <= 0 || v > 0x3fffffff)
-		return sk_error(err, EINVAL, "the runtime's pid file \"%s\" holds \"%s\", not a pid", S.o.ctr_pidfile, buf);
-	*pid = (pid_t)v;
-	return 0;
-}
-
-static void fill(struct sk_exit_rec *r)
-{
-	*r = (struct sk_exit_rec){ .pid = S.ctr_pid, .pid_start = S.ctr_start_time, .shim_pid = getpid() };
-	struct sk_err ignored;
-	if (sk_proc_start_time(getpid(), &r->shim_start, &ignored) < 0)
-		r->shim_start = 0;
-}
-
-static void record_write(const struct sk_exit_rec *r, bool durable)
-{
-	if (S.state_fd < 0)
-		return;
-	/* skiff's commands flock the container's directory: a delete under
-	 * way finishes before the record lands (then in a directory that is
-	 * gone, which is harmless), never halfway through its removal. */
-	bool lock = S.o.state_dir != NULL;
-	if (lock)
-		flock(S.state_fd, LOCK_EX);
-	struct sk_err err;
-	if (sk_exit_rec_write(S.state_fd, r, durable, &err) < 0 && err.errnum != ENOENT)
-		shim_warn("%s", err.msg);
-	if (lock)
-		flock(S.state_fd, LOCK_UN);
-}
-
-void shim_record_running(void)
-{
-	struct sk_exit_rec r;
-	fill(&r);
-	r.state = SK_EXIT_RUNNING;
-	/* Not synced: after a crash there is no process to describe. */
-	record_write(&r, false);
-}
-
-void shim_record_exit(void)
-{
-	struct sk_exit_rec r;
-	fill(&r);
-	if (!S.ctr_status_known) {
-		r.state = SK_EXIT_UNKNOWN;
-	} else if (WIFEXITED(S.ctr_status)) {
-		r.state = SK_EXIT_EXITED;
-		r.code = WEXITSTATUS(S.ctr_status);
-	} else {
-		r.state = SK_EXIT_SIGNALED;
-		r.signal = WTERMSIG(S.ctr_status);
-	}
-	r.oom_killed = S.oom_killed;
-	r.timed_out = S.timed_out;
-	sk_exit_rec_stamp(&r);
-	record_write(&r, true);
-}
-
-int shim_exit_code(void)
-{
-	if (S.timed_out || !S.ctr_status_known)
-		return -1;
-	if (WIFEXITED(S.ctr_status))
-		return WEXITSTATUS(S.ctr_status);
-	return 128 + WTERMSIG(S.ctr_status);
 }
 
 static void touch(const char *dir, const char *name)
@@ -203,19 +123,19 @@ static void touch(const char *dir, const char *name)
 		close(d);
 }
 
-void shim_write_exit_files(void)
+void conmon_write_exit_files(const struct conmon *c)
 {
-	if (S.oom_killed && !S.o.exec) {
-		if (S.o.bundle)
-			touch(S.o.bundle, "oom");
-		if (S.o.persist_dir)
-			touch(S.o.persist_dir, "oom");
+	if (c->ctr->oom_killed && !c->o.exec) {
+		if (c->o.bundle)
+			touch(c->o.bundle, "oom");
+		if (c->o.persist_dir)
+			touch(c->o.persist_dir, "oom");
 	}
 	char text[16];
-	snprintf(text, sizeof(text), "%d", shim_exit_code());
+	snprintf(text, sizeof(text), "%d", shim_exit_code(c->proc));
 	struct sk_err err;
-	if (S.o.persist_dir && write_in(S.o.persist_dir, "exit", text, true, &err) < 0)
+	if (c->o.persist_dir && write_in(c->o.persist_dir, "exit", text, true, &err) < 0)
 		shim_warn("exit file: %s", err.msg);
-	if (S.o.exit_dir && write_in(S.o.exit_dir, S.o.cid, text, true, &err) < 0)
+	if (c->o.exit_dir && write_in(c->o.exit_dir, c->o.cid, text, true, &err) < 0)
 		shim_warn("exit file: %s", err.msg);
 }

@@ -1,0 +1,73 @@
+/* exitrec: a process's exit.json (core/exitrec.h). */
+#include <errno.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/ctr.h"
+#include "core/diag.h"
+#include "core/exitrec.h"
+#include "skiff/container/exitrec.h"
+#include "skiff/container/state.h"
+
+static void fill(const struct shim_proc *p, struct sk_exit_rec *r)
+{
+	*r = (struct sk_exit_rec){ .pid = p->child.pid, .pid_start = p->start_time, .shim_pid = getpid() };
+	struct sk_err ignored;
+	if (sk_proc_start_time(getpid(), &r->shim_start, &ignored) < 0)
+		r->shim_start = 0;
+}
+
+static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r, bool durable)
+{
+	if (p->rec_fd < 0)
+		return;
+	/* skiff's commands flock the container's directory: a delete under
+	 * way finishes before the record lands (then in a directory that is
+	 * gone, which is harmless), never halfway through its removal. */
+	if (p->rec_lock)
+		flock(p->rec_fd, LOCK_EX);
+	struct sk_err err;
+	if (sk_exit_rec_write(p->rec_fd, r, durable, &err) < 0 && err.errnum != ENOENT)
+		shim_warn("%s", err.msg);
+	if (p->rec_lock)
+		flock(p->rec_fd, LOCK_UN);
+}
+
+void shim_record_running(struct shim_proc *p)
+{
+	struct sk_exit_rec r;
+	fill(p, &r);
+	r.state = SK_EXIT_RUNNING;
+	/* Not synced: after a crash there is no process to describe. */
+	record_write(p, &r, false);
+}
+
+void shim_record_exit(struct shim_proc *p)
+{
+	struct sk_exit_rec r;
+	fill(p, &r);
+	int st = p->child.status;
+	if (!p->child.known) {
+		r.state = SK_EXIT_UNKNOWN;
+	} else if (WIFEXITED(st)) {
+		r.state = SK_EXIT_EXITED;
+		r.code = WEXITSTATUS(st);
+	} else {
+		r.state = SK_EXIT_SIGNALED;
+		r.signal = WTERMSIG(st);
+	}
+	r.oom_killed = p->ctr->init == p && p->ctr->oom_killed;
+	r.timed_out = p->timed_out;
+	sk_exit_rec_stamp(&r);
+	record_write(p, &r, true);
+}
+
+int shim_exit_code(const struct shim_proc *p)
+{
+	if (p->timed_out || !p->child.known)
+		return -1;
+	if (WIFEXITED(p->child.status))
+		return WEXITSTATUS(p->child.status);
+	return 128 + WTERMSIG(p->child.status);
+}
