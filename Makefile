@@ -5,7 +5,7 @@ CC ?= cc
 PKGS := libseccomp libcap yajl mount
 
 # Debian packages the build, the tests and the demo need (make deps).
-DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev
+DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev libsystemd-dev
 DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc uidmap
 DEB_VM := qemu-system-x86 linux-image-amd64 cpio
 # podman and conmon: tests/bench/shim compares skiff-shim with conmon.
@@ -19,6 +19,8 @@ DEB_CLIENTS := podman conmon catatonit containerd docker.io python3-grpcio pytho
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmount is opened by dlopen() when create first needs it (runtime/plan/mount.c):
 # not linked, so that the other commands do not load it and its libraries.
+# libsystemd (sd-bus) likewise, by the systemd cgroup driver only
+# (runtime/cgroup/sdbus.c); libsystemd-dev gives its header.
 PKG_LIBS := $(shell pkg-config --libs $(filter-out mount,$(PKGS)) 2>/dev/null)
 # The binaries take libseccomp, libcap and yajl from their static archives
 # (in the same Debian -dev packages): every skiff command is an exec, and

@@ -3,6 +3,7 @@
 #include "skiff/cgroup/cgroup.h"
 #include "skiff/cgroup/fs.h"
 #include "skiff/cgroup/res.h"
+#include "skiff/cgroup/unit.h"
 #include "skiff/cgroup/v1.h"
 #include "skiff/cgroup/v2.h"
 #include "skiff/base/log.h"
@@ -81,7 +82,7 @@ int sk_cgroup_resolve(const char *cp, const char *id, const char *own, bool besi
 	if (cp && !*cp)
 		cp = NULL;
 	if (cp && cp[0] != '/' && strchr(cp, ':'))
-		return sk_error(err, 0, "linux.cgroupsPath \"%s\": needs --systemd-cgroup, not supported yet", cp);
+		return sk_error(err, 0, "linux.cgroupsPath \"%s\": \"slice:prefix:name\" is systemd's form and needs --systemd-cgroup", cp);
 	const char *base = "", *rest = cp ? cp : id;
 	size_t base_len = 0;
 	if (!cp || cp[0] != '/') {
@@ -259,11 +260,10 @@ bool sk_cgroup_has_limits(const struct sk_resources *r)
 	       r->network.n_priorities || r->n_unified;
 }
 
-int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+/* The plan for cgroupsPath cp (the spec's, or the unit's path). */
+static int plan_at(const struct sk_spec *spec, const char *id, const char *cp, struct sk_cgroup *cg, struct sk_err *err)
 {
-	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
-	const char *cp = spec->has_linux ? spec->linux_.cgroups_path : NULL;
 	const struct sk_cgroup_host *host;
 	/* Bad input stops before anything is made. */
 	if (check(&host, res, err) < 0)
@@ -296,9 +296,33 @@ fail:
 	return -1;
 }
 
+int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+{
+	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
+	return plan_at(spec, id, spec->has_linux ? spec->linux_.cgroups_path : NULL, cg, err);
+}
+
+int sk_cgroup_plan_unit(const struct sk_spec *spec, const char *id, bool user, struct sk_cgroup *cg,
+			struct sk_err *err)
+{
+	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
+	if (sk_sd_check(user, err) < 0 ||
+	    sk_sd_unit_parse(spec->has_linux ? spec->linux_.cgroups_path : NULL, id, user, &cg->sd, err) < 0)
+		return -1;
+	if (plan_at(spec, id, cg->sd.path, cg, err) < 0) {
+		sk_sd_unit_free(&cg->sd);
+		return -1;
+	}
+	return 0;
+}
+
 int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err)
 {
 	const struct sk_resources *res = spec->has_linux ? &spec->linux_.resources : NULL;
+	if (cg->sd.name && sk_cgroup_unit_start(spec, cg, err) < 0) {
+		sk_cgroup_close(cg);
+		return -1;
+	}
 	for (size_t i = 0; i < cg->n; i++) {
 		struct sk_cgroup_dir *d = &cg->dir[i];
 		bool v2 = cg->v2 && i == 0;
@@ -310,7 +334,8 @@ int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_e
 		snprintf(mount, sizeof(mount), "%.*s", (int)d->mount_len, d->path);
 		d->fd = sk_cgroup_mkpath(mount, d->path + d->mount_len, &d->made,
 					 has(d->ctrls, SK_CG_CPUSET) ? sk_cg1_cpuset_made : NULL, err);
-		if (d->fd < 0 || (d->made < 0 && check_reuse(d, v2, err) < 0))
+		/* The unit's own directories hold its holder process. */
+		if (d->fd < 0 || (d->made < 0 && !cg->sd.name && check_reuse(d, v2, err) < 0))
 			goto fail;
 	}
 	cg->created = cg->dir[0].made >= 0;
@@ -324,6 +349,9 @@ int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_e
 	return 0;
 fail:
 	unmake_all(cg);
+	sk_cgroup_unit_release(cg);
+	if (cg->sd.name)
+		sk_cgroup_unit_stop(cg);
 	sk_cgroup_close(cg);
 	return -1;
 }
@@ -491,6 +519,7 @@ int sk_cgroup_enter(const struct sk_cgroup *cg, struct sk_err *err)
 
 void sk_cgroup_enter_done(struct sk_cgroup *cg)
 {
+	sk_cgroup_unit_release(cg);
 	for (size_t i = 0; i < cg->n; i++) {
 		if (cg->dir[i].procs_fd >= 0)
 			close(cg->dir[i].procs_fd);
@@ -506,6 +535,7 @@ void sk_cgroup_close(struct sk_cgroup *cg)
 			close(cg->dir[i].fd);
 		free(cg->dir[i].path);
 	}
+	sk_sd_unit_free(&cg->sd);
 	*cg = (struct sk_cgroup)SK_CGROUP_INIT;
 }
 
@@ -515,8 +545,10 @@ int sk_cgroup_destroy(struct sk_cgroup *cg, struct sk_err *err)
 {
 	/* cgroup2 first: it tells when the last process has gone, after
 	 * which the v1 directories empty at once. */
-	int64_t deadline = sk_cgroup_now_ms() + DESTROY_WAIT_MS;
 	int rc = 0;
+	if (cg->sd.name && sk_cgroup_unit_stop_err(cg, err) < 0)
+		rc = -1;
+	int64_t deadline = sk_cgroup_now_ms() + DESTROY_WAIT_MS;
 	for (size_t i = 0; i < cg->n; i++) {
 		struct sk_err e;
 		if (sk_cgroup_remove_tree(cg->dir[i].path, cg->v2 && i == 0, deadline, &e) < 0 && rc == 0) {
@@ -696,6 +728,9 @@ int sk_cgroup_apply(const struct sk_cgroup *cg, const struct sk_resources *r, bo
 				sk_cg2_complete(d->fd, pair[i], &done);
 		}
 		r = &done;
+		/* The unit's view first: daemon-reload re-applies it. */
+		if (cg->sd.name && sk_cgroup_unit_set(cg, r, err) < 0)
+			return -1;
 	}
 	struct sk_cgroup_needs needs;
 	if (sk_cgroup_needs(r, v1, cg->v2, &needs, err) < 0)

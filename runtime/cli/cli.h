@@ -48,9 +48,6 @@ enum { SK_EXIT_OK = 0, SK_EXIT_ERROR = 1, SK_EXIT_USAGE = 2 };
 enum { SK_EXIT_EXEC_FAILED = 255 };
 
 /* Command flags. */
-#define SK_CMD_NO_CGROUP 1u   /* never creates or changes cgroups: runs
-                               * under --systemd-cgroup, which skiff does not
-                               * implement yet */
 #define SK_CMD_NO_ROOT 4u      /* uses no state root */
 #define SK_CMD_SEALED 2u      /* clones into a container: runs from a sealed
                                * copy of skiff, not dumpable (exe_seal.h) */
@@ -85,22 +82,22 @@ struct sk_command {
 /* The commands, in the order `skiff --help` lists them. */
 #define SK_COMMANDS(X) \
 	X(create, SK_CMD_SEALED, "create a container from a bundle; its process waits for start") \
-	X(start, SK_CMD_NO_CGROUP, "start the process of a created container") \
+	X(start, 0, "start the process of a created container") \
 	X(run, SK_CMD_SEALED, "create and start a container, wait for it, delete it") \
-	X(kill, SK_CMD_NO_CGROUP, "send a signal to a container's process") \
+	X(kill, 0, "send a signal to a container's process") \
 	X(delete, 0, "delete a stopped container (--force: any)") \
 	X(events, 0, "print a container's resource statistics and OOM events (JSON lines)") \
-	X(exec, SK_CMD_NO_CGROUP | SK_CMD_SEALED, "run another process in a live container") \
-	X(features, SK_CMD_NO_CGROUP | SK_CMD_NO_ROOT, "print the features this build of skiff implements (JSON)") \
-	X(list, SK_CMD_NO_CGROUP, "list the containers under --root") \
+	X(exec, SK_CMD_SEALED, "run another process in a live container") \
+	X(features, SK_CMD_NO_ROOT, "print the features this build of skiff implements (JSON)") \
+	X(list, 0, "list the containers under --root") \
 	X(pause, 0, "suspend every process of a container (cgroup freezer)") \
 	X(ps, 0, "list the processes of a container") \
 	X(resume, 0, "resume the processes of a paused container") \
-	X(spec, SK_CMD_NO_CGROUP | SK_CMD_NO_ROOT, "write a default config.json into a bundle") \
-	X(state, SK_CMD_NO_CGROUP, "print the state of a container (JSON)") \
+	X(spec, SK_CMD_NO_ROOT, "write a default config.json into a bundle") \
+	X(state, 0, "print the state of a container (JSON)") \
 	X(update, 0, "change the resource limits of a live container") \
-	X(validate, SK_CMD_NO_CGROUP | SK_CMD_NO_ROOT, "check a bundle's config.json and rootfs") \
-	X(wait, SK_CMD_NO_CGROUP, "wait for a container started with --shim to end; exit with its status")
+	X(validate, SK_CMD_NO_ROOT, "check a bundle's config.json and rootfs") \
+	X(wait, 0, "wait for a container started with --shim to end; exit with its status")
 
 #define SK_DECLARE_CMD(name, flags, summary) sk_cmd_fn cmd_##name;
 SK_COMMANDS(SK_DECLARE_CMD)

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		{ "log-format", 0, SK_OPT_STRING, &log_format, "text|json", "format of --log (default: text)" },
 		{ "debug", 0, SK_OPT_BOOL, &g.debug, NULL, "log debug messages" },
 		{ "systemd-cgroup", 0, SK_OPT_BOOL, &g.systemd_cgroup, NULL,
-		  "manage cgroups through systemd (not supported yet: commands that make cgroups refuse it)" },
+		  "the cgroup is a systemd unit (cgroupsPath \"slice:prefix:name\"); later commands follow the state" },
 		{ "criu", 0, SK_OPT_STRING, &criu, "PATH", "accepted for runc compatibility, ignored" },
 		{ "rootless", 0, SK_OPT_STRING, &rootless, "true|false|auto",
 		  "tolerate missing cgroup permissions (auto: when not root, or root in a user namespace)" },

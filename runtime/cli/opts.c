@@ -230,10 +230,6 @@ int sk_cli_parse(struct sk_globals *g, const struct sk_usage *u, int *argc, char
 			return SK_EXIT_ERROR;
 		return SK_EXIT_OK;
 	}
-	if (g->systemd_cgroup && !(g->cmd->flags & SK_CMD_NO_CGROUP)) {
-		sk_error(err, 0, "--systemd-cgroup: not supported yet");
-		return SK_EXIT_ERROR;
-	}
 	int n = *argc - first;
 	if (n < u->min || (u->max >= 0 && n > u->max)) {
 		const char *what = u->operands ? u->operands : "none";

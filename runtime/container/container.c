@@ -19,6 +19,7 @@
 #include "skiff/cgroup/cgroup.h"
 #include "skiff/plan/hooks.h"
 #include "skiff/base/log.h"
+#include "skiff/cgroup/systemd.h"
 #include "skiff/plan/rootfs.h"
 #include "skiff/spec/spec.h"
 #include "skiff/container/state.h"
@@ -27,9 +28,17 @@
 #include "skiff/base/pidfd.h"
 
 
+/* The recorded cgroup, tied to its systemd unit when it has one (update
+ * then sets the unit's properties, destroy stops it). */
 static int open_cgroup(const struct sk_held *h, struct sk_cgroup *cg, struct sk_err *err)
 {
-	return sk_cgroup_open(h->st.cgroup_path, h->st.cgroup_paths, h->st.n_cgroup_paths, cg, err);
+	if (sk_cgroup_open(h->st.cgroup_path, h->st.cgroup_paths, h->st.n_cgroup_paths, cg, err) < 0)
+		return -1;
+	if (h->st.cgroup_unit && sk_cgroup_set_unit(cg, h->st.cgroup_unit, h->st.cgroup_unit_user, err) < 0) {
+		sk_cgroup_close(cg);
+		return -1;
+	}
+	return 0;
 }
 
 int sk_container_hold_cgroup(const char *root, const char *id, struct sk_held *h, struct sk_cgroup *cg,
@@ -306,6 +315,9 @@ int sk_container_delete(const char *root, const char *id, bool force, struct sk_
 	 * go with it. */
 	if (cg.n && ((h.status == SK_STATUS_STOPPED && sk_cgroup_signal(&cg, SIGKILL, err) < 0) ||
 		     sk_cgroup_destroy(&cg, err) < 0))
+		goto out;
+	/* Its directories gone (a create killed early), the unit may not be. */
+	if (!cg.n && h.have_state && h.st.cgroup_unit && sk_sd_stop(h.st.cgroup_unit, h.st.cgroup_unit_user, err) < 0)
 		goto out;
 	/* Without a mount namespace its mounts are in ours, under the rootfs. */
 	if (h.have_state && h.st.rootfs_mnt_id &&

@@ -434,7 +434,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	}
 	if (open_console(&c, err) < 0)
 		goto fail;
-	if (sk_cgroup_plan(spec, o->id, &c.cg, err) < 0)
+	if ((o->systemd_cgroup ? sk_cgroup_plan_unit(spec, o->id, o->systemd_user, &c.cg, err)
+			       : sk_cgroup_plan(spec, o->id, &c.cg, err)) < 0)
 		goto fail;
 	c.have_cg = true;
 	if (c.plan.share_mntns && sk_rootfs_bind_shared(c.plan.rootfs, &c.shared_rootfd, &c.shared_mnt, err) < 0)
@@ -445,6 +446,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	c.st = (struct sk_state){
 		.id = (char *)o->id, .bundle = c.plan.bundle, .rootfs = c.plan.rootfs, .created = c.created,
 		.cgroup_path = (char *)sk_cgroup_path(&c.cg),
+		.cgroup_unit = c.cg.sd.name, .cgroup_unit_user = c.cg.sd.user,
 		.cgroup_paths = c.cg_paths, .n_cgroup_paths = sk_cgroup_v1_paths(&c.cg, c.cg_paths, SK_CG_MAX_DIRS),
 		.owner = geteuid(),
 		.annotations = spec->annotations, .n_annotations = spec->n_annotations,
@@ -459,7 +461,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto fail;
 	sk_fault_point("state-written");
 	if (sk_cgroup_make(spec, &c.cg, err) < 0) {
-		if (!o->rootless || !denied(err->errnum))
+		if (!o->rootless || o->systemd_cgroup || !denied(err->errnum))
 			goto fail;
 		if (spec->linux_.cgroups_path || sk_cgroup_has_limits(&spec->linux_.resources)) {
 			sk_error_wrap(err, "rootless: %s needs a cgroup the caller may write (delegated)",

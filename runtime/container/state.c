@@ -168,6 +168,7 @@ void sk_state_free(struct sk_state *st)
 	free(st->rootfs);
 	free(st->created);
 	free(st->cgroup_path);
+	free(st->cgroup_unit);
 	free_map(st->cgroup_paths, st->n_cgroup_paths);
 	free_map(st->annotations, st->n_annotations);
 	memset(st, 0, sizeof(*st));
@@ -258,6 +259,7 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 	    get_str(root, "rootfs", true, &st->rootfs, err) < 0 ||
 	    get_str(root, "created", true, &st->created, err) < 0 ||
 	    get_str(root, "cgroupPath", false, &st->cgroup_path, err) < 0 ||
+	    get_str(root, "cgroupUnit", false, &st->cgroup_unit, err) < 0 ||
 	    get_uint(root, "owner", UINT32_MAX, &owner, err) < 0 ||
 	    (field(root, "rootfsMountId") &&
 	     (get_uint(root, "rootfsMountId", INT64_MAX, &st->rootfs_mnt_id, err) < 0 ||
@@ -265,6 +267,8 @@ static int parse_state(yajl_val root, struct sk_state *st, struct sk_err *err)
 		return -1;
 	st->pid = (pid_t)pid;
 	st->owner = (uid_t)owner;
+	if (st->cgroup_unit && get_bool_or_true(root, "cgroupUnitUser", &st->cgroup_unit_user, err) < 0)
+		return -1;
 	if (get_bool_or_true(root, "poststartHooks", &st->poststart_hooks, err) < 0 ||
 	    get_bool_or_true(root, "poststopHooks", &st->poststop_hooks, err) < 0)
 		return -1;
@@ -376,6 +380,10 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 		for (size_t i = 0; i < st->n_cgroup_paths; i++)
 			sk_json_kstr(&j, st->cgroup_paths[i].key, st->cgroup_paths[i].value);
 		sk_json_map_close(&j);
+	}
+	if (st->cgroup_unit) {
+		sk_json_kstr(&j, "cgroupUnit", st->cgroup_unit);
+		sk_json_kbool(&j, "cgroupUnitUser", st->cgroup_unit_user);
 	}
 	sk_json_kuint(&j, "owner", st->owner);
 	if (st->rootfs_mnt_id) {

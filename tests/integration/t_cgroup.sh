@@ -76,7 +76,7 @@ test_cgroup_systemd_path_refused() {
 	mk_bundle "$T/s" true
 	cfg_edit "$T/s" '.linux.cgroupsPath = "system.slice:skiff:s"'
 	expect_fail 1 sk run --bundle "$T/s" s
-	assert_contains "$err" 'linux.cgroupsPath "system.slice:skiff:s": needs --systemd-cgroup, not supported yet'
+	assert_contains "$err" 'linux.cgroupsPath "system.slice:skiff:s": "slice:prefix:name" is systemd'"'"'s form and needs --systemd-cgroup'
 }
 
 test_cgroup_dotdot_refused() {

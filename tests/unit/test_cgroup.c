@@ -129,7 +129,7 @@ Test(cgroup, resolve_paths)
 	resolves(NULL, "c1", "/", "/c1");
 	resolves("", "c1", "/", "/c1");
 	resolves(NULL, "c1", "/system.slice/skiff.service", "/system.slice/c1");
-	refuses("system.slice:skiff:c1", "c1", "/", "linux.cgroupsPath \"system.slice:skiff:c1\": needs --systemd-cgroup, not supported yet");
+	refuses("system.slice:skiff:c1", "c1", "/", "linux.cgroupsPath \"system.slice:skiff:c1\": \"slice:prefix:name\" is systemd's form and needs --systemd-cgroup");
 	refuses("/a/../b", "c1", NULL, "linux.cgroupsPath \"/a/../b\": \"..\" components are not allowed");
 	refuses("../b", "c1", "/x", "linux.cgroupsPath \"../b\": \"..\" components are not allowed");
 	refuses("/a/./b", "c1", NULL, "linux.cgroupsPath \"/a/./b\": \".\" components are not allowed");

@@ -38,8 +38,8 @@
 /* cgroup managers and controllers. */
 #define SK_FEAT_CGROUP_V1 1
 #define SK_FEAT_CGROUP_V2 1
-#define SK_FEAT_CGROUP_SYSTEMD 0
-#define SK_FEAT_CGROUP_SYSTEMD_USER 0
+#define SK_FEAT_CGROUP_SYSTEMD 1
+#define SK_FEAT_CGROUP_SYSTEMD_USER 0   /* the bus is chosen (sdbus.c), the user manager's tree prefix is not: issue 17 */
 #define SK_FEAT_CGROUP_RDMA 1
 
 /* Seccomp: when on, the architectures come from libseccomp at run time and

@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "skiff/base/error.h"
+#include "skiff/cgroup/systemd.h"
 #include "skiff/spec/spec.h"
 
 /* Controllers.  The first eight have a cgroup v2 interface; io is v1's
@@ -53,6 +54,11 @@ struct sk_cgroup {
 	size_t n;
 	bool v2;
 	bool created;        /* prepare made the leaf (it did not exist before) */
+	struct sk_sd_unit sd;   /* the systemd driver's unit (sd.name NULL
+				 * with cgroupfs): its directories are the
+				 * unit's, started by make, stopped by destroy */
+	pid_t holder;        /* make: the process that keeps the new unit
+			      * alive until the init is in it (enter_done) */
 	unsigned char at[SK_CG_NCTRL];
 };
 
@@ -81,7 +87,7 @@ const char *sk_cgroup_ctrl_name(enum sk_cgroup_ctrl c);   /* "memory"; v1's "blk
  *              holding processes cannot hand controllers down), else
  *              own + "/a/b" (v1, as runc)
  *   NULL    -> the same with the id for "a/b"
- * A relative value with ':' is systemd's "slice:prefix:name" and refused;
+ * A relative value with ':' is systemd's "slice:prefix:name" (sk_cgroup_plan_unit) and refused;
  * so are "." and ".." components and the root itself.  *rel is malloc()ed. */
 int sk_cgroup_resolve(const char *cgroups_path, const char *id, const char *own, bool beside, char **rel,
 		      struct sk_err *err);
@@ -110,6 +116,21 @@ bool sk_cgroup_has_limits(const struct sk_resources *res);
 int sk_cgroup_plan(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err);
 int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err);
 int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgroup *cg, struct sk_err *err);
+
+/* The systemd driver's plan (cgroup/systemd.h): systemd must run (else
+ * an error naming the driver), cgroupsPath is "slice:prefix:name", the
+ * directories are the unit's.  make then starts the unit around a holder
+ * process (its PIDs), waits for the job, checks the holder landed in the
+ * planned cgroup, and writes the resources to cgroupfs as for any cgroup;
+ * the holder ends in sk_cgroup_enter_done, once the init is in.  user:
+ * the user manager (rootless). */
+int sk_cgroup_plan_unit(const struct sk_spec *spec, const char *id, bool user, struct sk_cgroup *cg,
+			struct sk_err *err);
+
+/* Tie an opened cgroup (sk_cgroup_open) to its unit, as the state records
+ * it: sk_cgroup_apply(update) then sets the unit's properties before the
+ * files, sk_cgroup_destroy stops the unit first. */
+int sk_cgroup_set_unit(struct sk_cgroup *cg, const char *unit, bool user, struct sk_err *err);
 
 /* Delegation (runc's rule, cgroup2 only): a container with new user and
  * cgroup namespaces and a cgroup mount on /sys/fs/cgroup that is not

@@ -34,6 +34,9 @@ struct sk_create_opts {
 					* limits, a cgroup the caller may not
 					* make is done without, as runc */
 	int preserve_fds;
+	bool systemd_cgroup;           /* --systemd-cgroup: the cgroup is a systemd
+					* unit (cgroup.h sk_cgroup_plan_unit) */
+	bool systemd_user;             /* ... of the user manager (rootless) */
 	bool foreground;               /* `run`: the init stays our child; with a
 					* terminal and no console socket, the pty
 					* master comes back to us; the signals

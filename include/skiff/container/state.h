@@ -37,6 +37,9 @@ struct sk_state {
 				    * first v1 one without cgroup2), or NULL */
 	struct sk_kv *cgroup_paths; size_t n_cgroup_paths;   /* its v1 directories,
 				    * keyed by hierarchy ("memory", "cpu,cpuacct") */
+	char *cgroup_unit;         /* --systemd-cgroup: the systemd unit whose
+				    * cgroup it is, else NULL */
+	bool cgroup_unit_user;     /* ... under the user manager */
 	uid_t owner;
 	uint64_t rootfs_mnt_id;    /* no mount namespace of its own: the
 				    * mount id of skiff's bind of the rootfs
