@@ -471,33 +471,3 @@ test_rootless_delegated_cgroup() {
 	cg_gone deleg/c1
 }
 
-# ------------------------------------------------ the user's systemd manager
-# --systemd-cgroup as the user: the scope is made by the user's manager
-# (user@UID.service, on $XDG_RUNTIME_DIR/bus), in user.slice by default,
-# with the limits of the controllers it delegates.  Needs systemd as PID 1
-# and cgroup v2: tests/vm/run --systemd env SKIFF_TEST_TMP=/run
-# tests/integration/run test_rootless_systemd (user@.service pulls in
-# tmp.mount, a new /tmp over the runner's scratch).
-# timeout: 5x
-test_rootless_systemd_user_manager() {
-	[[ -d /run/systemd/system ]] || skip "systemd is not PID 1 here (tests/vm/run --systemd runs this)"
-	[[ -e /sys/fs/cgroup/cgroup.controllers ]] || skip "cgroup v2 only"
-	rl_user
-	echo "starting user@$RL_UID.service"
-	systemctl start "user@$RL_UID.service" || fail "systemctl start user@$RL_UID.service"
-	echo "started"
-	trap 'systemctl stop "user@$RL_UID.service"' EXIT
-	local xdg=/run/user/$RL_UID
-	RL_XDG=$xdg
-	rl_bundle "$RL_HOME/b" sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup/pids.max'
-	cfg_edit "$RL_HOME/b" '.linux.resources = {pids: {limit: 40}} | .linux.cgroupsPath = ":skt:u1"'
-	chown "$RL_UID:$RL_GID" "$RL_HOME/b/config.json"
-	cd "$RL_HOME/b"
-	expect_ok as_rl env DBUS_SESSION_BUS_ADDRESS="unix:path=$xdg/bus" "$SKIFF" --systemd-cgroup run u1
-	echo "ran: $out"
-	assert_eq "$(head -n 1 <<<"$out")" "0::/" "in its cgroup namespace"
-	assert_eq "$(tail -n 1 <<<"$out")" 40 "pids.max"
-	# Without the user's bus: one line.
-	expect_fail 1 as_rl env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR="$RL_HOME" "$SKIFF" --root "$RL_HOME/st" --systemd-cgroup run u2
-	assert_contains "$err" "systemd cgroup driver"
-}
