@@ -1,6 +1,7 @@
 /* util: the one reader of files a user or a container controls, atomic
  * writes, mkdir -p and other small file helpers (util.h). */
 #include "skiff/base/util.h"
+#include "skiff/base/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -166,6 +167,64 @@ fail:
 	return -1;
 }
 
+int sk_reserve_open(int dir_fd, const char *tmp, size_t size, mode_t mode, struct sk_reserved *r,
+		    struct sk_err *err)
+{
+	*r = (struct sk_reserved){ .dir_fd = dir_fd, .fd = -1 };
+	if (snprintf(r->tmp, sizeof(r->tmp), "%s", tmp) >= (int)sizeof(r->tmp))
+		return sk_error(err, ENAMETOOLONG, "reserve %s", tmp);
+	char blank[1024];
+	if (size > sizeof(blank))
+		return sk_error(err, EINVAL, "reserve %s: %zu bytes", tmp, size);
+	memset(blank, ' ', size);
+	r->fd = openat(dir_fd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (r->fd < 0)
+		return sk_error(err, errno, "create %s", tmp);
+	/* Written, not only sized: a sparse file would still allocate later. */
+	if (sk_write_all(r->fd, blank, size) < 0) {
+		sk_error(err, errno, "reserve %zu bytes in %s", size, tmp);
+		sk_reserve_close(r);
+		return -1;
+	}
+	return 0;
+}
+
+int sk_reserve_commit(struct sk_reserved *r, const char *name, const void *buf, size_t len, struct sk_err *err)
+{
+	if (r->fd < 0)
+		return sk_error(err, EBADF, "write %s: no space was reserved", name);
+	const char *p = buf;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(r->fd, p + done, len - done, (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return sk_error(err, n < 0 ? errno : EIO, "write %s", r->tmp);
+		done += (size_t)n;
+	}
+	if (ftruncate(r->fd, (off_t)len) < 0)
+		return sk_error(err, errno, "truncate %s", r->tmp);
+	if (fsync(r->fd) < 0)
+		return sk_error(err, errno, "fsync %s", r->tmp);
+	sk_fault_point("reserved-written");
+	if (renameat(r->dir_fd, r->tmp, r->dir_fd, name) < 0)
+		return sk_error(err, errno, "rename %s to %s", r->tmp, name);
+	r->committed = true;
+	if (fsync(r->dir_fd) < 0)
+		return sk_error(err, errno, "fsync the directory of %s", name);
+	return 0;
+}
+
+void sk_reserve_close(struct sk_reserved *r)
+{
+	if (r->fd < 0)
+		return;
+	close(r->fd);
+	r->fd = -1;
+	if (!r->committed)
+		unlinkat(r->dir_fd, r->tmp, 0);
+}
+
 int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, struct sk_err *err)
 {
 	return sk_write_file_replace_at(dir_fd, name, buf, len, mode, SK_WRITE_SYNC, err);
@@ -205,17 +264,21 @@ int sk_write_pid_file(const char *path, pid_t pid, struct sk_err *err)
 	char buf[32], dir[PATH_MAX];
 	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
 	const char *slash = strrchr(path, '/');
-	if (!slash)
-		return sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
-	size_t dl = slash == path ? 1 : (size_t)(slash - path);
-	if (dl >= sizeof(dir) || !slash[1])
-		return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
-	memcpy(dir, path, dl);
-	dir[dl] = '\0';
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return sk_error(err, errno, "--pid-file: open \"%s\"", dir);
-	int r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
-	close(dfd);
-	return r;
+	int r;
+	if (!slash) {
+		r = sk_write_file_atomic_at(AT_FDCWD, path, buf, (size_t)n, 0644, err);
+	} else {
+		size_t dl = slash == path ? 1 : (size_t)(slash - path);
+		if (dl >= sizeof(dir) || !slash[1])
+			return sk_error(err, EINVAL, "--pid-file \"%s\"", path);
+		memcpy(dir, path, dl);
+		dir[dl] = '\0';
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			return sk_error(err, errno, "--pid-file \"%s\": open its directory", path);
+		r = sk_write_file_atomic_at(dfd, slash + 1, buf, (size_t)n, 0644, err);
+		close(dfd);
+	}
+	/* The user's file first: the temporary name alone says nothing. */
+	return r < 0 ? sk_error_wrap(err, "--pid-file \"%s\"", path) : 0;
 }

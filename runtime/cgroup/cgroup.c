@@ -339,6 +339,14 @@ int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_e
 			goto fail;
 	}
 	cg->created = cg->dir[0].made >= 0;
+	/* A process that joins a frozen cgroup freezes with it: the init
+	 * would never answer, and create would wait forever. */
+	const char *frozen = sk_cgroup_frozen_dir(cg);
+	if (frozen) {
+		sk_error(err, 0, "cgroup \"%s\" is frozen: the container's init would freeze as it joins it; thaw it "
+			 "first", frozen);
+		goto fail;
+	}
 	if (sk_cgroup_apply(cg, res, false, err) < 0 || sk_cgroup_enter_prepare(cg, err) < 0)
 		goto fail;
 	uid_t owner;
@@ -665,8 +673,93 @@ int sk_cgroup_signal(const struct sk_cgroup *cg, int sig, struct sk_err *err)
 	return r;
 }
 
+/* cgroup2's own freezer, requested (cgroup.freeze) or inherited from a
+ * frozen parent (cgroup.events "frozen"). */
+static bool v2_frozen(const struct sk_cgroup *cg)
+{
+	char buf[8];
+	struct sk_err ignored;
+	int frozen = 0;
+	if (!cg->v2 || cg->dir[0].fd < 0)
+		return false;
+	if (sk_cgroup_read_at(cg->dir[0].fd, cg->dir[0].path, "cgroup.freeze", buf, sizeof(buf), &ignored) >= 0 &&
+	    buf[0] == '1')
+		return true;
+	return sk_cgroup_events(cg->dir[0].fd, NULL, &frozen) == 0 && frozen == 1;
+}
+
+const char *sk_cgroup_frozen_dir(const struct sk_cgroup *cg)
+{
+	if (cg->at[SK_CG_FREEZER]) {
+		const struct sk_cgroup_dir *d = &cg->dir[cg->at[SK_CG_FREEZER] - 1];
+		char buf[32];
+		struct sk_err ignored;
+		/* FREEZING too: a process that joins it freezes all the same. */
+		if (d->fd >= 0 && sk_cgroup_read_at(d->fd, d->path, "freezer.state", buf, sizeof(buf), &ignored) >= 0 &&
+		    strncmp(buf, "THAWED", 6) != 0)
+			return d->path;
+	}
+	return v2_frozen(cg) ? cg->dir[0].path : NULL;
+}
+
+int sk_cgroup_pid_frozen(pid_t pid, char *where, size_t cap)
+{
+	const struct sk_cgroup_host *host;
+	struct sk_err ignored;
+	char file[64], *text;
+	size_t len;
+	struct sk_cgroup_own own;
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	if (sk_cgroup_host(&host, &ignored) < 0 ||
+	    sk_read_file_at(AT_FDCWD, file, NULL, 64 * 1024, &text, &len, &ignored) < 0)
+		return 0;
+	if (sk_cgroup_own_parse(host, text, &own, &ignored) < 0)
+		return 0;
+	int frozen = 0;
+	for (size_t i = 0; i < host->n && !frozen; i++) {
+		const struct sk_cgroup_hier *h = &host->h[i];
+		if (!own.rel[i] || !(h->v2 || has(h->ctrls, SK_CG_FREEZER)))
+			continue;
+		char dir[PATH_MAX], buf[128];
+		if (snprintf(dir, sizeof(dir), "%s%s", h->mount, strcmp(own.rel[i], "/") ? own.rel[i] : "") >=
+		    (int)sizeof(dir))
+			continue;
+		snprintf(file, sizeof(file), "%s", h->v2 ? "cgroup.events" : "freezer.state");
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (sk_cgroup_read_at(fd, dir, file, buf, sizeof(buf), &ignored) >= 0)
+			frozen = h->v2 ? sk_cgroup_keyed(buf, "frozen") == 1 : strncmp(buf, "THAWED", 6) != 0;
+		close(fd);
+		if (frozen)
+			snprintf(where, cap, "%s", dir);
+	}
+	sk_cgroup_own_free(&own);
+	return frozen;
+}
+
+uint64_t sk_cgroup_oom_kills(const struct sk_cgroup *cg)
+{
+	bool v2;
+	const char *path;
+	int fd = sk_cgroup_ctrl_fd(cg, SK_CG_MEMORY, &v2, &path);
+	char *text = NULL;
+	size_t len;
+	struct sk_err ignored;
+	if (fd < 0 || sk_cgroup_read_all(fd, path, v2 ? "memory.events" : "memory.oom_control", &text, &len,
+					 &ignored) < 0)
+		return 0;
+	int64_t n = sk_cgroup_keyed(text, "oom_kill");
+	free(text);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
 int sk_cgroup_freeze(const struct sk_cgroup *cg, bool freeze, struct sk_err *err)
 {
+	/* On a hybrid host cgroup2 freezes too: a thaw undoes both. */
+	if (!freeze && cg->at[SK_CG_FREEZER] && v2_frozen(cg) &&
+	    sk_cg2_freeze(cg->dir[0].fd, cg->dir[0].path, false, err) < 0)
+		return -1;
 	if (cg->at[SK_CG_FREEZER]) {
 		const struct sk_cgroup_dir *d = &cg->dir[cg->at[SK_CG_FREEZER] - 1];
 		return sk_cg1_freeze(d->fd, d->path, freeze, err);
@@ -680,8 +773,10 @@ int sk_cgroup_freeze(const struct sk_cgroup *cg, bool freeze, struct sk_err *err
 int sk_cgroup_is_frozen(const char *path, const struct sk_kv *v1, size_t n_v1)
 {
 	for (size_t i = 0; i < n_v1; i++)
-		if (has(sk_cgroup_v1_ctrls(v1[i].key), SK_CG_FREEZER))
-			return sk_cg1_frozen(v1[i].value);
+		if (has(sk_cgroup_v1_ctrls(v1[i].key), SK_CG_FREEZER) && sk_cg1_frozen(v1[i].value))
+			return 1;
+	/* On a hybrid host, path is the cgroup2 directory, whose own freezer
+	 * stops the processes as well. */
 	char file[PATH_MAX], buf[8];
 	struct sk_err ignored;
 	if ((size_t)snprintf(file, sizeof(file), "%s/cgroup.freeze", path) >= sizeof(file) ||

@@ -27,10 +27,7 @@ int cmd_state(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 	struct sk_state st;
 	enum sk_status status;
 	if (sk_state_read(dir, &st, err) == 0) {
-		status = sk_state_status(dir, &st);
-		/* No pid yet: a create holding the lock is under way. */
-		if (st.pid <= 0 && sk_state_busy(dir))
-			status = SK_STATUS_CREATING;
+		status = sk_state_status_unlocked(dir, &st);
 	} else if (err->errnum == ENOENT) {
 		/* A create under way, or one that died before writing its
 		 * state (killed, or a crash): report what is known; delete

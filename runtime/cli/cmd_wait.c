@@ -45,6 +45,10 @@ int cmd_wait(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		if (n < 0 || sk_out_write(buf, (size_t)n, err) < 0)
 			return SK_EXIT_ERROR;
 	}
+	if (r.state == SK_EXIT_UNKNOWN && r.lost_errno) {
+		sk_error(err, r.lost_errno, "container \"%s\" ended, but the exit status could not be recorded", id);
+		return SK_EXIT_ERROR;
+	}
 	if (r.state == SK_EXIT_UNKNOWN) {
 		sk_error(err, 0, "container \"%s\" ended, but its exit status is unknown: its shim (pid %d) was gone first",
 			 id, (int)r.shim_pid);

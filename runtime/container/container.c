@@ -89,7 +89,10 @@ int sk_container_hold(const char *root, const char *id, bool need_state, struct 
 	if (sk_state_read(h->dir_fd, &h->st, err) < 0) {
 		if (need_state)
 			goto fail;
-		h->status = SK_STATUS_STOPPED;
+		/* Only a state not written yet (a create killed early) is a
+		 * container with nothing running; a state that cannot be read
+		 * may hide a live one. */
+		h->status = err->errnum == ENOENT ? SK_STATUS_STOPPED : SK_STATUS_UNKNOWN;
 		return 0;
 	}
 	h->have_state = true;
@@ -216,7 +219,9 @@ int sk_container_freeze(const char *root, const char *id, bool freeze, struct sk
 	bool ok = freeze ? h.status == SK_STATUS_RUNNING || h.status == SK_STATUS_CREATED
 			 : h.status == SK_STATUS_PAUSED;
 	struct sk_cgroup cg;
-	if (!ok)
+	if (h.status == SK_STATUS_UNKNOWN)
+		sk_error_wrap(err, "cannot %s container \"%s\"", verb, id);
+	else if (!ok)
 		sk_error(err, 0, "cannot %s container \"%s\": it is %s, not %s", verb, id,
 			 h.have_state ? sk_status_name(h.status) : "being created", freeze ? "running" : "paused");
 	else if (!h.st.cgroup_path)
@@ -281,14 +286,98 @@ static int wait_gone(int pidfd, int timeout_ms, struct sk_err *err)
 	return n < 0 ? sk_error(err, errno, "poll pidfd") : 0;
 }
 
+/* The cgroup of a container whose state cannot be read, from what
+ * remains: the saved config's cgroupsPath, resolved as create did.  A
+ * cgroup that is gone leaves cg empty. */
+static int cgroup_from_config(struct sk_held *h, const char *id, struct sk_cgroup *cg, struct sk_err *err)
+{
+	char *buf;
+	size_t len;
+	struct sk_spec spec;
+	struct sk_cgroup planned;
+	if (sk_read_file_at(h->dir_fd, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
+		return err->errnum == ENOENT ? 0 : -1;   /* a create killed before it wrote it */
+	int r = sk_spec_parse("config.json", buf, len, &spec, err);
+	free(buf);
+	if (r < 0)
+		return -1;
+	r = sk_cgroup_plan(&spec, id, &planned, err);
+	sk_spec_free(&spec);
+	if (r < 0)
+		return -1;
+	struct sk_kv v1[SK_CG_MAX_DIRS];
+	size_t n = sk_cgroup_v1_paths(&planned, v1, SK_CG_MAX_DIRS);
+	r = sk_cgroup_open(sk_cgroup_path(&planned), v1, n, cg, err);
+	sk_cgroup_close(&planned);
+	return r < 0 && err->errnum != ENOENT ? -1 : 0;
+}
+
+/* delete --force of a container whose state cannot be read: every process
+ * of its cgroup killed, the cgroup and the directory removed. */
+static int delete_unknown(struct sk_held *h, const char *id, struct sk_err *err)
+{
+	struct sk_cgroup cg = SK_CGROUP_INIT;
+	sk_warn("delete: container \"%s\": %s; removing it from its config.json", id, err->msg);
+	int r = cgroup_from_config(h, id, &cg, err);
+	if (r == 0 && cg.n) {
+		/* A frozen cgroup would hold the killed processes. */
+		if (sk_cgroup_frozen_dir(&cg))
+			r = sk_cgroup_freeze(&cg, false, err);
+		if (r == 0)
+			r = sk_cgroup_signal(&cg, SIGKILL, err);
+		if (r == 0)
+			r = sk_cgroup_destroy(&cg, err);
+	}
+	sk_cgroup_close(&cg);
+	if (r < 0)
+		return sk_error_wrap(err, "delete container \"%s\" whose state cannot be read", id);
+	return sk_state_remove(h->root_fd, id, err);
+}
+
+/* Thaw the container's cgroup as its state records it, without its lock:
+ * a process frozen there may be what holds the lock. */
+static int thaw_unlocked(const char *root, const char *id)
+{
+	struct sk_err e;
+	struct sk_state st;
+	struct sk_cgroup cg;
+	int root_fd = sk_state_open_root(root, &e);
+	int dir = root_fd < 0 ? -1 : sk_state_open(root_fd, id, &e);
+	int r = -1;
+	if (dir >= 0 && sk_state_read(dir, &st, &e) == 0) {
+		if (st.cgroup_path && sk_cgroup_open(st.cgroup_path, st.cgroup_paths, st.n_cgroup_paths, &cg, &e) == 0) {
+			r = sk_cgroup_frozen_dir(&cg) ? sk_cgroup_freeze(&cg, false, &e) : -1;
+			sk_cgroup_close(&cg);
+		}
+		sk_state_free(&st);
+	}
+	if (dir >= 0)
+		close(dir);
+	if (root_fd >= 0)
+		close(root_fd);
+	return r;
+}
+
 int sk_container_delete(const char *root, const char *id, bool force, struct sk_err *err)
 {
 	struct sk_held h;
-	if (sk_container_hold(root, id, false, &h, err) < 0)
+	int held = sk_container_hold(root, id, false, &h, err);
+	/* The lock is held by a process frozen in the container's cgroup:
+	 * --force thaws it, and the holder can let go. */
+	if (held < 0 && force && err->errnum == EDEADLK && thaw_unlocked(root, id) == 0)
+		held = sk_container_hold(root, id, false, &h, err);
+	if (held < 0)
 		/* runc: forcing the delete of a container that is gone is no error. */
 		return force && err->errnum == ENOENT ? 0 : -1;
 	int r = -1;
 	struct sk_cgroup cg = SK_CGROUP_INIT;
+	if (h.status == SK_STATUS_UNKNOWN) {
+		if (force)
+			r = delete_unknown(&h, id, err);
+		else
+			sk_error_wrap(err, "cannot delete container \"%s\" (delete --force kills what remains of it)", id);
+		goto out;
+	}
 	if (h.status != SK_STATUS_STOPPED && !force) {
 		sk_error(err, 0, "cannot delete container \"%s\" that is not stopped: %s", id, sk_status_name(h.status));
 		goto out;

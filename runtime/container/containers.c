@@ -28,10 +28,13 @@ static int load_entry(int root, const char *name, struct sk_container_info *e, b
 	}
 	struct sk_err rerr;
 	if (sk_state_read(dir, &e->st, &rerr) == 0) {
-		e->status = sk_state_status(dir, &e->st);
-	} else if (rerr.errnum == ENOENT) {
+		e->status = sk_state_status_unlocked(dir, &e->st);
+	} else {
 		/* Being created, or a create that died before writing its
-		 * state: listed so that it can be found and deleted. */
+		 * state; or a state that cannot be read, "unknown": listed
+		 * so that it can be found and deleted, never hidden. */
+		if (rerr.errnum != ENOENT)
+			sk_warn("list: container \"%s\": %s", name, rerr.msg);
 		struct stat sb;
 		memset(&e->st, 0, sizeof(e->st));
 		e->st.id = strdup(name);
@@ -42,11 +45,7 @@ static int load_entry(int root, const char *name, struct sk_container_info *e, b
 			return sk_error(err, errnum, "state directory of \"%s\"", name);
 		}
 		e->st.owner = sb.st_uid;
-		e->status = SK_STATUS_CREATING;
-	} else {
-		close(dir);
-		sk_warn("list: skipping container \"%s\": %s", name, rerr.msg);
-		return 0;
+		e->status = rerr.errnum == ENOENT ? SK_STATUS_CREATING : SK_STATUS_UNKNOWN;
 	}
 	close(dir);
 	*skip = false;

@@ -66,6 +66,7 @@ struct create {
 	bool dir_made;
 	int shared_rootfd;             /* no mount namespace: our bind of the rootfs */
 	struct sk_rootfs_ids shared_mnt; /* ... its mount id and the one it covers */
+	uint64_t oom_kills;            /* the cgroup's count before the init */
 };
 
 /* RFC 3339 in UTC with nanoseconds.  The civil date is computed here:
@@ -174,6 +175,9 @@ static int count_keep_fds(const struct sk_create_opts *o, long *listen, struct s
 static void create_cleanup(struct create *c)
 {
 	struct sk_err ignored;
+	/* A v1 freezer keeps a killed init from dying: thaw it first. */
+	if (c->cg_made && sk_cgroup_frozen_dir(&c->cg) && sk_cgroup_freeze(&c->cg, false, &ignored) < 0)
+		sk_log(SK_LOG_WARN, "%s", ignored.msg);
 	if (c->pidfd >= 0 && c->init_pid > 0) {
 		sk_pidfd_signal(c->pidfd, SIGKILL);
 		waitpid(c->init_pid, NULL, 0);
@@ -237,6 +241,9 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		/* Born in the cgroup2 one; the v1 ones before anything else,
 		 * the cgroup namespace's root above all. */
 		struct sk_err cerr = { 0 };
+		/* The lock among them: a child frozen as it joins must not
+		 * keep every other command on the id waiting. */
+		sk_walk_close_parent_fds(w);
 		if (c->have_cg && sk_cgroup_enter(&c->cg, &cerr) < 0) {
 			sk_sync_send_error(w->sync_fd, &cerr);
 			_exit(1);
@@ -271,6 +278,17 @@ static int init_died(struct create *c, struct sk_err *err)
 		return -1;
 	if (si.si_code == CLD_EXITED)
 		return sk_error(err, 0, "container init exited with status %d before completing set-up", si.si_status);
+	/* Its cgroup counted an OOM kill since the init was born: the
+	 * limit, not the signal, is the cause. */
+	if (si.si_status == SIGKILL && c->cg_made && sk_cgroup_oom_kills(&c->cg) > c->oom_kills) {
+		const struct sk_resources *r = &c->plan.spec.linux_.resources;
+		if (r->memory.has_limit)
+			return sk_error(err, 0, "container init killed by linux.resources.memory.limit (%lld bytes) "
+					"before completing set-up: its cgroup ran out of memory",
+					(long long)r->memory.limit);
+		return sk_error(err, 0, "container init killed by the OOM killer before completing set-up: its "
+				"cgroup ran out of memory");
+	}
 	if (si.si_status == SIGSYS)
 		return sk_error(err, 0, "container init killed by SIGSYS before completing set-up: the seccomp profile "
 				"refuses a system call the runtime makes after loading it");
@@ -280,12 +298,32 @@ static int init_died(struct create *c, struct sk_err *err)
 	return sk_error(err, 0, "container init killed by signal %d before completing set-up", si.si_status);
 }
 
+/* Wait for the init's next message.  A cgroup frozen under it would
+ * keep it silent for ever: checked each second meanwhile. */
+static int wait_init(struct create *c, struct sk_err *err)
+{
+	struct pollfd p = { .fd = c->sync[0], .events = POLLIN };
+	for (;;) {
+		int n = poll(&p, 1, 1000);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return sk_error(err, errno, "poll the init's sync socket");
+		const char *frozen = n == 0 && c->cg_made ? sk_cgroup_frozen_dir(&c->cg) : NULL;
+		if (frozen)
+			return sk_error(err, 0, "cgroup \"%s\" was frozen while the container's init was setting up",
+					frozen);
+	}
+}
+
 /* Serve the child's requests until it says READY. */
 static int parent_loop(struct create *c, struct sk_err *err)
 {
 	for (;;) {
 		struct sk_sync_msg m;
 		int fd = -1;
+		if (wait_init(c, err) < 0)
+			return -1;
 		if (sk_sync_recv(c->sync[0], &m, &fd, NULL, err) < 0) {
 			if (err->errnum == 0)
 				init_died(c, err);
@@ -478,6 +516,7 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 			goto fail;
 	} else {
 		c.cg_made = true;
+		c.oom_kills = sk_cgroup_oom_kills(&c.cg);
 	}
 	sk_fault_point("cgroup-made");
 	if (c.plan.share_mntns && sk_rootfs_attach_shared(c.plan.rootfs, c.shared_rootfd, err) < 0)

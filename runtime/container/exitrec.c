@@ -4,9 +4,11 @@
 #include "skiff/container/exitrec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "skiff/base/util.h"
 
@@ -63,10 +65,36 @@ int sk_exit_rec_format(const struct sk_exit_rec *r, char *buf, size_t cap)
 
 int sk_exit_rec_write(int dir_fd, const struct sk_exit_rec *r, bool durable, struct sk_err *err)
 {
-	char buf[512];
+	char buf[SK_EXIT_REC_MAX];
 	int n = sk_exit_rec_format(r, buf, sizeof(buf));
 	if (n < 0)
 		return sk_error(err, EOVERFLOW, "format %s", SK_EXIT_FILE);
 	return sk_write_file_replace_at(dir_fd, SK_EXIT_FILE, buf, (size_t)n, 0644,
 					durable ? SK_WRITE_SYNC | SK_WRITE_SYNC_DIR : 0, err);
+}
+
+int sk_exit_rec_commit(int dir_fd, struct sk_reserved *res, const struct sk_exit_rec *r, struct sk_err *err)
+{
+	char buf[SK_EXIT_REC_MAX];
+	int n = sk_exit_rec_format(r, buf, sizeof(buf));
+	int rc = n < 0 ? sk_error(err, EOVERFLOW, "format %s", SK_EXIT_FILE) : 0;
+	/* Into the reserved space; else anew, which may find space again. */
+	if (rc == 0 && (res->fd < 0 || sk_reserve_commit(res, SK_EXIT_FILE, buf, (size_t)n, err) < 0) &&
+	    !res->committed) {
+		sk_reserve_close(res);
+		rc = sk_exit_rec_write(dir_fd, r, true, err);
+	}
+	sk_reserve_close(res);
+	if (rc < 0 && err->errnum) {
+		/* Empty: it needs an inode and no data block. */
+		char name[64];
+		snprintf(name, sizeof(name), "%s%s", SK_EXIT_FAILED, sk_errno_name(err->errnum));
+		int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+			fsync(dir_fd);
+		}
+	}
+	return rc;
 }

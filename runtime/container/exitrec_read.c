@@ -2,7 +2,9 @@
  * skiff/exitrec.h). */
 #include "skiff/container/exitrec.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,11 +86,11 @@ static int parse(yajl_val root, struct sk_exit_rec *r, struct sk_err *err)
 	return 0;
 }
 
-int sk_exit_rec_read(int dir_fd, struct sk_exit_rec *r, struct sk_err *err)
+static int read_named(int dir_fd, const char *name, struct sk_exit_rec *r, struct sk_err *err)
 {
 	memset(r, 0, sizeof(*r));
 	char *buf;
-	if (sk_read_file_at(dir_fd, SK_EXIT_FILE, NULL, EXIT_MAX_BYTES, &buf, NULL, err) < 0)
+	if (sk_read_file_at(dir_fd, name, NULL, EXIT_MAX_BYTES, &buf, NULL, err) < 0)
 		return -1;
 	char ebuf[128];
 	yajl_val root = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
@@ -98,6 +100,47 @@ int sk_exit_rec_read(int dir_fd, struct sk_exit_rec *r, struct sk_err *err)
 	int rc = YAJL_IS_OBJECT(root) ? parse(root, r, err) : sk_error(err, EINVAL, "%s: not an object", SK_EXIT_FILE);
 	yajl_tree_free(root);
 	return rc;
+}
+
+int sk_exit_rec_read(int dir_fd, struct sk_exit_rec *r, struct sk_err *err)
+{
+	return read_named(dir_fd, SK_EXIT_FILE, r, err);
+}
+
+/* The final record a shim killed before its rename left whole in
+ * SK_EXIT_FINAL, for the process of the running record run. */
+static bool left_final(int dir_fd, const struct sk_exit_rec *run, struct sk_exit_rec *r)
+{
+	struct sk_err ignored;
+	struct sk_exit_rec f;
+	/* Blanks alone, or a torn write, do not parse. */
+	if (read_named(dir_fd, SK_EXIT_FINAL, &f, &ignored) < 0 || f.state == SK_EXIT_RUNNING ||
+	    f.pid != run->pid || f.pid_start != run->pid_start || f.shim_pid != run->shim_pid || !f.finished[0])
+		return false;
+	*r = f;
+	return true;
+}
+
+/* The errno of an SK_EXIT_FAILED marker, or 0. */
+static int lost_errno(int dir_fd)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int e = 0;
+	size_t pl = strlen(SK_EXIT_FAILED);
+	struct dirent *de;
+	while (!e && (de = readdir(d)))
+		if (!strncmp(de->d_name, SK_EXIT_FAILED, pl))
+			for (int i = 1; i < 4096 && !e; i++)
+				if (!strcmp(sk_errno_name(i), de->d_name + pl))
+					e = i;
+	closedir(d);
+	return e;
 }
 
 /* Wait until pid (which started at start) is gone; at once when it is
@@ -125,8 +168,15 @@ static int wait_gone(pid_t pid, uint64_t start, struct sk_err *err)
 
 int sk_exit_rec_wait(int dir_fd, struct sk_exit_rec *r, struct sk_err *err)
 {
-	if (sk_exit_rec_read(dir_fd, r, err) < 0)
+	if (sk_exit_rec_read(dir_fd, r, err) < 0) {
+		/* Not even the running record could be written, and then not
+		 * the final one either: the shim left why. */
+		if (err->errnum == ENOENT && (r->lost_errno = lost_errno(dir_fd))) {
+			r->state = SK_EXIT_UNKNOWN;
+			return 0;
+		}
 		return -1;
+	}
 	if (r->state != SK_EXIT_RUNNING)
 		return 0;
 	if (wait_gone(r->shim_pid, r->shim_start, err) < 0)
@@ -138,8 +188,11 @@ int sk_exit_rec_wait(int dir_fd, struct sk_exit_rec *r, struct sk_err *err)
 		return 0;
 	/* The shim died first: the process may live on, but how it ends
 	 * nobody will know. */
+	if (left_final(dir_fd, r, r))
+		return 0;
 	if (wait_gone(r->pid, r->pid_start, err) < 0)
 		return -1;
 	r->state = SK_EXIT_UNKNOWN;
+	r->lost_errno = lost_errno(dir_fd);
 	return 0;
 }

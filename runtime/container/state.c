@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +110,74 @@ bool sk_state_busy(int dir_fd)
 	return busy;
 }
 
+/* The pid /proc/locks names for the flock on the file of sb, or 0. */
+static pid_t lock_holder(const struct stat *sb)
+{
+	FILE *f = fopen("/proc/locks", "re");
+	if (!f)
+		return 0;
+	char line[256], kind[16];
+	int pid;
+	unsigned maj, min;
+	unsigned long long ino;
+	pid_t holder = 0;
+	while (!holder && fgets(line, sizeof(line), f))
+		/* Waiters ("1: -> FLOCK ...") do not scan as FLOCK. */
+		if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%llu", kind, &pid, &maj, &min, &ino) == 5 &&
+		    !strcmp(kind, "FLOCK") && maj == major(sb->st_dev) && min == minor(sb->st_dev) && ino == sb->st_ino)
+			holder = pid;
+	fclose(f);
+	return holder;
+}
+
+/* Whoever holds the lock of fd cannot let it go: a frozen process, or
+ * one that is gone while what it started holds the lock on and the
+ * container's own cgroup is frozen (an init frozen as it was born). */
+static bool lock_wedged(int fd, const char *id, struct sk_err *err)
+{
+	struct stat sb;
+	char where[4096];
+	if (fstat(fd, &sb) < 0)
+		return false;
+	pid_t pid = lock_holder(&sb);
+	if (pid > 0 && sk_cgroup_pid_frozen(pid, where, sizeof(where))) {
+		sk_error(err, EDEADLK, "container \"%s\" is locked by pid %d, which is frozen (cgroup \"%s\")", id,
+			 (int)pid, where);
+		return true;
+	}
+	if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH))
+		return false;
+	struct sk_state st;
+	struct sk_err ignored;
+	bool frozen = sk_state_read(fd, &st, &ignored) == 0 && st.cgroup_path &&
+		      sk_cgroup_is_frozen(st.cgroup_path, st.cgroup_paths, st.n_cgroup_paths);
+	if (frozen)
+		sk_error(err, EDEADLK, "container \"%s\" is locked by a frozen process of its cgroup \"%s\"", id,
+			 st.cgroup_path);
+	if (st.id)
+		sk_state_free(&st);
+	return frozen;
+}
+
+/* flock(LOCK_EX), but never for ever behind a holder that cannot run. */
+static int lock_wait(int fd, const char *id, struct sk_err *err)
+{
+	for (int i = 0;; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return sk_error(err, errno, "lock state directory of \"%s\"", id);
+		/* Polled (flock cannot time out): briefly at first, where a
+		 * short command holds it; the holder is checked after about a
+		 * second, then every second. */
+		if (i >= 100 && i % 50 == 0 && lock_wedged(fd, id, err))
+			return -1;
+		usleep(i < 50 ? 2000 : 20000);
+	}
+}
+
 int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 {
 	if (sk_state_validate_id(id, err) < 0)
@@ -125,12 +195,8 @@ int sk_state_lock(int root_fd, const char *id, bool create, struct sk_err *err)
 			sk_error(err, errno, "open state directory of \"%s\"", id);
 		goto fail;
 	}
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			sk_error(err, errno, "lock state directory of \"%s\"", id);
-			goto fail;
-		}
-	}
+	if (lock_wait(fd, id, err) < 0)
+		goto fail;
 	/* A delete that held the lock before us removed the directory: the
 	 * container is gone even though we opened it. */
 	struct stat sb;
@@ -466,6 +532,12 @@ enum sk_status sk_state_status(int dir_fd, const struct sk_state *st)
 	return SK_STATUS_RUNNING;
 }
 
+enum sk_status sk_state_status_unlocked(int dir_fd, const struct sk_state *st)
+{
+	enum sk_status s = sk_state_status(dir_fd, st);
+	return s == SK_STATUS_STOPPED && st->pid <= 0 && sk_state_busy(dir_fd) ? SK_STATUS_CREATING : s;
+}
+
 const char *sk_status_name(enum sk_status s)
 {
 	switch (s) {
@@ -474,6 +546,7 @@ const char *sk_status_name(enum sk_status s)
 	case SK_STATUS_RUNNING: return "running";
 	case SK_STATUS_PAUSED: return "paused";
 	case SK_STATUS_STOPPED: return "stopped";
+	case SK_STATUS_UNKNOWN: return "unknown";
 	}
 	return "unknown";
 }

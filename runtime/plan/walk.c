@@ -313,6 +313,15 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 	return sk_error(err, EINVAL, "plan: unknown step %d", (int)st->kind);
 }
 
+void sk_walk_close_parent_fds(struct sk_walk *w)
+{
+	for (size_t i = 0; i < sizeof(w->parent_fds) / sizeof(w->parent_fds[0]); i++) {
+		if (w->parent_fds[i] >= 0)
+			close(w->parent_fds[i]);
+		w->parent_fds[i] = -1;
+	}
+}
+
 _Noreturn void sk_walk(struct sk_walk *w)
 {
 	struct sk_err err = { 0 };
@@ -330,9 +339,7 @@ _Noreturn void sk_walk(struct sk_walk *w)
 	/* No PR_SET_PDEATHSIG: clearing it at the end would race with a parent
 	 * that exits at once.  A parent that dies makes our next sync read see
 	 * end-of-file, and we exit there. */
-	for (size_t i = 0; i < sizeof(w->parent_fds) / sizeof(w->parent_fds[0]); i++)
-		if (w->parent_fds[i] >= 0)
-			close(w->parent_fds[i]);
+	sk_walk_close_parent_fds(w);
 	/* Not how skiff was started: the mask the runtime blocks while it
 	 * waits, or what its caller ignored, would pass through execve.  First,
 	 * before a seccomp filter could refuse it. */

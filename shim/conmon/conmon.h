@@ -29,6 +29,7 @@
 #include "core/output.h"
 #include "core/util.h"
 #include "skiff/base/error.h"
+#include "skiff/base/util.h"
 
 #define SHIM_VERSION "0.1.0"
 /* What podman and CRI-O are told: they gate features on conmon's version
@@ -97,6 +98,13 @@ struct conmon {
 	char ctl_buf[201];
 	size_t ctl_len;
 	int notify_fd, notify_host_fd;
+	/* <persist-dir>/exit and <exit-dir>/<cid>: their directories and
+	 * their space, reserved once the process runs. */
+	struct conmon_exit_file {
+		bool reserved;
+		int dir_fd;
+		struct sk_reserved space;
+	} exit_files[2];
 };
 
 /* opts.c */
@@ -128,7 +136,13 @@ void conmon_clients_finish(struct conmon *c, int ms);
  * a reader that went away is not an error. */
 void conmon_sync_send(const struct conmon *c, int fd, int value, const char *message);
 int conmon_write_pidfile(const struct conmon *c, pid_t pid, struct sk_err *err);
-/* conmon's files: oom files, <persist-dir>/exit, <exit-dir>/<cid>. */
-void conmon_write_exit_files(const struct conmon *c);
+/* Reserve the space of <persist-dir>/exit and <exit-dir>/<cid> under
+ * temporary names (sk_reserve_open), so that a file system that fills up
+ * while the process runs cannot lose its status. */
+void conmon_reserve_exit_files(struct conmon *c);
+/* conmon's files: oom files, <persist-dir>/exit, <exit-dir>/<cid>, into
+ * their reserved space (else written anew); a status that cannot be
+ * recorded is an error message (syslog when asked). */
+void conmon_write_exit_files(struct conmon *c);
 
 #endif

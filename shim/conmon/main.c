@@ -474,6 +474,7 @@ int main(int argc, char **argv)
 	if (!c->o.exec)
 		shim_oom_watch(c->ctr, c->proc->child.pid);
 	shim_record_running(c->proc);
+	conmon_reserve_exit_files(c);
 	shim_proc_scratch_remove(c->proc);
 	if (c->o.api || !c->o.exec)
 		conmon_sync_send(c, c->sync_fd, (int)c->proc->child.pid, NULL);

@@ -123,7 +123,37 @@ static void touch(const char *dir, const char *name)
 		close(d);
 }
 
-void conmon_write_exit_files(const struct conmon *c)
+/* Where each exit file goes: its directory and name, NULL when not asked
+ * for. */
+static const char *exit_file(const struct conmon *c, size_t i, const char **name)
+{
+	*name = i == 0 ? "exit" : c->o.cid;
+	return i == 0 ? c->o.persist_dir : c->o.exit_dir;
+}
+
+void conmon_reserve_exit_files(struct conmon *c)
+{
+	for (size_t i = 0; i < 2; i++) {
+		struct conmon_exit_file *f = &c->exit_files[i];
+		const char *name, *dir = exit_file(c, i, &name);
+		if (!dir || !name)
+			continue;
+		char tmp[NAME_MAX + 1];
+		struct sk_err err;
+		f->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (f->dir_fd < 0) {
+			shim_warn("exit file: open \"%s\": %s", dir, strerrorname_np(errno));
+			continue;
+		}
+		f->reserved = true;
+		/* Hidden, as conmon's own temporary files are. */
+		snprintf(tmp, sizeof(tmp), ".%.200s.reserved", name);
+		if (sk_reserve_open(f->dir_fd, tmp, 16, 0644, &f->space, &err) < 0)
+			shim_warn("exit file \"%s/%s\": the exit status may not be recorded: %s", dir, name, err.msg);
+	}
+}
+
+void conmon_write_exit_files(struct conmon *c)
 {
 	if (c->ctr->oom_killed && !c->o.exec) {
 		if (c->o.bundle)
@@ -132,10 +162,26 @@ void conmon_write_exit_files(const struct conmon *c)
 			touch(c->o.persist_dir, "oom");
 	}
 	char text[16];
-	snprintf(text, sizeof(text), "%d", shim_exit_code(c->proc));
-	struct sk_err err;
-	if (c->o.persist_dir && write_in(c->o.persist_dir, "exit", text, true, &err) < 0)
-		shim_warn("exit file: %s", err.msg);
-	if (c->o.exit_dir && write_in(c->o.exit_dir, c->o.cid, text, true, &err) < 0)
-		shim_warn("exit file: %s", err.msg);
+	int code = shim_exit_code(c->proc);
+	snprintf(text, sizeof(text), "%d", code);
+	for (size_t i = 0; i < 2; i++) {
+		struct conmon_exit_file *f = &c->exit_files[i];
+		const char *name, *dir = exit_file(c, i, &name);
+		if (!dir || !name)
+			continue;
+		struct sk_err err;
+		int r = -1;
+		if (f->reserved && f->space.fd >= 0)
+			r = sk_reserve_commit(&f->space, name, text, strlen(text), &err);
+		if (f->reserved) {
+			r = r < 0 && f->space.committed ? 0 : r;
+			sk_reserve_close(&f->space);
+			close(f->dir_fd);
+			f->reserved = false;
+		}
+		/* Anew: the reservation freed may be enough. */
+		if (r < 0 && write_in(dir, name, text, true, &err) < 0)
+			shim_log(SHIM_L_ERROR, "exit file \"%s/%s\": the exit status (%d) could not be recorded: %s", dir,
+				 name, code, err.msg);
+	}
 }

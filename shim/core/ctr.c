@@ -51,6 +51,7 @@ struct shim_proc *shim_proc_new(struct shim_ctr *ctr, bool init, struct sk_err *
 				     .worker_err = -1, .win_rows = -1, .win_cols = -1, .console_fd = -1 };
 	p->out.k8s_fd = p->out.journal_fd = p->out.hup_timer = -1;
 	p->rec_fd = p->timer_fd = -1;
+	p->rec_space.fd = -1;
 	if (init)
 		ctr->init = p;
 	return p;
@@ -74,6 +75,7 @@ void shim_proc_free(struct shim_proc *p)
 	int *fds[] = { &p->io.in_fd, &p->io.out_fd, &p->io.err_fd, &p->io.worker_in, &p->io.worker_out,
 		       &p->io.worker_err, &p->io.console_fd, &p->out.k8s_fd, &p->out.journal_fd,
 		       &p->out.hup_timer, &p->rec_fd, &p->timer_fd };
+	sk_reserve_close(&p->rec_space);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		close_watched(loop, fds[i]);
 	shim_proc_scratch_remove(p);

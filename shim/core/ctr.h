@@ -20,6 +20,7 @@
 #include "core/output.h"
 #include "core/runtime.h"
 #include "skiff/base/error.h"
+#include "skiff/base/util.h"
 
 struct shim_proc;
 
@@ -43,6 +44,8 @@ struct shim_proc {
 	struct shim_output out;
 	int rec_fd;                      /* exit.json's directory, or -1: none */
 	bool rec_lock;                   /* flock rec_fd around each write */
+	struct sk_reserved rec_space;    /* the final record's space, reserved
+					  * with the running record */
 	bool timed_out;
 	int timer_fd;
 	char *scratch;                   /* private directory, or NULL */

@@ -18,7 +18,7 @@ static void fill(const struct shim_proc *p, struct sk_exit_rec *r)
 		r->shim_start = 0;
 }
 
-static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r, bool durable)
+static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r)
 {
 	if (p->rec_fd < 0)
 		return;
@@ -28,7 +28,7 @@ static void record_write(const struct shim_proc *p, const struct sk_exit_rec *r,
 	if (p->rec_lock)
 		flock(p->rec_fd, LOCK_EX);
 	struct sk_err err;
-	if (sk_exit_rec_write(p->rec_fd, r, durable, &err) < 0 && err.errnum != ENOENT)
+	if (sk_exit_rec_write(p->rec_fd, r, false, &err) < 0 && err.errnum != ENOENT)
 		shim_warn("%s", err.msg);
 	if (p->rec_lock)
 		flock(p->rec_fd, LOCK_UN);
@@ -40,7 +40,12 @@ void shim_record_running(struct shim_proc *p)
 	fill(p, &r);
 	r.state = SK_EXIT_RUNNING;
 	/* Not synced: after a crash there is no process to describe. */
-	record_write(p, &r, false);
+	record_write(p, &r);
+	/* The final record's space, now: a file system that fills up
+	 * meanwhile must not lose the status. */
+	struct sk_err err;
+	if (p->rec_fd >= 0 && sk_reserve_open(p->rec_fd, SK_EXIT_FINAL, SK_EXIT_REC_MAX, 0644, &p->rec_space, &err) < 0)
+		shim_warn("the exit status may not be recorded: %s", err.msg);
 }
 
 void shim_record_exit(struct shim_proc *p)
@@ -60,7 +65,15 @@ void shim_record_exit(struct shim_proc *p)
 	r.oom_killed = p->ctr->init == p && p->ctr->oom_killed;
 	r.timed_out = p->timed_out;
 	sk_exit_rec_stamp(&r);
-	record_write(p, &r, true);
+	if (p->rec_fd < 0)
+		return;
+	if (p->rec_lock)
+		flock(p->rec_fd, LOCK_EX);
+	struct sk_err err;
+	if (sk_exit_rec_commit(p->rec_fd, &p->rec_space, &r, &err) < 0 && err.errnum != ENOENT)
+		shim_log(SHIM_L_ERROR, "the exit status (%d) could not be recorded: %s", shim_exit_code(p), err.msg);
+	if (p->rec_lock)
+		flock(p->rec_fd, LOCK_UN);
 }
 
 int shim_exit_code(const struct shim_proc *p)

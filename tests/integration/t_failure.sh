@@ -102,7 +102,7 @@ test_failure_after_the_init_is_ready() {
 	local cg2
 	cg2=$(cg2_mount)
 	expect_fail 1 sk create --bundle "$T/b" --pid-file "$T/nosuch/pid" late
-	assert_eq "$err" "skiff create: --pid-file: open \"$T/nosuch\": ENOENT"
+	assert_eq "$err" "skiff create: --pid-file \"$T/nosuch/pid\": open its directory: ENOENT"
 	no_state
 	no_cgroup "$T/b"
 }

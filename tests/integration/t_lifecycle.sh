@@ -381,7 +381,7 @@ test_lifecycle_pid_file() {
 	assert_eq "$(ls -A "$T/sub")" p "only the pid file (no temporary left)"
 	expect_ok sk delete -f pf
 	expect_fail 1 sk create --bundle "$T/b" --pid-file "$T/nosuch/p" pf2
-	assert_eq "$err" "skiff create: --pid-file: open \"$T/nosuch\": ENOENT"
+	assert_eq "$err" "skiff create: --pid-file \"$T/nosuch/p\": open its directory: ENOENT"
 	assert_empty_dir "$ROOT"
 }
 

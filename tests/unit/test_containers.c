@@ -55,7 +55,7 @@ Test(containers, absent_root_is_empty_and_not_made)
 	cr_expect_neq(access(root, F_OK), 0, "the root was made");
 }
 
-Test(containers, sorted_creating_and_skipped)
+Test(containers, sorted_creating_unknown_and_skipped)
 {
 	int root = open(tmp, O_RDONLY | O_DIRECTORY);
 	cr_assert_geq(root, 0);
@@ -63,7 +63,8 @@ Test(containers, sorted_creating_and_skipped)
 	add(root, "alpha");
 	/* No state.json: a create under way, listed so it can be deleted. */
 	cr_assert_eq(mkdirat(root, "mid", 0700), 0);
-	/* Not containers: a file, a name no id can have, a damaged state. */
+	/* Not containers: a file, a name no id can have.  A damaged state
+	 * is listed as unknown, never hidden. */
 	cr_assert_eq(close(openat(root, "file", O_CREAT | O_WRONLY, 0600)), 0);
 	cr_assert_eq(mkdirat(root, ".hidden", 0700), 0);
 	cr_assert_eq(mkdirat(root, "broken", 0700), 0);
@@ -76,14 +77,17 @@ Test(containers, sorted_creating_and_skipped)
 	struct sk_container_info *v;
 	size_t n;
 	cr_assert_eq(sk_containers_list(tmp, &v, &n, &err), 0, "%s", err.msg);
-	cr_assert_eq(n, 3);
+	cr_assert_eq(n, 4);
 	cr_expect_str_eq(v[0].st.id, "alpha");
 	cr_expect_eq(v[0].status, SK_STATUS_STOPPED);
 	cr_expect_str_eq(v[0].st.bundle, "/b");
-	cr_expect_str_eq(v[1].st.id, "mid");
-	cr_expect_eq(v[1].status, SK_STATUS_CREATING);
-	cr_expect_eq(v[1].st.owner, geteuid());
-	cr_expect_str_eq(v[2].st.id, "zeta");
+	cr_expect_str_eq(v[1].st.id, "broken");
+	cr_expect_eq(v[1].status, SK_STATUS_UNKNOWN);
+	cr_expect_str_eq(sk_status_name(v[1].status), "unknown");
+	cr_expect_str_eq(v[2].st.id, "mid");
+	cr_expect_eq(v[2].status, SK_STATUS_CREATING);
+	cr_expect_eq(v[2].st.owner, geteuid());
+	cr_expect_str_eq(v[3].st.id, "zeta");
 	sk_containers_free(v, n);
 }
 

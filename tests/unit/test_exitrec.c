@@ -154,3 +154,66 @@ Test(exitrec, replace_without_sync)
 	cr_assert_eq(fstatat(dfd, "f", &sb, 0), 0);
 	cr_assert_eq(sb.st_mode & 0777, 0600);
 }
+
+Test(exitrec, reserved_space_commits_in_place)
+{
+	struct sk_err err;
+	struct sk_reserved res;
+	cr_assert_eq(sk_reserve_open(dfd, SK_EXIT_FINAL, SK_EXIT_REC_MAX, 0644, &res, &err), 0, "%s", err.msg);
+	struct stat sb;
+	cr_assert_eq(fstatat(dfd, SK_EXIT_FINAL, &sb, 0), 0);
+	cr_assert_eq(sb.st_size, SK_EXIT_REC_MAX, "the space is taken at once");
+	ino_t ino = sb.st_ino;
+	struct sk_exit_rec r = { .state = SK_EXIT_EXITED, .code = 5, .pid = 1, .shim_pid = 1 };
+	sk_exit_rec_stamp(&r);
+	cr_assert_eq(sk_exit_rec_commit(dfd, &res, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(res.fd, -1, "closed");
+	cr_assert_eq(fstatat(dfd, SK_EXIT_FILE, &sb, 0), 0);
+	cr_assert_eq(sb.st_ino, ino, "the reserved file itself became exit.json");
+	cr_assert_neq(fstatat(dfd, SK_EXIT_FINAL, &sb, 0), 0);
+	struct sk_exit_rec back;
+	cr_assert_eq(sk_exit_rec_read(dfd, &back, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_exit_status(&back), 5);
+}
+
+Test(exitrec, wait_takes_a_whole_final_record_left_reserved)
+{
+	/* The shim was killed after writing its final record in place,
+	 * before the rename: the record, then the reservation's blanks. */
+	put("{\"state\":\"running\",\"pid\":1,\"pidStartTime\":1,\"shimPid\":1,\"shimStartTime\":1}");
+	const char *final = "{\"state\":\"exited\",\"exitCode\":6,\"pid\":1,\"pidStartTime\":1,\"shimPid\":1,"
+			    "\"shimStartTime\":1,\"finished\":\"2024-01-02T03:04:05.000000001Z\"}\n          ";
+	struct sk_err err;
+	struct sk_exit_rec r;
+	/* Torn: not taken. */
+	cr_assert_eq(sk_write_file_replace_at(dfd, SK_EXIT_FINAL, final, 50, 0644, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_exit_rec_wait(dfd, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.state, SK_EXIT_UNKNOWN);
+	/* Another process's: not taken. */
+	char other[512];
+	snprintf(other, sizeof(other), "%s", final);
+	other[strstr(other, "\"pid\":1") - other + 6] = '2';
+	cr_assert_eq(sk_write_file_replace_at(dfd, SK_EXIT_FINAL, other, strlen(other), 0644, 0, &err), 0);
+	cr_assert_eq(sk_exit_rec_wait(dfd, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.state, SK_EXIT_UNKNOWN);
+	cr_assert_eq(sk_write_file_replace_at(dfd, SK_EXIT_FINAL, final, strlen(final), 0644, 0, &err), 0);
+	cr_assert_eq(sk_exit_rec_wait(dfd, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_exit_status(&r), 6);
+}
+
+Test(exitrec, wait_names_why_the_status_was_lost)
+{
+	put("{\"state\":\"running\",\"pid\":1,\"pidStartTime\":1,\"shimPid\":1,\"shimStartTime\":1}");
+	int fd = openat(dfd, SK_EXIT_FAILED "ENOSPC", O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct sk_exit_rec r;
+	struct sk_err err;
+	cr_assert_eq(sk_exit_rec_wait(dfd, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.state, SK_EXIT_UNKNOWN);
+	cr_assert_eq(r.lost_errno, ENOSPC);
+	/* Without even the running record. */
+	cr_assert_eq(unlinkat(dfd, SK_EXIT_FILE, 0), 0);
+	cr_assert_eq(sk_exit_rec_wait(dfd, &r, &err), 0, "%s", err.msg);
+	cr_assert_eq(r.lost_errno, ENOSPC);
+}

@@ -4,6 +4,8 @@
 #ifndef SKIFF_UTIL_H
 #define SKIFF_UTIL_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,6 +40,24 @@ int sk_write_file_atomic_at(int dir_fd, const char *name, const void *buf, size_
 #define SK_WRITE_SYNC_DIR 2u
 int sk_write_file_replace_at(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode, unsigned flags,
 			     struct sk_err *err);
+
+/* A record whose space is taken in advance, so that writing it later needs
+ * no new allocation (a full file system cannot refuse it): open makes
+ * dir_fd/tmp, size bytes of blanks; commit pwrite()s buf over them,
+ * truncates the file to len, fsyncs it, renames it to name and fsyncs the
+ * directory (dir_fd must not be O_PATH); close closes the fd and, unless
+ * committed, removes tmp.  A file killed between its write and its
+ * rename holds the whole record (followed by blanks) under tmp. */
+struct sk_reserved {
+	int dir_fd;                    /* not owned */
+	int fd;                        /* -1: none */
+	bool committed;
+	char tmp[NAME_MAX + 1];
+};
+int sk_reserve_open(int dir_fd, const char *tmp, size_t size, mode_t mode, struct sk_reserved *r,
+		    struct sk_err *err);
+int sk_reserve_commit(struct sk_reserved *r, const char *name, const void *buf, size_t len, struct sk_err *err);
+void sk_reserve_close(struct sk_reserved *r);
 
 /* write() all of buf, retrying short writes and EINTR.  0 or -1 (errno). */
 int sk_write_all(int fd, const void *buf, size_t len);

@@ -107,7 +107,7 @@ bool sk_cgroup_has_limits(const struct sk_resources *res);
  *        the directory in each for spec and id; makes nothing.  On failure
  *        cg is left empty.
  *  make  creates (or reuses, when it exists and holds no process nor
- *        sub-cgroup) each directory, writes the resources, sets up device
+ *        sub-cgroup) each directory (refusing one that is frozen), writes the resources, sets up device
  *        access and opens what placing the process needs: the init is then
  *        born in the cgroup2 one with clone3(CLONE_INTO_CGROUP,
  *        sk_cgroup_v2_fd()) and enters the v1 ones with sk_cgroup_enter().
@@ -198,12 +198,27 @@ int sk_cgroup_kill_each(const struct sk_cgroup *cg, struct sk_err *err);
 
 /* Freeze or thaw: the v1 freezer (freezer.state, waiting for FROZEN or
  * THAWED) where mounted, else cgroup.freeze (waiting for "frozen 1"/"0" in
- * cgroup.events); at most 10 s; a freeze that does not complete is undone. */
+ * cgroup.events); at most 10 s; a freeze that does not complete is undone.
+ * A thaw on a hybrid host also thaws a frozen cgroup2 directory. */
 int sk_cgroup_freeze(const struct sk_cgroup *cg, bool freeze, struct sk_err *err);
 
 /* Whether the cgroup recorded by path and v1 (as for sk_cgroup_open) is
- * frozen: one small read, for `state`.  0 also when it cannot be read. */
+ * frozen, by the v1 freezer or cgroup2's cgroup.freeze: small reads, for
+ * `state`.  0 also when it cannot be read. */
 int sk_cgroup_is_frozen(const char *path, const struct sk_kv *v1, size_t n_v1);
+
+/* The first of cg's directories whose freezer stops its processes (v1
+ * freezer.state not THAWED; cgroup2 cgroup.freeze 1 or cgroup.events
+ * "frozen 1", set or inherited), or NULL. */
+const char *sk_cgroup_frozen_dir(const struct sk_cgroup *cg);
+
+/* Whether any process's cgroup freezes pid (v1 freezer.state not THAWED,
+ * cgroup2 "frozen 1"): 1 with that directory in where, else 0. */
+int sk_cgroup_pid_frozen(pid_t pid, char *where, size_t cap);
+
+/* The OOM kills the memory controller counted in cg (cgroup2
+ * memory.events, v1 memory.oom_control "oom_kill"); 0 when unknown. */
+uint64_t sk_cgroup_oom_kills(const struct sk_cgroup *cg);
 
 /* The pids in the cgroup and its descendants, malloc()ed (NULL when none). */
 int sk_cgroup_pids(const struct sk_cgroup *cg, pid_t **pids, size_t *n, struct sk_err *err);

@@ -68,8 +68,11 @@ void sk_container_forwarded(sigset_t *set);
 
 /* A container's directory, locked (until release), with its state and
  * derived status: what a command acting on a container starts with.  With
- * need_state, a missing or unreadable state.json is an error; without, the
- * container is then "stopped" with have_state false. */
+ * need_state, a missing or unreadable state.json is an error; without,
+ * have_state is false and err says why: a missing one (a create killed
+ * before writing it, errnum ENOENT) is "stopped", one that cannot be read
+ * SK_STATUS_UNKNOWN (delete refuses it; --force kills what its saved
+ * config's cgroup holds and removes it). */
 struct sk_held {
 	int root_fd, dir_fd;
 	struct sk_state st;

@@ -5,8 +5,8 @@
  * not wait behind a create that runs hooks), in name order as runc lists
  * them.  A directory without state.json (a create under way, or one killed
  * before it wrote its state) is listed as "creating", owned by the owner of
- * the directory; one whose state cannot be read is left out with a warning,
- * as runc does.  A root that does not exist holds no container, and is not
+ * the directory; one whose state cannot be read is listed as "unknown"
+ * with a warning (runc leaves it out: it would be invisible).  A root that does not exist holds no container, and is not
  * made. */
 #ifndef SKIFF_CONTAINERS_H
 #define SKIFF_CONTAINERS_H

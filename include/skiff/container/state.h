@@ -24,7 +24,10 @@
 #define SK_ID_MAX 1024
 #define SK_DEFAULT_ROOT "/run/skiff"
 
-enum sk_status { SK_STATUS_CREATING, SK_STATUS_CREATED, SK_STATUS_RUNNING, SK_STATUS_PAUSED, SK_STATUS_STOPPED };
+/* UNKNOWN is never derived: it is a container whose state.json exists but
+ * cannot be read (list, delete). */
+enum sk_status { SK_STATUS_CREATING, SK_STATUS_CREATED, SK_STATUS_RUNNING, SK_STATUS_PAUSED, SK_STATUS_STOPPED,
+		 SK_STATUS_UNKNOWN };
 
 struct sk_state {
 	char *id;
@@ -100,6 +103,10 @@ int sk_proc_parse_stat(const char *stat, char *state, uint64_t *start_time, stru
 /* Derived status (see above).  dir_fd is the container directory. */
 enum sk_status sk_state_status(int dir_fd, const struct sk_state *st);
 const char *sk_status_name(enum sk_status s);   /* "created", ... */
+/* The same for a reader without the lock (state, list): a state without
+ * a pid yet whose directory another command holds is a create under way,
+ * "creating". */
+enum sk_status sk_state_status_unlocked(int dir_fd, const struct sk_state *st);
 
 /* The state JSON that runc's `state` prints (runtime-spec "state" plus
  * runc's rootfs, created and owner): ociVersion, id, pid (0 when stopped),

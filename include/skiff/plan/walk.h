@@ -37,5 +37,9 @@ struct sk_walk {
 };
 
 _Noreturn void sk_walk(struct sk_walk *w);
+/* Close w->parent_fds (and mark them closed): sk_walk does it first; a
+ * child that may block before its walk (joining a v1 cgroup that gets
+ * frozen) calls it earlier, so that it never holds the parent's lock. */
+void sk_walk_close_parent_fds(struct sk_walk *w);
 
 #endif
