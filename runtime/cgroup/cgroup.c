@@ -7,6 +7,7 @@
 #include "skiff/cgroup/v1.h"
 #include "skiff/cgroup/v2.h"
 #include "skiff/base/log.h"
+#include "skiff/base/rootless.h"
 #include "skiff/base/util.h"
 
 #include <errno.h>
@@ -241,6 +242,22 @@ int sk_cgroup_check(const struct sk_resources *res, struct sk_err *err)
 {
 	const struct sk_cgroup_host *host;
 	return check(&host, res, err);
+}
+
+bool sk_cgroup_has_limits(const struct sk_resources *r)
+{
+	if (!r)
+		return false;
+	const __typeof__(r->memory) *m = &r->memory;
+	const __typeof__(r->cpu) *c = &r->cpu;
+	const __typeof__(r->block_io) *b = &r->block_io;
+	return m->has_limit || m->has_reservation || m->has_swap || m->has_kernel || m->has_kernel_tcp ||
+	       m->has_swappiness || m->has_disable_oom_killer || c->has_shares || c->has_quota || c->has_burst ||
+	       c->has_period || c->has_realtime_runtime || c->has_realtime_period || c->cpus || c->mems ||
+	       c->has_idle || r->pids.has_limit || b->has_weight || b->has_leaf_weight || b->n_weight_device ||
+	       b->n_throttle_read_bps || b->n_throttle_write_bps || b->n_throttle_read_iops ||
+	       b->n_throttle_write_iops || r->n_hugepage_limits || r->n_rdma || r->network.has_class_id ||
+	       r->network.n_priorities || r->n_unified;
 }
 
 /* The plan for cgroupsPath cp (the spec's, or the unit's path). */
@@ -868,10 +885,20 @@ int sk_cgroup_apply(const struct sk_cgroup *cg, const struct sk_resources *r, bo
 	const struct sk_device_rule *rules = r ? r->devices : NULL;
 	size_t n = r ? r->n_devices : 0;
 	const struct sk_cgroup_dir *d = cg->at[SK_CG_DEVICES] ? &cg->dir[cg->at[SK_CG_DEVICES] - 1] : NULL;
+	int dr = 1;
 	if (d)
-		return sk_cg1_devices(d->fd, d->path, rules, n, err);
-	if (cg->v2)
-		return sk_cg2_devices(cg->dir[0].fd, cg->dir[0].path, rules, n, update || !cg->created, err);
+		dr = sk_cg1_devices(d->fd, d->path, rules, n, err);
+	else if (cg->v2)
+		dr = sk_cg2_devices(cg->dir[0].fd, cg->dir[0].path, rules, n, update || !cg->created, err);
+	/* Device rules need CAP_SYS_ADMIN (v1 files, bpf): a rootless caller
+	 * goes without, as with runc; its container can make no node and
+	 * opens the host's bound nodes with the caller's own rights. */
+	if (dr < 0 && err->errnum == EPERM && sk_rootless_auto()) {
+		sk_debug("rootless: no device rules (%s)", err->msg);
+		return 0;
+	}
+	if (dr <= 0)
+		return dr;
 	return sk_error(err, 0, "cgroup \"%s\": no devices hierarchy and no cgroup2: access to devices cannot be "
 			"restricted", sk_cgroup_path(cg));
 }

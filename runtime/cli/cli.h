@@ -54,6 +54,7 @@ enum { SK_EXIT_OK = 0, SK_EXIT_ERROR = 1, SK_EXIT_USAGE = 2 };
 enum { SK_EXIT_EXEC_FAILED = 255 };
 
 /* Command flags. */
+#define SK_CMD_NO_ROOT 4u      /* uses no state root */
 #define SK_CMD_SEALED 2u      /* clones into a container: runs from a sealed
                                * copy of skiff, not dumpable (exe_seal.h) */
 
@@ -61,7 +62,9 @@ struct sk_command;
 
 /* The global options, filled by main before the command runs. */
 struct sk_globals {
-	const char *root;        /* --root, default SK_DEFAULT_ROOT */
+	const char *root;        /* --root, else the default (rootless.h); NULL
+				  * for SK_CMD_NO_ROOT commands without --root */
+	bool rootless;           /* --rootless, auto resolved (rootless.h) */
 	const char *log_path;    /* --log or NULL */
 	bool log_json;           /* --log-format json */
 	bool debug;              /* --debug */
@@ -93,16 +96,16 @@ struct sk_command {
 	X(delete, 0, "delete a stopped container (--force: any)") \
 	X(events, 0, "print a container's resource statistics and OOM events (JSON lines)") \
 	X(exec, SK_CMD_SEALED, "run another process in a live container") \
-	X(features, 0, "print the features this build of skiff implements (JSON)") \
+	X(features, SK_CMD_NO_ROOT, "print the features this build of skiff implements (JSON)") \
 	X(list, 0, "list the containers under --root") \
 	X(pause, 0, "suspend every process of a container (cgroup freezer)") \
 	X(ps, 0, "list the processes of a container") \
 	X(restore, 0, "restore a container from a checkpoint with CRIU") \
 	X(resume, 0, "resume the processes of a paused container") \
-	X(spec, 0, "write a default config.json into a bundle") \
+	X(spec, SK_CMD_NO_ROOT, "write a default config.json into a bundle") \
 	X(state, 0, "print the state of a container (JSON)") \
 	X(update, 0, "change the resource limits of a live container") \
-	X(validate, 0, "check a bundle's config.json and rootfs") \
+	X(validate, SK_CMD_NO_ROOT, "check a bundle's config.json and rootfs") \
 	X(wait, 0, "wait for a container started with --shim to end; exit with its status")
 
 #define SK_DECLARE_CMD(name, flags, summary) sk_cmd_fn cmd_##name;

@@ -10,9 +10,9 @@
 
 int cmd_create(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
-	/* The user manager when not root, as runc's --rootless auto. */
-	struct sk_create_opts o = { .root = g->root, .bundle = ".", .systemd_cgroup = g->systemd_cgroup,
-				    .systemd_user = g->systemd_cgroup && geteuid() != 0 };
+	/* The user manager when rootless, as runc's --rootless auto. */
+	struct sk_create_opts o = { .root = g->root, .bundle = ".", .rootless = g->rootless,
+				    .systemd_cgroup = g->systemd_cgroup, .systemd_user = g->systemd_cgroup && g->rootless };
 	uint64_t preserve = 0;
 	bool shim = false;
 	const char *shim_log = NULL;

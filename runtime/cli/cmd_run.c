@@ -12,9 +12,9 @@
 
 int cmd_run(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 {
-	/* The user manager when not root, as runc's --rootless auto. */
-	struct sk_create_opts o = { .root = g->root, .bundle = ".", .systemd_cgroup = g->systemd_cgroup,
-				    .systemd_user = g->systemd_cgroup && geteuid() != 0 };
+	/* The user manager when rootless, as runc's --rootless auto. */
+	struct sk_create_opts o = { .root = g->root, .bundle = ".", .rootless = g->rootless,
+				    .systemd_cgroup = g->systemd_cgroup, .systemd_user = g->systemd_cgroup && g->rootless };
 	uint64_t preserve = 0;
 	bool detach = false, shim = false, keep = false;
 	const char *shim_log = NULL;

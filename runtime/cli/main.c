@@ -10,6 +10,7 @@
 #include "skiff/container/exe_seal.h"
 #include "skiff/base/features.h"
 #include "skiff/base/log.h"
+#include "skiff/base/rootless.h"
 #include "skiff/container/state.h"
 
 #define SK_CMD_ENTRY(name, flags, summary) { #name, cmd_##name, flags, summary },
@@ -77,21 +78,24 @@ static void report(const char *cmd, const struct sk_err *err)
 
 int main(int argc, char **argv)
 {
-	struct sk_globals g = { .root = SK_DEFAULT_ROOT, .argv0 = argv[0] };
+	struct sk_globals g = { .argv0 = argv[0] };
+	char default_root[4096];
 	struct sk_err err = { 0 };
 	const char *log_format = "text", *rootless = NULL;
 	bool help = false, version = false;
-	/* --rootless is runc's; orchestrators pass it, so it is accepted:
-	 * skiff decides what needs privileges from the config itself. */
+	/* --rootless is runc's: it decides whether a cgroup the caller may not
+	 * make is tolerated. */
 	const struct sk_opt gopts[] = {
-		{ "root", 0, SK_OPT_STRING, &g.root, "DIR", "directory for container state (default: " SK_DEFAULT_ROOT ")" },
+		{ "root", 0, SK_OPT_STRING, &g.root, "DIR", "directory for container state (default: " SK_DEFAULT_ROOT
+		  ", rootless: $XDG_RUNTIME_DIR/skiff)" },
 		{ "log", 0, SK_OPT_STRING, &g.log_path, "FILE", "write diagnostics to FILE instead of stderr" },
 		{ "log-format", 0, SK_OPT_STRING, &log_format, "text|json", "format of --log (default: text)" },
 		{ "debug", 0, SK_OPT_BOOL, &g.debug, NULL, "log debug messages" },
 		{ "systemd-cgroup", 0, SK_OPT_BOOL, &g.systemd_cgroup, NULL,
 		  "the cgroup is a systemd unit (cgroupsPath \"slice:prefix:name\"); later commands follow the state" },
 		{ "criu", 0, SK_OPT_STRING, &g.criu, "PATH", "the CRIU binary checkpoint and restore run (default: criu from PATH)" },
-		{ "rootless", 0, SK_OPT_STRING, &rootless, "true|false|auto", "accepted for runc compatibility, ignored" },
+		{ "rootless", 0, SK_OPT_STRING, &rootless, "true|false|auto",
+		  "tolerate missing cgroup permissions (auto: when not root, or root in a user namespace)" },
 		{ "version", 'v', SK_OPT_BOOL, &version, NULL, "print the version" },
 		{ "help", 'h', SK_OPT_BOOL, &help, NULL, "show this help" },
 		{ 0 }
@@ -108,13 +112,11 @@ int main(int argc, char **argv)
 		return SK_EXIT_USAGE;
 	}
 	g.log_json = strcmp(log_format, "json") == 0;
-	if (rootless && strcmp(rootless, "true") != 0 && strcmp(rootless, "false") != 0 &&
-	    strcmp(rootless, "auto") != 0) {
-		sk_error(&err, 0, "invalid --rootless \"%s\": must be true, false or auto", rootless);
+	if (sk_rootless_parse(rootless, &g.rootless, &err) < 0) {
 		report(NULL, &err);
 		return SK_EXIT_USAGE;
 	}
-	if (!*g.root) {
+	if (g.root && !*g.root) {
 		sk_error(&err, 0, "--root must not be empty");
 		report(NULL, &err);
 		return SK_EXIT_USAGE;
@@ -174,7 +176,16 @@ int main(int argc, char **argv)
 		report(g.cmd->name, &err);
 		return SK_EXIT_ERROR;
 	}
-	sk_debug("%s: root %s", g.cmd->name, g.root);
+	/* The default root is needed by every command but spec, features and
+	 * help: a rootless caller without XDG_RUNTIME_DIR can still run those. */
+	if (!g.root && !(g.cmd->flags & SK_CMD_NO_ROOT)) {
+		if (sk_rootless_state_root(default_root, sizeof(default_root), &err) < 0) {
+			report(g.cmd->name, &err);
+			return SK_EXIT_ERROR;
+		}
+		g.root = default_root;
+	}
+	sk_debug("%s: root %s%s", g.cmd->name, g.root ? g.root : "(none)", g.rootless ? ", rootless" : "");
 	int rc = g.cmd->fn(&g, cargc, cargv, &err);
 	/* run, exec and wait return the process's status with err left empty. */
 	if (rc != SK_EXIT_OK && err.msg[0])

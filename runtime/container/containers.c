@@ -67,6 +67,10 @@ int sk_containers_list(const char *root_path, struct sk_container_info **out, si
 			return 0;       /* nothing was ever created there */
 		return sk_error(err, errno, "open state root %s", root_path);
 	}
+	if (sk_state_check_root(root, root_path, err) < 0) {
+		close(root);
+		return -1;
+	}
 	DIR *d = fdopendir(root);
 	if (!d) {
 		int e = errno;

@@ -42,6 +42,7 @@
 #include "skiff/base/signals.h"
 #include "skiff/container/netdev.h"
 #include "skiff/cgroup/resctrl.h"
+#include "skiff/base/rootless.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -73,6 +74,13 @@ struct create {
 	struct sk_rootfs_ids shared_mnt; /* ... its mount id and the one it covers */
 	uint64_t oom_kills;            /* the cgroup's count before the init */
 };
+
+/* A cgroup the caller may not make: the kernel's answers to mkdir or
+ * write under a directory it does not own, or a read-only cgroupfs. */
+static bool denied(int e)
+{
+	return e == EACCES || e == EPERM || e == EROFS;
+}
 
 static int state_json_for(struct create *c, enum sk_status status, char **out, struct sk_err *err)
 {
@@ -203,6 +211,11 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cg_fd;
 	}
+	int saved_oom = INT_MIN;
+	if (sk_rootless_auto() && sk_process_oom_inherit_begin(&c->plan.proc, &saved_oom, err) < 0) {
+		sk_ns_restore_pid(saved_pidns, err);
+		return -1;
+	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid == 0) {
 		/* Born in the cgroup2 one; the v1 ones before anything else,
@@ -218,6 +231,7 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		sk_walk(w);
 	}
 	int e = errno;
+	sk_process_oom_inherit_end(saved_oom);
 	if (c->have_cg)
 		sk_cgroup_enter_done(&c->cg);
 	if (sk_ns_restore_pid(saved_pidns, err) < 0)
@@ -428,6 +442,8 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		goto out;
 	c.have_plan = true;
 	sk_plan_log(&c.plan);
+	if (sk_rootless_auto() && sk_process_rootless_check(&c.plan.proc, err) < 0)
+		goto out;
 	sk_fault_point("compiled");
 	const struct sk_spec *spec = &c.plan.spec;
 	/* resctrl is looked for before anything is made: where it is not
@@ -490,10 +506,26 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 	if (sk_state_write(c.dir_fd, &c.st, err) < 0)
 		goto fail;
 	sk_fault_point("state-written");
-	if (sk_cgroup_make(spec, &c.cg, err) < 0)
-		goto fail;
-	c.cg_made = true;
-	c.oom_kills = sk_cgroup_oom_kills(&c.cg);
+	if (sk_cgroup_make(spec, &c.cg, err) < 0) {
+		if (!o->rootless || o->systemd_cgroup || !denied(err->errnum))
+			goto fail;
+		if (spec->linux_.cgroups_path || sk_cgroup_has_limits(&spec->linux_.resources)) {
+			sk_error_wrap(err, "rootless: %s needs a cgroup the caller may write (delegated)",
+				      spec->linux_.cgroups_path ? "linux.cgroupsPath" : "linux.resources");
+			goto fail;
+		}
+		/* runc's rule: nothing asked of cgroups, none is needed; the
+		 * container stays in the caller's. */
+		sk_debug("rootless: no cgroup (%s)", err->msg);
+		c.have_cg = false;
+		c.st.cgroup_path = NULL;
+		c.st.n_cgroup_paths = 0;
+		if (sk_state_write(c.dir_fd, &c.st, err) < 0)
+			goto fail;
+	} else {
+		c.cg_made = true;
+		c.oom_kills = sk_cgroup_oom_kills(&c.cg);
+	}
 	sk_fault_point("cgroup-made");
 	if (c.plan.share_mntns && sk_rootfs_attach_shared(c.plan.rootfs, c.shared_rootfd, err) < 0)
 		goto fail;

@@ -37,6 +37,7 @@
 #include "skiff/base/util.h"
 #include "skiff/plan/walk.h"
 #include "skiff/base/pidfd.h"
+#include "skiff/base/rootless.h"
 #include "skiff/base/fdpass.h"
 #include "skiff/base/signals.h"
 
@@ -373,8 +374,19 @@ static int start_child(struct exec *c, struct sk_err *err)
 		    sched_setaffinity(0, sizeof(c->plan.proc.affinity_initial), &c->plan.proc.affinity_initial) < 0))
 		return sk_error(err, errno, "process.execCPUAffinity.initial \"%s\": sched_setaffinity",
 				c->proc.exec_cpu_affinity_initial);
-	int r = 0;
-	if (c->own_pidns >= 0 && setns(c->init_pidfd, CLONE_NEWPID) < 0)
+	int r = 0, saved_oom = INT_MIN;
+	if (sk_rootless_auto() && sk_process_oom_inherit_begin(&c->plan.proc, &saved_oom, err) < 0)
+		r = -1;
+	/* An unprivileged caller may enter the container's pid namespace
+	 * only from inside the user namespace that owns it: join that first,
+	 * for good (our kernel uid stays the same; the child then has one
+	 * namespace fewer to join). */
+	if (r == 0 && c->own_pidns >= 0 && (c->ns_flags & CLONE_NEWUSER) && geteuid() != 0) {
+		if (setns(c->init_pidfd, CLONE_NEWUSER) < 0)
+			r = sk_error(err, errno, "enter the user namespace of the container's init");
+		c->ns_flags &= ~(unsigned long)CLONE_NEWUSER;
+	}
+	if (r == 0 && c->own_pidns >= 0 && setns(c->init_pidfd, CLONE_NEWPID) < 0)
 		r = sk_error(err, errno, "enter the pid namespace of the container's init");
 	long pid = -1;
 	int e = 0;
@@ -391,6 +403,7 @@ static int start_child(struct exec *c, struct sk_err *err)
 		}
 		e = errno;
 	}
+	sk_process_oom_inherit_end(saved_oom);
 	if (c->have_cg)
 		sk_cgroup_enter_done(&c->cg);
 	if (pid > 0)
@@ -398,8 +411,11 @@ static int start_child(struct exec *c, struct sk_err *err)
 	if (r == 0 && pid < 0)
 		r = sk_error(err, e, "clone the exec process%s", c->have_cg ? " into the container's cgroup" : "");
 	/* Back to our own pid namespace for our children (we make no other,
-	 * but a library call must not leave its caller changed). */
-	if (c->own_pidns >= 0 && setns(c->own_pidns, CLONE_NEWPID) < 0 && r == 0)
+	 * but a library call must not leave its caller changed).
+	 * A rootless caller cannot: our pid namespace belongs to an ancestor
+	 * user namespace, and we make no other child. */
+	if (c->own_pidns >= 0 && !sk_rootless_auto() && setns(c->own_pidns, CLONE_NEWPID) < 0 &&
+	    r == 0)
 		r = sk_error(err, errno, "return to our pid namespace");
 	if (aff && sched_setaffinity(0, sizeof(saved_aff), &saved_aff) < 0 && r == 0)
 		r = sk_error(err, errno, "restore our CPU affinity");
@@ -499,6 +515,8 @@ static int prepare(struct exec *c, struct sk_err *err)
 		return o->process_file ? sk_error_wrap(err, "%s", o->process_file) : -1;
 	c->have_plan = true;
 	sk_plan_log(&c->plan);
+	if (sk_rootless_auto() && sk_process_rootless_check(&c->plan.proc, err) < 0)
+		return -1;
 	close(c->root_fd);
 	c->root_fd = -1;
 	if (c->st.cgroup_path) {

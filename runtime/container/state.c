@@ -51,6 +51,19 @@ int sk_state_validate_id(const char *id, struct sk_err *err)
 	return 0;
 }
 
+int sk_state_check_root(int fd, const char *root, struct sk_err *err)
+{
+	/* Another user's state is never trusted: state.json names pids to
+	 * signal and directories to remove. */
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sk_error(err, errno, "stat state root %s", root);
+	if (st.st_uid != geteuid())
+		return sk_error(err, 0, "state root %s: owned by uid %u, not by the caller (uid %u)", root,
+				(unsigned)st.st_uid, (unsigned)geteuid());
+	return 0;
+}
+
 int sk_state_open_root(const char *root, struct sk_err *err)
 {
 	if (sk_mkdir_p(root, 0700, err) < 0)
@@ -58,6 +71,10 @@ int sk_state_open_root(const char *root, struct sk_err *err)
 	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return sk_error(err, errno, "open state root %s", root);
+	if (sk_state_check_root(fd, root, err) < 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 

@@ -2,6 +2,9 @@
  * joined by path, the joining, the id maps and time offsets (ns.h). */
 #include "skiff/plan/ns.h"
 
+#include "skiff/base/rootless.h"
+#include "skiff/plan/idmap.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -93,6 +96,7 @@ int sk_ns_plan_build(const struct sk_spec *spec, struct sk_ns_plan *p, struct sk
 	}
 	p->userns_new = new_flags & CLONE_NEWUSER;
 	p->userns = p->userns_new || p->join_fd[SK_NS_USER] >= 0;
+	p->mounts_in_userns = p->userns || sk_rootless_in_userns();
 	p->netns_new = new_flags & CLONE_NEWNET;
 	p->cgroupns_new = new_flags & CLONE_NEWCGROUP;
 	p->mntns_new = new_flags & CLONE_NEWNS;
@@ -131,29 +135,9 @@ fail:
 	return -1;
 }
 
-static int write_proc(pid_t pid, const char *file, const char *data, struct sk_err *err)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s\"", path);
-	size_t len = strlen(data);
-	ssize_t n = write(fd, data, len);
-	int e = errno;
-	close(fd);
-	if (n != (ssize_t)len)
-		return sk_error(err, n < 0 ? e : EIO, "write \"%s\"", path);
-	return 0;
-}
-
 int sk_ns_write_maps(const struct sk_ns_plan *p, pid_t pid, struct sk_err *err)
 {
-	if (p->uid_map[0] && write_proc(pid, "uid_map", p->uid_map, err) < 0)
-		return sk_error_wrap(err, "user namespace uid mappings");
-	if (p->gid_map[0] && write_proc(pid, "gid_map", p->gid_map, err) < 0)
-		return sk_error_wrap(err, "user namespace gid mappings");
-	return 0;
+	return sk_idmap_write(pid, p->uid_map, p->gid_map, geteuid() == 0, err);
 }
 
 int sk_ns_enter_pid(const struct sk_ns_plan *p, int *saved_fd, struct sk_err *err)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/ioprio.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
@@ -22,6 +23,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "skiff/base/log.h"
+#include "skiff/base/rootless.h"
 #include "skiff/base/util.h"
 #include "skiff/plan/inroot.h"
 
@@ -203,9 +206,87 @@ int sk_process_plan_build(const struct sk_spec *spec, const struct sk_process *p
 	return 0;
 }
 
+static int own_oom(int *v, struct sk_err *err)
+{
+	char buf[32];
+	if (sk_read_small_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, sizeof(buf), err) < 0)
+		return -1;
+	*v = atoi(buf);
+	return 0;
+}
+
+static int write_own_oom(int v, struct sk_err *err)
+{
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", v);
+	/* The sealed binary is not dumpable, which gives our /proc files to
+	 * the host's root: dumpable for this open only (the container has no
+	 * process yet, and the caller owns us anyway). */
+	bool undump = prctl(PR_GET_DUMPABLE) == 0;
+	if (undump && prctl(PR_SET_DUMPABLE, 1) < 0)
+		return sk_error(err, errno, "prctl PR_SET_DUMPABLE 1");
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	int e = errno;
+	if (undump && prctl(PR_SET_DUMPABLE, 0) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		return sk_error(err, e, "prctl PR_SET_DUMPABLE 0");
+	}
+	if (fd < 0)
+		return sk_error(err, e, "open /proc/self/oom_score_adj");
+	int r = sk_write_all(fd, buf, (size_t)n) < 0 ? sk_error(err, errno, "write /proc/self/oom_score_adj") : 0;
+	close(fd);
+	return r;
+}
+
+int sk_process_rootless_check(const struct sk_process_plan *pp, struct sk_err *err)
+{
+	const struct sk_process *p = pp->proc;
+	int own;
+	if (p->has_oom_score_adj) {
+		if (own_oom(&own, err) < 0)
+			return -1;
+		if (p->oom_score_adj < own)
+			return sk_error(err, 0, "process.oomScoreAdj %d: below the caller's own (%d), which needs "
+					"privileges a rootless caller has not", p->oom_score_adj, own);
+	}
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		const struct sk_rlimit *r = &p->rlimits[i];
+		struct rlimit cur;
+		if (getrlimit((__rlimit_resource_t)r->resource, &cur) < 0)
+			return sk_error(err, errno, "process.rlimits: getrlimit %s", r->type);
+		if (cur.rlim_max != RLIM_INFINITY && r->hard > cur.rlim_max)
+			return sk_error(err, 0, "process.rlimits: %s hard %llu is above the caller's hard limit %llu, "
+					"which needs privileges a rootless caller has not", r->type,
+					(unsigned long long)r->hard, (unsigned long long)cur.rlim_max);
+	}
+	return 0;
+}
+
+int sk_process_oom_inherit_begin(const struct sk_process_plan *pp, int *saved, struct sk_err *err)
+{
+	*saved = INT_MIN;
+	if (!pp->proc->has_oom_score_adj)
+		return 0;
+	int own;
+	if (own_oom(&own, err) < 0 || write_own_oom(pp->proc->oom_score_adj, err) < 0)
+		return sk_error_wrap(err, "process.oomScoreAdj");
+	*saved = own;
+	return 0;
+}
+
+void sk_process_oom_inherit_end(int saved)
+{
+	struct sk_err ignored;
+	/* Back down to where we were: allowed, being no lower than before. */
+	if (saved != INT_MIN && write_own_oom(saved, &ignored) < 0)
+		sk_log(SK_LOG_WARN, "process.oomScoreAdj: restoring our own: %s", ignored.msg);
+}
+
 int sk_process_set_oom_score_adj(const struct sk_process_plan *pp, pid_t pid, struct sk_err *err)
 {
-	if (!pp->proc->has_oom_score_adj)
+	if (!pp->proc->has_oom_score_adj || sk_rootless_auto())
 		return 0;
 	char path[64], v[16];
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);

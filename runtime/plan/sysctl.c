@@ -11,6 +11,7 @@
 
 #include "skiff/plan/process.h"
 #include "skiff/plan/inroot.h"
+#include "skiff/base/rootless.h"
 
 static const char *const ipc_keys[] = {
 	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
@@ -68,6 +69,7 @@ static int ns_is_ours(const struct sk_namespace *ns, bool *ours, struct sk_err *
 int sk_sysctl_check(const struct sk_spec *spec, struct sk_err *err)
 {
 	const struct sk_linux *l = &spec->linux_;
+	bool rootless = l->n_sysctl && sk_rootless_auto();
 	for (size_t i = 0; i < l->n_sysctl; i++) {
 		const char *key = l->sysctl[i].key;
 		if (!key_ok(key))
@@ -77,6 +79,12 @@ int sk_sysctl_check(const struct sk_spec *spec, struct sk_err *err)
 		if (t < 0)
 			return sk_error(err, 0, "config.json: linux.sysctl: \"%s\" is not namespaced, refusing to set it",
 					key);
+		/* /proc/sys gives net and ipc keys to the root of the user
+		 * namespace owning those namespaces, uts and user ones to the
+		 * host's root only. */
+		if (rootless && (t == SK_NS_UTS || t == SK_NS_USER))
+			return sk_error(err, 0, "config.json: linux.sysctl: \"%s\" can be set by the host's root only, "
+				       "which a rootless caller is not", key);
 		const struct sk_namespace *ns = sk_spec_namespace(spec, (enum sk_ns_type)t);
 		bool ours = false;
 		if (ns && ns_is_ours(ns, &ours, err) < 0)

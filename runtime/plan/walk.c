@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "skiff/plan/caps.h"
@@ -72,6 +73,23 @@ static int fork_real_init(struct state *s, struct sk_err *err)
 	return wait_parent(s, SK_SYNC_PID_ACK, NULL, err);
 }
 
+/* The parent writes our id maps.  An unprivileged parent (or its
+ * newuidmap) may open our /proc files only while we are dumpable, which
+ * the sealed binary is not (exe_seal.h): dumpable for that moment only,
+ * before any process of the container exists. */
+static int userns_maps(struct state *s, struct sk_err *err)
+{
+	bool undump = geteuid() != 0 && prctl(PR_GET_DUMPABLE) == 0;
+	if (undump && prctl(PR_SET_DUMPABLE, 1) < 0)
+		return sk_error(err, errno, "prctl PR_SET_DUMPABLE 1");
+	if (sk_sync_send(s->w->sync_fd, SK_SYNC_USERNS_READY, 0, -1, NULL, 0, err) < 0 ||
+	    wait_parent(s, SK_SYNC_MAPS_DONE, NULL, err) < 0)
+		return -1;
+	if (undump && prctl(PR_SET_DUMPABLE, 0) < 0)
+		return sk_error(err, errno, "prctl PR_SET_DUMPABLE 0");
+	return 0;
+}
+
 static int namespaces(struct state *s, struct sk_err *err)
 {
 	const struct sk_ns_plan *ns = &s->w->plan->ns;
@@ -80,8 +98,7 @@ static int namespaces(struct state *s, struct sk_err *err)
 	unsigned long early = ns->child_joins ? ns->unshare_flags & ~(unsigned long)(CLONE_NEWCGROUP | CLONE_NEWTIME) : 0;
 	if (early && unshare((int)early) < 0)
 		return sk_error(err, errno, "unshare namespaces 0x%lx", early);
-	if (ns->userns_new && (sk_sync_send(s->w->sync_fd, SK_SYNC_USERNS_READY, 0, -1, NULL, 0, err) < 0 ||
-			       wait_parent(s, SK_SYNC_MAPS_DONE, NULL, err) < 0))
+	if (ns->userns_new && userns_maps(s, err) < 0)
 		return -1;
 	/* cgroup and time: the init sits in its cgroup already; the time
 	 * offsets must be written before any process enters the namespace (the
@@ -350,7 +367,7 @@ _Noreturn void sk_walk(struct sk_walk *w)
 	struct state s = { .w = w, .rootfd = -1, .mask = SK_MASK_FDS_INIT };
 	if (p->kind == SK_PLAN_CREATE)
 		s.rc = (struct sk_rootfs_ctx){
-			.spec = &p->spec, .plan = &p->mounts, .rootfs = p->rootfs, .userns = p->ns.userns,
+			.spec = &p->spec, .plan = &p->mounts, .rootfs = p->rootfs, .userns = p->ns.mounts_in_userns,
 			/* A joined network namespace may belong to another
 			 * user namespace, where sysfs cannot be mounted. */
 			.new_netns = p->ns.netns_new,

@@ -421,3 +421,56 @@ _sk_leak_check() {
 	_sk_leak_cgroups
 	_sk_leak_mounts
 }
+
+# ---- rootless (t_rootless.sh, t_security.sh, tests/clients) -------------
+# The test user, made once per machine: useradd plus a subordinate range
+# in /etc/subuid and /etc/subgid for newuidmap/newgidmap (useradd may have
+# added one already): RL_SUBUID and RL_SUBGID, 65536 ids each.
+SK_RL_USER=skiffrl
+rl_user() {
+	command -v newuidmap >/dev/null || skip "newuidmap missing: apt-get install uidmap (make deps-test does)"
+	command -v setpriv >/dev/null || skip "setpriv missing (util-linux)"
+	if ! id -u "$SK_RL_USER" >/dev/null 2>&1; then
+		useradd -m -s /bin/sh "$SK_RL_USER" 2>/dev/null || id -u "$SK_RL_USER" >/dev/null ||
+			fail "useradd $SK_RL_USER failed"
+	fi
+	local f
+	for f in /etc/subuid /etc/subgid; do
+		grep -q "^$SK_RL_USER:" "$f" 2>/dev/null || echo "$SK_RL_USER:300000:65536" >>"$f"
+	done
+	RL_SUBUID=$(awk -F: -v u="$SK_RL_USER" '$1 == u && $3 >= 65536 { print $2; exit }' /etc/subuid)
+	RL_SUBGID=$(awk -F: -v u="$SK_RL_USER" '$1 == u && $3 >= 65536 { print $2; exit }' /etc/subgid)
+	[[ -n $RL_SUBUID && -n $RL_SUBGID ]] || fail "no range of 65536 ids for $SK_RL_USER in /etc/subuid or /etc/subgid"
+	RL_UID=$(id -u "$SK_RL_USER")
+	RL_GID=$(id -g "$SK_RL_USER")
+	# The user's own directories: its XDG_RUNTIME_DIR (0700) and a
+	# scratch dir; $T's parents are 0755, so the user reaches them.
+	RL_HOME=$T/rl
+	RL_XDG=$RL_HOME/xdg
+	mkdir -p "$RL_XDG"
+	chmod 700 "$RL_XDG"
+	chown -R "$RL_UID:$RL_GID" "$RL_HOME"
+}
+
+# as_rl CMD...: CMD as the test user, with its XDG_RUNTIME_DIR and HOME
+# (setpriv: no PAM, no session).
+as_rl() {
+	setpriv --reuid "$RL_UID" --regid "$RL_GID" --init-groups --reset-env \
+		env XDG_RUNTIME_DIR="$RL_XDG" HOME="$RL_HOME" PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+
+# rl_bundle DIR [CMD...]: a `skiff spec --rootless` bundle owned by the
+# test user (no cgroupsPath: a rootless caller has no cgroup).
+rl_bundle() {
+	local dir=$1
+	shift
+	_sk_rootfs_template
+	mkdir -p "$dir"
+	cp -a "$SK_CACHE/rootfs" "$dir/rootfs"
+	"$SKIFF" spec --rootless --bundle "$dir"
+	cfg_edit "$dir" '.process.terminal = false
+		| .process.args = (if $ARGS.positional == [] then .process.args else $ARGS.positional end)
+		| .linux.uidMappings[0].hostID = $u | .linux.gidMappings[0].hostID = $g' \
+		--argjson u "$RL_UID" --argjson g "$RL_GID" --args -- "$@"
+	chown -R "$RL_UID:$RL_GID" "$dir"
+}

@@ -233,7 +233,7 @@ test_ns_user_bad_mappings() {
 	# Overlapping ranges: the kernel refuses the map the parent writes.
 	cfg_edit "$T/b" '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 10}, {containerID: 5, hostID: 200000, size: 10}]'
 	expect_fail 1 sk create --bundle "$T/b" badmap
-	assert_match "$err" '^skiff create: user namespace uid mappings: write "/proc/[0-9]+/uid_map": EINVAL$'
+	assert_match "$err" '^skiff create: user namespace uid mappings "0 100000 10, 5 200000 10": write "/proc/[0-9]+/uid_map": EINVAL$'
 	# No root inside: the init cannot become root of its namespace.
 	cfg_edit "$T/b" '.linux.uidMappings = [{containerID: 1, hostID: 100000, size: 10}]'
 	expect_fail 1 sk create --bundle "$T/b" noroot

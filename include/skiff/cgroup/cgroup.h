@@ -111,6 +111,10 @@ int sk_cgroup_resolve(const char *cgroups_path, const char *id, const char *own,
  * enforce, a value that cannot be written, a controller nothing serves. */
 int sk_cgroup_check(const struct sk_resources *res, struct sk_err *err);
 
+/* res sets a limit (anything but device rules, which a cgroup the caller
+ * may not make cannot need: runc's rootless rule). */
+bool sk_cgroup_has_limits(const struct sk_resources *res);
+
 /* The container's cgroup in two steps, so that create can record its
  * directories before anything exists that a killed create would leave.
  *  plan  checks the resources against the host's hierarchies and finds

@@ -31,6 +31,9 @@ struct sk_create_opts {
 	const char *pidfd_socket;      /* --pidfd-socket: gets the init's pidfd */
 	bool no_pivot;
 	bool no_new_keyring;
+	bool rootless;                 /* --rootless: with no cgroupsPath and no
+					* limits, a cgroup the caller may not
+					* make is done without, as runc */
 	int preserve_fds;
 	bool systemd_cgroup;           /* --systemd-cgroup: the cgroup is a systemd
 					* unit (cgroup.h sk_cgroup_plan_unit) */

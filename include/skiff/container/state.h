@@ -63,8 +63,11 @@ struct sk_state {
 int sk_state_validate_id(const char *id, struct sk_err *err);
 
 /* Open (creating if needed, mode 0700) the root directory; returns a
- * O_DIRECTORY fd or -1. */
+ * O_DIRECTORY fd or -1.  A root not owned by the caller's euid is refused
+ * (another user's state is never read nor written). */
 int sk_state_open_root(const char *root, struct sk_err *err);
+/* That check alone, on an open root (list opens it without creating it). */
+int sk_state_check_root(int fd, const char *root, struct sk_err *err);
 
 /* Lock the container directory <root>/<id>.  With create=true the directory
  * must not exist and is made ("container \"x\" already exists" otherwise);

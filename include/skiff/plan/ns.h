@@ -30,6 +30,10 @@ struct sk_ns_plan {
 	bool second_fork;               /* slow path made a pid or time namespace */
 	bool userns_new;
 	bool userns;                    /* the init ends up in a non-initial user ns */
+	bool mounts_in_userns;          /* userns, or skiff itself runs in one
+					 * (rootless podman): the rootfs is set
+					 * up without host privileges (devices
+					 * bound, locked flags kept, fallbacks) */
 	bool netns_new, cgroupns_new, mntns_new, utsns, ipcns;
 	char uid_map[1024], gid_map[1024];
 	char timens_offsets[128];

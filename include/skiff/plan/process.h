@@ -62,6 +62,18 @@ void sk_process_plan_free(struct sk_process_plan *pp);
  * needs CAP_SYS_RESOURCE of the host. */
 int sk_process_set_oom_score_adj(const struct sk_process_plan *pp, pid_t pid, struct sk_err *err);
 
+/* Rootless (rootless.h), where the parent may not write the child's /proc
+ * files either.  check, before anything is made, refuses what an
+ * unprivileged caller cannot give: an oomScoreAdj below its own, an rlimit
+ * above its own hard limit (one line naming both values).  inherit_begin
+ * sets our own oom_score_adj to process.oomScoreAdj for the child to
+ * inherit at clone (*saved: ours, or INT_MIN when nothing was done);
+ * inherit_end puts ours back.  sk_process_set_oom_score_adj does nothing
+ * for a rootless caller. */
+int sk_process_rootless_check(const struct sk_process_plan *pp, struct sk_err *err);
+int sk_process_oom_inherit_begin(const struct sk_process_plan *pp, int *saved, struct sk_err *err);
+void sk_process_oom_inherit_end(int saved);
+
 /* Child, after pivot_root, still root in its namespaces with all its
  * capabilities, each a step of the plan (plan.h) taken only when the config
  * asks for it, in this order:
