@@ -30,7 +30,7 @@ static int run(struct sk_globals *g, struct vals *v, int *argc, char ***argv, st
 		{ "env", 'e', SK_OPT_STRINGS, &v->env, "VAR", "repeatable" },
 		{ 0 }
 	};
-	struct sk_usage u = { "<id> [args...]", 1, -1, opts };
+	struct sk_usage u = { .operands = "<id> [args...]", .min = 1, .max = -1, .opts = opts, .no_reorder = true };
 	return sk_cli_parse(g, &u, argc, argv, err);
 }
 
