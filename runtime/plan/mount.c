@@ -493,8 +493,13 @@ int sk_mount_plan_build(const struct sk_spec *spec, const char *bundle_abs,
 			sk_mount_plan_free(&p);
 			return -1;
 		}
-		if (!strcmp(st->destination, "/dev"))
+		if (!strcmp(st->destination, "/dev")) {
 			p.dev_is_bind = st->kind == SK_MOUNT_BIND;
+			/* Its submounts and devices are made in it first. */
+			p.dev_readonly = !p.dev_is_bind && (st->flags & MS_RDONLY);
+			if (p.dev_readonly)
+				st->flags &= ~MS_RDONLY;
+		}
 		else if (!strcmp(st->destination, "/dev/pts"))
 			p.has_devpts = st->kind == SK_MOUNT_DEVPTS;
 	}

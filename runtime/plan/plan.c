@@ -20,7 +20,7 @@ enum { MADE_SPEC = 1, MADE_PROC = 2, MADE_MOUNTS = 4, MADE_NS = 8 };
 
 static const char *const step_names[SK_STEP_NKINDS] = {
 	[SK_STEP_NAMESPACES] = "namespaces", [SK_STEP_KEYRING] = "keyring", [SK_STEP_ROOTFS] = "rootfs",
-	[SK_STEP_MOUNT] = "mount", [SK_STEP_DEVICES] = "devices", [SK_STEP_HOOKS_CREATE] = "hooks-create",
+	[SK_STEP_MOUNT] = "mount", [SK_STEP_DEVICES] = "devices", [SK_STEP_DEV_READONLY] = "dev-readonly", [SK_STEP_HOOKS_CREATE] = "hooks-create",
 	[SK_STEP_PIVOT] = "pivot", [SK_STEP_SYSCTL] = "sysctl", [SK_STEP_READONLY] = "readonly",
 	[SK_STEP_MASK] = "mask", [SK_STEP_ROOT_READONLY] = "root-readonly",
 	[SK_STEP_ROOT_PROPAGATION] = "root-propagation", [SK_STEP_HOSTNAME] = "hostname",
@@ -105,6 +105,8 @@ static int create_steps(struct sk_plan *p, const struct sk_plan_opts *o, struct 
 		add(p, SK_STEP_MOUNT, i);
 	if (!p->mounts.dev_is_bind)
 		add(p, SK_STEP_DEVICES, 0);
+	if (p->mounts.dev_readonly)
+		add(p, SK_STEP_DEV_READONLY, 0);
 	/* prestart/createRuntime run in the parent, createContainer here, all
 	 * before pivot_root (runtime-spec runtime.md steps 5-7); the parent
 	 * also hands over the state startContainer hooks get. */

@@ -651,6 +651,25 @@ out:
 	return rc;
 }
 
+int sk_rootfs_dev_readonly(int rootfd, bool console, struct sk_err *err)
+{
+	char fdp[32];
+	int fd = sk_inroot_open(rootfd, "/dev", O_PATH), rc = -1;
+	if (fd < 0)
+		return sk_error(err, errno, "read-only /dev: open \"/dev\"");
+	unsigned long keep;
+	if (console && mknodat(fd, "console", S_IFREG | 0666, 0) < 0 && errno != EEXIST)
+		sk_error(err, errno, "read-only /dev: create \"/dev/console\"");
+	else if (locked_flags(fd, &keep, err) < 0)
+		sk_error_wrap(err, "read-only /dev");
+	else if (mount(NULL, sk_fd_path(fdp, fd), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL) < 0)
+		sk_error(err, errno, "read-only /dev: remount \"/dev\" read-only");
+	else
+		rc = 0;
+	close(fd);
+	return rc;
+}
+
 int sk_rootfs_root_readonly(int rootfd, struct sk_err *err)
 {
 	unsigned long keep;

@@ -278,6 +278,8 @@ static int step(struct state *s, const struct sk_step *st, struct sk_err *err)
 		return sk_rootfs_mount(s->rootfd, &s->rc, &p->mounts.steps[st->index], err);
 	case SK_STEP_DEVICES:
 		return sk_rootfs_devices(s->rootfd, &s->rc, err);
+	case SK_STEP_DEV_READONLY:
+		return sk_rootfs_dev_readonly(s->rootfd, spec->process.terminal, err);
 	case SK_STEP_HOOKS_CREATE:
 		return hooks_create(s, err);
 	case SK_STEP_PIVOT:

@@ -385,3 +385,16 @@ test_mounts_proc_sys_symlink_refused() {
 	done
 	assert_empty_dir "$ROOT"
 }
+
+# A /dev mounted "ro" (runc's order): mounted read-write for its devices and
+# submounts (/dev/pts, /dev/shm, /dev/mqueue), then made read-only
+# (t_terminal: with a terminal).
+test_mounts_readonly_dev() {
+	mk_bundle "$T/b" sh -c 'if touch /dev/new 2>/dev/null; then echo writable; else echo read-only; fi
+		grep " /dev " /proc/self/mountinfo | grep -q " ro[ ,]" && echo dev-ro
+		echo x >/dev/null && [ -c /dev/zero ] && [ -d /dev/pts ] && grep -q " /dev/pts " /proc/self/mountinfo && echo devices-ok'
+	cfg_edit "$T/b" '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]'
+	expect_ok sk run --bundle "$T/b" rodev
+	assert_eq "$out" $'read-only\ndev-ro\ndevices-ok'
+	assert_empty_dir "$ROOT"
+}

@@ -55,3 +55,15 @@ test_terminal_run_on_the_callers_stdio() {
 	mapfile -t lines < <(tr -d '\r' <<<"$out")
 	assert_eq "${lines[*]}" "hello got hello /dev/pts/0" "run's output"
 }
+
+# A "ro" /dev with a terminal: /dev/console is made before /dev goes
+# read-only, and the pty is bound there (t_mounts: the rest).
+test_terminal_readonly_dev() {
+	tty_bundle "$T/t" '[ /dev/console -ef /proc/self/fd/0 ] && echo console-is-the-tty; touch /dev/new 2>/dev/null || echo read-only'
+	cfg_edit "$T/t" '(.mounts[] | select(.destination == "/dev") | .options) += ["ro"]'
+	start_recvtty ''
+	expect_ok sk run --bundle "$T/t" --console-socket "$T/tty.sock" rodevt
+	wait "$recv_pid" || fail "recvtty failed: $(<"$T/recv.err")"
+	assert_eq "$(tr -d '\r' <"$T/tty.out")" $'console-is-the-tty\nread-only'
+	assert_empty_dir "$ROOT"
+}

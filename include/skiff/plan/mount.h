@@ -60,6 +60,8 @@ struct sk_mount_plan {
 	size_t n_steps;
 	bool dev_is_bind;             /* /dev is bind-mounted: no device set-up */
 	bool has_devpts;              /* /dev/pts is a devpts mount */
+	bool dev_readonly;            /* /dev asked "ro": mounted read-write, made
+	                               * read-only once set up (runc's order) */
 	bool has_root_propagation;    /* linux.rootfsPropagation given */
 	unsigned long root_propagation; /* its MS_* value (MS_REC for r* forms) */
 	const char *cgroup2_mount;    /* host cgroup2 mount point for cgroup binds, found

@@ -40,6 +40,7 @@ enum sk_step_kind {
 				   * itself, or the runtime's bind (no mount ns) */
 	SK_STEP_MOUNT,            /* mounts[index] (mount.h's plan step) */
 	SK_STEP_DEVICES,          /* /dev's devices, links and linux.devices */
+	SK_STEP_DEV_READONLY,     /* a "ro" /dev remounted read-only, once set up */
 	SK_STEP_HOOKS_CREATE,     /* the parent's prestart and createRuntime,
 				   * then createContainer here */
 	SK_STEP_PIVOT,            /* pivot_root; index: SK_PIVOT_* */

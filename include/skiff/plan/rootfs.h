@@ -43,6 +43,12 @@ int sk_rootfs_open(const struct sk_rootfs_ctx *c, int *rootfd, struct sk_err *er
 int sk_rootfs_mount(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mount_step *st, struct sk_err *err);
 int sk_rootfs_devices(int rootfd, const struct sk_rootfs_ctx *c, struct sk_err *err);
 
+/* A /dev mounted "ro" made read-only once its devices and submounts are
+ * in place (it was mounted read-write for them, as runc does).  console:
+ * the terminal's /dev/console mount point is made first, since the
+ * terminal step binds the pty there later. */
+int sk_rootfs_dev_readonly(int rootfd, bool console, struct sk_err *err);
+
 /* Make rootfs the root: pivot_root(".", ".") then a lazy unmount of the old
  * root (made rslave first so the unmount does not propagate to the host),
  * and chdir("/").  With no_pivot (runc's --no-pivot, for a rootfs on
