@@ -542,7 +542,10 @@ int sk_container_create(const struct sk_create_opts *o, struct sk_created *out, 
 		.parent_fds = { c.root_fd, c.dir_fd, c.sync[0], c.console_peer, c.have_cg ? sk_cgroup_v2_fd(&c.cg) : -1,
 				c.pidfd_sock, -1, -1 },
 	};
-	if (sk_signals_ignored(&w.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.plan.mounts, err) < 0)
+	/* The host's root making a user namespace: bind sources are opened
+	 * here, where the host's root can reach them. */
+	bool host_binds = c.plan.ns.userns && !sk_rootless_auto();
+	if (sk_signals_ignored(&w.sig_ign, err) < 0 || sk_mount_plan_prepare(&c.plan.mounts, host_binds, err) < 0)
 		goto fail;
 	if (clone_init(&c, &w, err) < 0)
 		goto fail;

@@ -623,7 +623,7 @@ int sk_mount_overlay_data(const struct sk_mount_step *st, char **data, int **fds
 	return 0;
 }
 
-int sk_mount_plan_prepare(struct sk_mount_plan *plan, struct sk_err *err)
+int sk_mount_plan_prepare(struct sk_mount_plan *plan, bool host_binds, struct sk_err *err)
 {
 	int userns = -1, rc = -1;
 	const struct sk_mount_step *userns_of = NULL;
@@ -638,8 +638,19 @@ int sk_mount_plan_prepare(struct sk_mount_plan *plan, struct sk_err *err)
 			sk_error_wrap(err, "mounts[%zu]", st->index);
 			goto out;
 		}
-		if (!st->idmap || st->tree_fd >= 0)
+		if (st->tree_fd >= 0)
 			continue;
+		if (!st->idmap) {
+			if (!host_binds || st->kind != SK_MOUNT_BIND)
+				continue;
+			unsigned rec = (st->flags & MS_REC) ? AT_RECURSIVE : 0;
+			st->tree_fd = open_tree(AT_FDCWD, st->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+			if (st->tree_fd < 0) {
+				sk_error(err, errno, "mounts[%zu]: bind source \"%s\"", st->index, st->source);
+				goto out;
+			}
+			continue;
+		}
 		if (!userns_of || !same_maps(userns_of, st)) {
 			if (userns >= 0)
 				close(userns);

@@ -291,7 +291,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 	enum sk_inroot_create create = SK_CREATE_DIR;
 	if (bind) {
 		struct stat sb;
-		if ((st->idmap ? fstat(st->tree_fd, &sb) : stat(src, &sb)) < 0)
+		if ((st->tree_fd >= 0 ? fstat(st->tree_fd, &sb) : stat(src, &sb)) < 0)
 			return sk_error(err, errno, "mounts[%zu]: source \"%s\"", st->index, src);
 		if (!S_ISDIR(sb.st_mode))
 			create = SK_CREATE_FILE;
@@ -303,10 +303,12 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 		goto out;
 
 	bool post = cg1 || st->n_propagation || st->attr_set || st->attr_clr || st->copyup;
-	if (st->idmap) {
+	/* A tree the parent cloned on the host: idmapped, or a bind whose
+	 * source this user namespace may not reach. */
+	if (st->tree_fd >= 0) {
 		if (move_mount(st->tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
-			sk_error(err, errno, "mounts[%zu]: move the idmapped \"%s\" onto \"%s\"", st->index, src,
-				 st->destination);
+			sk_error(err, errno, "mounts[%zu]: move the %s \"%s\" onto \"%s\"", st->index,
+				 st->idmap ? "idmapped" : "bind of", src, st->destination);
 			goto out;
 		}
 		/* The tree fd now names the attached mount. */
@@ -397,7 +399,7 @@ static int do_step(int rootfd, const struct sk_rootfs_ctx *c, const struct sk_mo
 	}
 	rc = 0;
 out:
-	/* The idmapped tree fd is the plan's; the caller closes it. */
+	/* The tree fd is the plan's; the caller closes it. */
 	if (top >= 0 && top != st->tree_fd)
 		close(top);
 	if (old >= 0)

@@ -467,3 +467,23 @@ test_ns_net_devices() {
 	assert_contains "$err" 'linux.netDevices: requires a network namespace in linux.namespaces'
 	assert_empty_dir "$ROOT"
 }
+
+# A bind source only the host's root may reach (below a 0700 directory),
+# for a container in a new user namespace: skiff opens it on the host side,
+# before the init enters the namespace, as runc does.
+test_ns_user_bind_source_only_root_reaches() {
+	mkdir -p "$T/secret/inner"
+	echo hidden >"$T/secret/inner/f"
+	chmod 0700 "$T/secret"
+	mk_bundle "$T/u" sh -c 'grep -q " /mnt/inner " /proc/self/mountinfo && echo mounted; cat /mnt/inner/f'
+	# The mount point is there: the rootfs is the host root's, unmapped.
+	mkdir -p "$T/u/rootfs/mnt/inner"
+	cfg_edit "$T/u" '.linux.namespaces += [{type: "user"}]
+		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+		| .mounts += [{destination: "/mnt/inner", type: "bind", source: $src, options: ["rbind", "ro"]}]' \
+		--arg src "$T/secret/inner"
+	expect_ok sk run --bundle "$T/u" ubind
+	assert_eq "$out" $'mounted\nhidden'
+	assert_empty_dir "$ROOT"
+}

@@ -136,8 +136,10 @@ test_security_fifo_instead_of_a_file() {
 	mv "$T/config.json" "$T/c/config.json"
 	expect_ok sk run -d --bundle "$T/c" c
 	mkfifo "$T/p.json"
+	# exec -p takes a pipe, as runc (`-p <(...)`): a FIFO nobody writes is
+	# read at once as empty (non-blocking open), never waited on.
 	expect_fail 255 timeout 10 "$SKIFF" --root "$ROOT" exec --process "$T/p.json" c
-	assert_eq "$err" "skiff exec: --process: $T/p.json: not a regular file"
+	assert_eq "$err" "skiff exec: $T/p.json: file is empty"
 	expect_fail 1 timeout 10 "$SKIFF" --root "$ROOT" update --resources "$T/p.json" c
 	assert_eq "$err" "skiff update: $T/p.json: not a regular file"
 	expect_ok sk delete -f c

@@ -419,7 +419,7 @@ Test(mount_plan, prepare_without_idmap_is_free)
 	struct sk_mount_plan p;
 	build_ok(&s, &p);
 	struct sk_err err = { 0 };
-	cr_assert_eq(sk_mount_plan_prepare(&p, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_mount_plan_prepare(&p, false, &err), 0, "%s", err.msg);
 	cr_assert_eq(p.steps[0].tree_fd, -1);
 	sk_mount_plan_free(&p);
 }
@@ -775,7 +775,7 @@ static void run_full(bool no_pivot)
 	struct sk_mount_plan plan;
 	struct sk_err err = { 0 };
 	cr_assert_eq(sk_mount_plan_build(&spec, ws, &plan, &err), 0, "%s", err.msg);
-	cr_assert_eq(sk_mount_plan_prepare(&plan, &err), 0, "%s", err.msg);
+	cr_assert_eq(sk_mount_plan_prepare(&plan, false, &err), 0, "%s", err.msg);
 	struct full_arg a = { .spec = &spec, .plan = &plan, .no_pivot = no_pivot };
 	in_child(full_body, &a);
 	cr_assert_eq(access("/etc/x", F_OK), -1);
@@ -936,7 +936,7 @@ Test(rootfs, idmapped_mount, .fini = drop_ws)
 	struct sk_mount_plan plan;
 	struct sk_err err = { 0 };
 	cr_assert_eq(sk_mount_plan_build(&spec, ws, &plan, &err), 0, "%s", err.msg);
-	if (sk_mount_plan_prepare(&plan, &err) < 0 && (err.errnum == EINVAL || err.errnum == ENOSYS)) {
+	if (sk_mount_plan_prepare(&plan, false, &err) < 0 && (err.errnum == EINVAL || err.errnum == ENOSYS)) {
 		sk_mount_plan_free(&plan);
 			cr_skip_test("idmapped mounts unsupported here: %s", err.msg);
 	}

@@ -83,8 +83,12 @@ int sk_mount_plan_build(const struct sk_spec *spec, const char *bundle_abs,
  * mount's source as a detached tree (open_tree) idmapped to a throw-away
  * user namespace holding its mappings, kept as step->tree_fd for the child
  * to move_mount(); and find the host cgroup2 mount when a cgroup mount will
- * be a bind.  Costs nothing when no step needs either. */
-int sk_mount_plan_prepare(struct sk_mount_plan *plan, struct sk_err *err);
+ * be a bind.  host_binds: every other bind's source is cloned the same way
+ * (without the idmap), for a container in a new user namespace made by the
+ * host's root: inside that namespace, a source only the host's root may
+ * reach could not be opened (runc opens them on the host side too).  Costs
+ * nothing when no step needs any of this. */
+int sk_mount_plan_prepare(struct sk_mount_plan *plan, bool host_binds, struct sk_err *err);
 
 /* In the container's init, in its mount namespace (overlay refuses layers
  * from another): the data of st, an overlay step with overlay_bundle set,
