@@ -646,7 +646,7 @@ int sk_mount_plan_prepare(struct sk_mount_plan *plan, bool host_binds, struct sk
 			unsigned rec = (st->flags & MS_REC) ? AT_RECURSIVE : 0;
 			st->tree_fd = open_tree(AT_FDCWD, st->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
 			if (st->tree_fd < 0) {
-				sk_error(err, errno, "mounts[%zu]: bind source \"%s\"", st->index, st->source);
+				sk_error(err, errno, "mounts[%zu]: source \"%s\"", st->index, st->source);
 				goto out;
 			}
 			continue;

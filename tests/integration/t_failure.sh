@@ -65,7 +65,8 @@ test_failure_bad_mount() {
 	n=$(cfg_get "$T/b" '.mounts | length - 1')
 	fails_cleanly "$T/b" badmount "mounts[$n]: source \"/nosuch\": ENOENT"
 	fails_cleanly "$T/b" badmount "mounts[$n]: source \"/nosuch\": ENOENT" run
-	# The same with a user namespace (maps written, then the failure).
+	# The same with a user namespace (the source is cloned on the host side,
+	# before the init: the same line).
 	cfg_edit "$T/b" '.linux.namespaces += [{type: "user"}]
 		| .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
 		| .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
