@@ -447,6 +447,15 @@ test_rootless_delegated_cgroup() {
 				[[ -n $(<"$d/$f") ]] || cat "${d%/*}/$f" >"$d/$f"
 			done
 		done
+		# cgroup2: what a delegating admin does first, each ancestor hands
+		# pids down to deleg (whose own subtree_control is the user's).
+		if [[ -e $mp/cgroup.subtree_control ]] && grep -qw pids "$mp/cgroup.controllers"; then
+			d=$mp
+			for sub in ${SKIFF_TEST_CGROUP//\// } deleg; do
+				echo +pids >"$d/cgroup.subtree_control" || fail "enable pids in $d"
+				d=$d/$sub
+			done
+		fi
 		chown -R "$RL_UID:$RL_GID" "$mp$SKIFF_TEST_CGROUP/deleg"
 	done < <(cg_all_mounts)
 	trap 'while read -r mp; do rmdir "$mp$SKIFF_TEST_CGROUP/deleg/shell" "$mp$SKIFF_TEST_CGROUP/deleg" 2>/dev/null; done < <(cg_all_mounts)' EXIT
