@@ -7,7 +7,8 @@ PKGS := libseccomp libcap yajl mount
 # Debian packages the build, the tests and the demo need (make deps).
 DEB_BUILD := build-essential pkg-config libseccomp-dev libcap-dev libyajl-dev libmount-dev protobuf-c-compiler libprotobuf-c-dev libsystemd-dev
 DEB_TEST := libcriterion-dev busybox-static util-linux iproute2 procps jq golang-github-containers-common runc criu uidmap
-DEB_VM := qemu-system-x86 linux-image-amd64 cpio
+# systemd and dbus: the systemd VM boots the host's (tests/vm/run --systemd).
+DEB_VM := qemu-system-x86 linux-image-amd64 cpio systemd dbus
 # podman and conmon: tests/bench/shim compares skiff-shim with conmon.
 DEB_BENCH := crun runc jq podman conmon
 DEB_FUZZ := clang-14 libclang-rt-14-dev jq
