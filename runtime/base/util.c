@@ -84,12 +84,14 @@ static int read_to_end(int fd, const char *name, size_t hint, size_t max, char *
 	return 0;
 }
 
-int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, char **out, size_t *len,
-		    struct sk_err *err)
+/* The two readers below: a regular file, and a pipe too when pipes (read
+ * until its writers close, waiting at most wait_ms between writes). */
+static int read_at(int dir_fd, const char *path, const char *name, size_t max, bool pipes, int wait_ms, char **out,
+		   size_t *len, struct sk_err *err)
 {
 	name = name ? name : path;
 	/* O_NONBLOCK: a FIFO in the file's place must not hang us until it is
-	 * refused below (regular files ignore the flag). */
+	 * refused or read below (regular files ignore the flag). */
 	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return sk_error(err, errno, "open \"%s\"", path);
@@ -97,8 +99,10 @@ int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, 
 	int r;
 	if (fstat(fd, &sb) < 0)
 		r = sk_error(err, errno, "stat \"%s\"", path);
+	else if (pipes && S_ISFIFO(sb.st_mode))
+		r = read_to_end(fd, name, 0, max, out, len, wait_ms, err);
 	else if (!S_ISREG(sb.st_mode))
-		r = sk_error(err, 0, "%s: not a regular file", name);
+		r = sk_error(err, 0, "%s: not a regular file%s", name, pipes ? " or a pipe" : "");
 	else if ((uintmax_t)sb.st_size > max)
 		r = sk_error(err, 0, "%s: file is too large (limit %zu bytes)", name, max);
 	else
@@ -107,27 +111,16 @@ int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, 
 	return r;
 }
 
+int sk_read_file_at(int dir_fd, const char *path, const char *name, size_t max, char **out, size_t *len,
+		    struct sk_err *err)
+{
+	return read_at(dir_fd, path, name, max, false, 0, out, len, err);
+}
+
 int sk_read_file_or_pipe_at(int dir_fd, const char *path, const char *name, size_t max, int wait_ms, char **out,
 			    size_t *len, struct sk_err *err)
 {
-	name = name ? name : path;
-	int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return sk_error(err, errno, "open \"%s\"", path);
-	struct stat sb;
-	int r;
-	if (fstat(fd, &sb) < 0)
-		r = sk_error(err, errno, "stat \"%s\"", path);
-	else if (S_ISFIFO(sb.st_mode))
-		r = read_to_end(fd, name, 0, max, out, len, wait_ms, err);
-	else if (!S_ISREG(sb.st_mode))
-		r = sk_error(err, 0, "%s: not a regular file or a pipe", name);
-	else if ((uintmax_t)sb.st_size > max)
-		r = sk_error(err, 0, "%s: file is too large (limit %zu bytes)", name, max);
-	else
-		r = read_to_end(fd, name, (size_t)sb.st_size, max, out, len, 0, err);
-	close(fd);
-	return r;
+	return read_at(dir_fd, path, name, max, true, wait_ms, out, len, err);
 }
 
 int sk_read_fd(int fd, const char *name, size_t max, char **out, size_t *len, struct sk_err *err)
