@@ -162,6 +162,26 @@ struct sk_create_opts;
 int sk_cli_shim_create(const struct sk_globals *g, const struct sk_create_opts *o, const char *shim_log,
 		       struct sk_err *err);
 
+/* --preserve-fds N of create, run and exec, and its check: *fds set, or
+ * err filled ("too many") and -1. */
+#define SK_OPT_PRESERVE_FDS(dest) \
+	{ "preserve-fds", 0, SK_OPT_UINT, dest, "N", "pass N fds after stdio (3 .. 3+N-1) to the process" }
+int sk_cli_preserve_fds(uint64_t n, int *fds, struct sk_err *err);
+
+/* The options create and run share (runc's), into struct sk_create_opts o
+ * and uint64_t preserve (create_opts.c). */
+#define SK_CREATE_OPTS(o, preserve) \
+	{ "bundle", 'b', SK_OPT_STRING, &(o).bundle, "DIR", "path to the root of the bundle directory (default: .)" }, \
+	{ "console-socket", 0, SK_OPT_STRING, &(o).console_socket, "PATH", "unix socket that receives the pty master when process.terminal is true" }, \
+	{ "pidfd-socket", 0, SK_OPT_STRING, &(o).pidfd_socket, "PATH", "unix socket that receives a pidfd of the container's init" }, \
+	{ "pid-file", 0, SK_OPT_STRING, &(o).pid_file, "FILE", "write the init's pid to FILE" }, \
+	{ "no-pivot", 0, SK_OPT_BOOL, &(o).no_pivot, NULL, "do not use pivot_root (for a rootfs on a ramdisk)" }, \
+	{ "no-new-keyring", 0, SK_OPT_BOOL, &(o).no_new_keyring, NULL, "do not create a new session keyring" }, \
+	SK_OPT_PRESERVE_FDS(preserve)
+
+/* The defaults of create and run under g's global options. */
+void sk_cli_create_defaults(const struct sk_globals *g, struct sk_create_opts *o);
+
 /* --format table|json of list and ps: the option, and its check, which
  * sets *json or fills err ("invalid --format ...") and returns -1. */
 #define SK_OPT_FORMAT(dest) { "format", 'f', SK_OPT_STRING, dest, "table|json", "output format (default: table)" }

@@ -78,7 +78,7 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		{ "pidfd-socket", 0, SK_OPT_STRING, &o.pidfd_socket, "PATH", "unix socket that receives a pidfd of the exec'd process" },
 		{ "detach", 'd', SK_OPT_BOOL, &o.detach, NULL, "return once the process runs, without waiting for it" },
 		{ "pid-file", 0, SK_OPT_STRING, &o.pid_file, "FILE", "write the process's pid to FILE" },
-		{ "preserve-fds", 0, SK_OPT_UINT, &preserve, "N", "pass N fds after stdio (3 .. 3+N-1) to the process" },
+		SK_OPT_PRESERVE_FDS(&preserve),
 		{ "ignore-paused", 0, SK_OPT_BOOL, &o.ignore_paused, NULL, "allow exec in a paused container (the process runs once it is resumed)" },
 		{ "cgroup", 0, SK_OPT_STRINGS, &cgroups, "[CTRL[,CTRL]:]PATH", "run the process in this existing sub-cgroup of the container's (v1: one per controller, repeatable)" },
 		{ 0 }
@@ -148,11 +148,8 @@ int cmd_exec(struct sk_globals *g, int argc, char **argv, struct sk_err *err)
 		}
 		o.add_caps |= UINT64_C(1) << cap;
 	}
-	if (preserve > 1024) {
-		sk_error(err, EINVAL, "--preserve-fds %llu: too many", (unsigned long long)preserve);
+	if (sk_cli_preserve_fds(preserve, &o.preserve_fds, err) < 0)
 		goto out;
-	}
-	o.preserve_fds = (int)preserve;
 	o.cgroups = cgroups.v;
 	o.n_cgroups = cgroups.n;
 	rc = sk_exec(&o, &status, err) < 0 ? SK_EXIT_EXEC_FAILED : status;

@@ -431,6 +431,18 @@ int sk_state_read(int dir_fd, struct sk_state *out, struct sk_err *err)
 	return rc;
 }
 
+/* An optional string map: left out when empty, as readers expect. */
+static void put_kv_map(struct sk_json *j, const char *name, const struct sk_kv *kv, size_t n)
+{
+	if (!n)
+		return;
+	sk_json_str(j, name);
+	sk_json_map_open(j);
+	for (size_t i = 0; i < n; i++)
+		sk_json_kstr(j, kv[i].key, kv[i].value);
+	sk_json_map_close(j);
+}
+
 int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 {
 	struct sk_json j;
@@ -445,13 +457,7 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 	sk_json_kstr(&j, "created", st->created);
 	if (st->cgroup_path)
 		sk_json_kstr(&j, "cgroupPath", st->cgroup_path);
-	if (st->n_cgroup_paths) {
-		sk_json_str(&j, "cgroupPaths");
-		sk_json_map_open(&j);
-		for (size_t i = 0; i < st->n_cgroup_paths; i++)
-			sk_json_kstr(&j, st->cgroup_paths[i].key, st->cgroup_paths[i].value);
-		sk_json_map_close(&j);
-	}
+	put_kv_map(&j, "cgroupPaths", st->cgroup_paths, st->n_cgroup_paths);
 	if (st->cgroup_unit) {
 		sk_json_kstr(&j, "cgroupUnit", st->cgroup_unit);
 		sk_json_kbool(&j, "cgroupUnitUser", st->cgroup_unit_user);
@@ -467,13 +473,7 @@ int sk_state_write(int dir_fd, const struct sk_state *st, struct sk_err *err)
 		sk_json_kstr(&j, "resctrlGroup", st->resctrl_group);
 	if (st->resctrl_mon)
 		sk_json_kstr(&j, "resctrlMonGroup", st->resctrl_mon);
-	if (st->n_annotations) {
-		sk_json_str(&j, "annotations");
-		sk_json_map_open(&j);
-		for (size_t i = 0; i < st->n_annotations; i++)
-			sk_json_kstr(&j, st->annotations[i].key, st->annotations[i].value);
-		sk_json_map_close(&j);
-	}
+	put_kv_map(&j, "annotations", st->annotations, st->n_annotations);
 	sk_json_map_close(&j);
 	const char *buf;
 	size_t len;

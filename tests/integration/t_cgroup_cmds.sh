@@ -534,7 +534,7 @@ test_legacy_host() {
 		sk features | jq -r ".annotations[\"org.skiff.cgroup.backend\"]"
 		sk create --bundle "$2" l
 		sk start l
-		for i in $(seq 100); do [ "$(sk ps -f json l | jq length)" = 3 ] && break; sleep 0.1; done
+		for i in $(seq 300); do [ "$(sk ps -f json l | jq length)" = 3 ] && break; sleep 0.1; done
 		sk ps -f json l | jq length
 		sk pause l
 		sk state l | jq -r .status
