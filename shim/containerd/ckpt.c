@@ -113,12 +113,9 @@ int ctrd_checkpoint(struct ctrd_task *t, const Containerd__Task__V2__CheckpointT
 			containerd__runc__v1__checkpoint_options__free_unpacked(o, NULL);
 		return sk_error(err, ENAMETOOLONG, "the work path");
 	}
+	const char *global[] = { "--criu", t->criu_path, NULL };
 	const char *args[32];
 	size_t n = 0;
-	if (t->criu_path) {
-		args[n++] = "--criu";
-		args[n++] = t->criu_path;
-	}
 	args[n++] = "checkpoint";
 	args[n++] = "--image-path";
 	args[n++] = r->path;
@@ -150,7 +147,8 @@ int ctrd_checkpoint(struct ctrd_task *t, const Containerd__Task__V2__CheckpointT
 	args[n++] = t->id;
 	args[n] = NULL;
 	char out[4096];
-	int rc = ctrd_rtcmd_bounded(&t->rt, args, out, sizeof(out), RTCMD_CRIU_TIMEOUT_MS, err);
+	int rc = ctrd_rtcmd_bounded(&t->rt, t->criu_path ? global : NULL, args, out, sizeof(out), RTCMD_CRIU_TIMEOUT_MS,
+				    err);
 	if (rc < 0) {
 		/* CRIU's own account, where the runc shim leaves it. */
 		char log[PATH_MAX + 16], kept[PATH_MAX];

@@ -20,11 +20,11 @@ static long long now_ms(void)
 
 int ctrd_rtcmd(const struct ctrd_runtime *rt, const char *const *args, char *out, size_t cap, struct sk_err *err)
 {
-	return ctrd_rtcmd_bounded(rt, args, out, cap, RTCMD_TIMEOUT_MS, err);
+	return ctrd_rtcmd_bounded(rt, NULL, args, out, cap, RTCMD_TIMEOUT_MS, err);
 }
 
-int ctrd_rtcmd_bounded(const struct ctrd_runtime *rt, const char *const *args, char *out, size_t cap, int timeout_ms,
-		       struct sk_err *err)
+int ctrd_rtcmd_bounded(const struct ctrd_runtime *rt, const char *const *global, const char *const *args, char *out,
+		       size_t cap, int timeout_ms, struct sk_err *err)
 {
 	const char *argv[32];
 	size_t n = 0;
@@ -33,6 +33,8 @@ int ctrd_rtcmd_bounded(const struct ctrd_runtime *rt, const char *const *args, c
 	argv[n++] = rt->root;
 	if (rt->systemd_cgroup)
 		argv[n++] = "--systemd-cgroup";
+	for (size_t i = 0; global && global[i] && n < 31; i++)
+		argv[n++] = global[i];
 	for (size_t i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;

@@ -21,9 +21,10 @@
  * stderr, at most cap - 1 bytes, NUL-terminated, in out (may be NULL).
  * Fails when it does not exit 0, with its output in the message. */
 int ctrd_rtcmd(const struct ctrd_runtime *rt, const char *const *args, char *out, size_t cap, struct sk_err *err);
-/* The same, killed after timeout_ms. */
-int ctrd_rtcmd_bounded(const struct ctrd_runtime *rt, const char *const *args, char *out, size_t cap, int timeout_ms,
-		       struct sk_err *err);
+/* The same, with global flags (NULL-terminated, or NULL) before args,
+ * killed after timeout_ms. */
+int ctrd_rtcmd_bounded(const struct ctrd_runtime *rt, const char *const *global, const char *const *args, char *out,
+		       size_t cap, int timeout_ms, struct sk_err *err);
 /* Wait until c (registered with r) is done, reaping meanwhile; after
  * timeout_ms it is killed.  Other children's exits reaped meanwhile reach
  * their owners. */
