@@ -168,11 +168,19 @@ int ctrd_proc_spawn(struct ctrd_proc *cp, struct sk_err *err)
 		snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", t->bundle, cp->exec_id);
 	else
 		snprintf(pidfile, sizeof(pidfile), "%s/init.pid", t->bundle);
-	const char *args[] = { "--root", t->rt.root };
+	const char *args[] = { "--root", t->rt.root, "--criu", t->criu_path };
+	/* restore: as the runc shim runs it, the restored init passing to us
+	 * (the subreaper) when the runtime exits. */
+	bool restore = !cp->exec_id && t->checkpoint;
+	const char *ropts[] = { "--no-subreaper" };
+	char work[PATH_MAX];
+	snprintf(work, sizeof(work), "%s/work", t->bundle);
 	struct shim_runtime_cmd cmd = {
-		.verb = cp->exec_id ? SHIM_RT_EXEC : SHIM_RT_CREATE,
+		.verb = cp->exec_id ? SHIM_RT_EXEC : restore ? SHIM_RT_RESTORE : SHIM_RT_CREATE,
 		.runtime = t->rt.binary, .id = t->id, .bundle = t->bundle, .pid_file = pidfile,
-		.process_spec = cp->spec_path, .args = { args, 2 }, .systemd_cgroup = t->rt.systemd_cgroup,
+		.process_spec = cp->spec_path, .args = { args, t->criu_path ? 4 : 2 },
+		.systemd_cgroup = t->rt.systemd_cgroup, .image_path = t->checkpoint,
+		.work_path = t->criu_work_path ? t->criu_work_path : work, .opts = { ropts, restore ? 1 : 0 },
 	};
 	const char **argv = shim_runtime_argv(&cmd, p);
 	if (!argv)
@@ -182,7 +190,7 @@ int ctrd_proc_spawn(struct ctrd_proc *cp, struct sk_err *err)
 	free(argv);
 	if (r < 0)
 		return -1;
-	if (ctrd_wait_child(t->s->reaper, &cp->runtime, RTCMD_TIMEOUT_MS, err) < 0)
+	if (ctrd_wait_child(t->s->reaper, &cp->runtime, restore ? RTCMD_CRIU_TIMEOUT_MS : RTCMD_TIMEOUT_MS, err) < 0)
 		return -1;
 	if (cp->terminal)
 		shim_stdio_take_console(p);

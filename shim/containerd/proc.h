@@ -50,6 +50,9 @@ struct ctrd_task {
 	struct ctrd_service *s;
 	char *id, *bundle;
 	struct ctrd_runtime rt;
+	char *criu_path;             /* the runtime's --criu, or NULL */
+	char *criu_work_path;        /* restore's --work-path, or NULL: <bundle>/work */
+	char *checkpoint;            /* Create's images: Start restores them */
 	struct shim_ctr *ctr;
 	struct ctrd_proc *init, *execs;
 	bool mounted;
@@ -65,8 +68,9 @@ Google__Protobuf__Timestamp *ctrd_stamp(Google__Protobuf__Timestamp *ts, const s
 struct ctrd_proc *ctrd_proc_new(struct ctrd_task *t, const char *exec_id, const char *in, const char *out,
 				const char *errp, bool terminal, struct sk_err *err);
 void ctrd_proc_free(struct ctrd_proc *cp);
-/* The runtime's create or exec for cp, waited for: cp then has its pid,
- * watched, its output flowing. */
+/* The runtime's create or exec for cp (restore for an init whose task has
+ * a checkpoint), waited for: cp then has its pid, watched, its output
+ * flowing. */
 int ctrd_proc_spawn(struct ctrd_proc *cp, struct sk_err *err);
 /* It has ended (see above). */
 void ctrd_proc_finish(struct ctrd_proc *cp);

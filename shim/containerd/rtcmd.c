@@ -20,6 +20,12 @@ static long long now_ms(void)
 
 int ctrd_rtcmd(const struct ctrd_runtime *rt, const char *const *args, char *out, size_t cap, struct sk_err *err)
 {
+	return ctrd_rtcmd_bounded(rt, NULL, args, out, cap, RTCMD_TIMEOUT_MS, err);
+}
+
+int ctrd_rtcmd_bounded(const struct ctrd_runtime *rt, const char *const *global, const char *const *args, char *out,
+		       size_t cap, int timeout_ms, struct sk_err *err)
+{
 	const char *argv[32];
 	size_t n = 0;
 	argv[n++] = rt->binary;
@@ -27,6 +33,8 @@ int ctrd_rtcmd(const struct ctrd_runtime *rt, const char *const *args, char *out
 	argv[n++] = rt->root;
 	if (rt->systemd_cgroup)
 		argv[n++] = "--systemd-cgroup";
+	for (size_t i = 0; global && global[i] && n < 31; i++)
+		argv[n++] = global[i];
 	for (size_t i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -62,7 +70,7 @@ int ctrd_rtcmd(const struct ctrd_runtime *rt, const char *const *args, char *out
 		return sk_error(err, fork_errno, "fork %s", rt->binary);
 	}
 	size_t len = 0;
-	long long deadline = now_ms() + RTCMD_TIMEOUT_MS;
+	long long deadline = now_ms() + timeout_ms;
 	bool timed_out = false;
 	for (;;) {
 		long long left = deadline - now_ms();

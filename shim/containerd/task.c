@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "containerd/events.pb-c.h"
-#include "containerd/runc_options.pb-c.h"
 #include "containerd/shim.pb-c.h"
+#include "ckpt.h"
 #include "core/ctr.h"
 #include "core/diag.h"
 #include "core/exitrec.h"
@@ -24,11 +24,11 @@
 #include "publish.h"
 #include "rootfs.h"
 #include "rtcmd.h"
+#include "rtopts.h"
 #include "skiff/base/util.h"
 #include "stats.h"
 
 #define SHIM_VERSION_STR "skiff-0.1.0"
-#define RUNC_OPTIONS_TYPE "containerd.runc.v1.Options"
 
 /* The one service the methods see (one per shim process). */
 static struct ctrd_service *S;
@@ -79,6 +79,9 @@ static void task_free(struct ctrd_task *t)
 	if (t->mounted)
 		ctrd_rootfs_unmount(t->bundle);
 	shim_ctr_free(t->ctr);
+	free(t->criu_path);
+	free(t->criu_work_path);
+	free(t->checkpoint);
 	free(t->id);
 	free(t->bundle);
 	free(t);
@@ -93,71 +96,35 @@ static void task_unlink(struct ctrd_task *t)
 		}
 }
 
-/* name (in a buffer of cap bytes) replaced by its path in PATH. */
-static int which(char *name, size_t cap)
-{
-	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
-	for (const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin"; *p;) {
-		size_t n = strcspn(p, ":");
-		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, name) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0 && strlen(buf) < cap) {
-			strcpy(name, buf);
-			return 0;
-		}
-		p += n + (p[n] == ':');
-	}
-	return -1;
-}
-
-/* The runtime from Create's options (an Any of containerd.runc.v1.Options). */
-static int task_runtime(struct ctrd_task *t, const Google__Protobuf__Any *opt, struct sk_err *err)
-{
-	const char *binary = NULL, *root = NULL;
-	Containerd__Runc__V1__Options *o = NULL;
-	if (opt && opt->type_url) {
-		size_t tl = strlen(opt->type_url), ol = strlen(RUNC_OPTIONS_TYPE);
-		if (tl >= ol && !strcmp(opt->type_url + tl - ol, RUNC_OPTIONS_TYPE)) {
-			o = containerd__runc__v1__options__unpack(NULL, opt->value.len, opt->value.data);
-			if (!o)
-				return sk_error(err, EINVAL, "malformed %s", RUNC_OPTIONS_TYPE);
-			binary = o->binary_name;
-			root = o->root && *o->root ? o->root : NULL;
-		}
-	}
-	ctrd_runtime_default(&t->rt, binary, NULL, S->ns);
-	/* Root is the runtimes' parent directory, per namespace (as runc's). */
-	if (root && snprintf(t->rt.root, sizeof(t->rt.root), "%s/%s", root, S->ns) >= (int)sizeof(t->rt.root))
-		t->rt.root[0] = '\0';
-	t->rt.systemd_cgroup = o && o->systemd_cgroup;
-	if (o)
-		containerd__runc__v1__options__free_unpacked(o, NULL);
-	/* The core execs a path: look the name up in PATH now. */
-	if (!strchr(t->rt.binary, '/') && which(t->rt.binary, sizeof(t->rt.binary)) < 0)
-		return sk_error(err, ENOENT, "runtime %s: not found in PATH", t->rt.binary);
-	return 0;
-}
-
 static int m_create(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
 		    ProtobufCMessage **out, int *code, struct sk_err *err)
 {
 	const Containerd__Task__V2__CreateTaskRequest *r = (const void *)in;
 	if (find_task(r->id))
 		return fail(code, TTRPC_ALREADY_EXISTS, err, "container %s: already exists", r->id);
-	if (r->checkpoint && *r->checkpoint)
-		return fail(code, TTRPC_UNIMPLEMENTED, err, "%s: restore from a checkpoint: not implemented", r->id);
+	/* A checkpoint is restored by Start, as the runc shim does; its
+	 * runtime's restore takes no parent images. */
+	bool restore = r->checkpoint && *r->checkpoint;
+	if (restore && r->checkpoint[0] != '/')
+		return fail(code, TTRPC_INVALID_ARGUMENT, err, "%s: the checkpoint must be an absolute path", r->id);
+	if (r->parent_checkpoint && *r->parent_checkpoint)
+		return fail(code, TTRPC_INVALID_ARGUMENT, err, "%s: a restore from a parent checkpoint: not supported",
+			    r->id);
 	if (!r->bundle || r->bundle[0] != '/')
 		return fail(code, TTRPC_INVALID_ARGUMENT, err, "%s: the bundle must be an absolute path", r->id);
 	struct ctrd_task *t = calloc(1, sizeof(*t));
-	if (!t || !(t->id = strdup(r->id)) || !(t->bundle = strdup(r->bundle))) {
-		if (t)
+	if (!t || !(t->id = strdup(r->id)) || !(t->bundle = strdup(r->bundle)) ||
+	    (restore && !(t->checkpoint = strdup(r->checkpoint)))) {
+		if (t) {
 			free(t->id);
+			free(t->bundle);
+		}
 		free(t);
 		return sk_error(err, ENOMEM, "create");
 	}
 	t->s = S;
 	int dfd = -1;
-	if (task_runtime(t, r->options, err) < 0 || !(t->ctr = shim_ctr_new(S->loop, S->reaper, t->id, err)))
+	if (ctrd_rtopts_apply(t, r->options, S->ns, err) < 0 || !(t->ctr = shim_ctr_new(S->loop, S->reaper, t->id, err)))
 		goto fail;
 	dfd = open(t->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
@@ -175,7 +142,7 @@ static int m_create(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Prot
 	}
 	if (!(t->init = ctrd_proc_new(t, NULL, r->stdin, r->stdout, r->stderr, r->terminal, err)))
 		goto fail;
-	if (ctrd_proc_spawn(t->init, err) < 0) {
+	if (!restore && ctrd_proc_spawn(t->init, err) < 0) {
 		/* Whatever the runtime left (a half-made container). */
 		struct sk_err ignored;
 		const char *del[] = { "delete", "--force", t->id, NULL };
@@ -196,6 +163,7 @@ static int m_create(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Prot
 	ev.n_rootfs = r->n_rootfs;
 	ev.rootfs = r->rootfs;
 	ev.io = &tio;
+	ev.checkpoint = restore ? t->checkpoint : "";
 	ev.pid = t->init->pid;
 	ctrd_publish("/tasks/create", &ev.base);
 
@@ -223,6 +191,17 @@ static int start_proc(struct ctrd_proc *cp, const char *id, int *code, struct sk
 		if (ctrd_proc_spawn(cp, err) < 0) {
 			ctrd_proc_start_failed(cp);
 			return sk_error_wrap(err, "OCI runtime exec failed");
+		}
+		return 0;
+	}
+	if (cp->t->checkpoint) {
+		if (ctrd_proc_spawn(cp, err) < 0) {
+			/* Whatever a failed restore left. */
+			struct sk_err ignored;
+			const char *del[] = { "delete", "--force", id, NULL };
+			ctrd_rtcmd(&cp->t->rt, del, NULL, 0, &ignored);
+			ctrd_proc_start_failed(cp);
+			return sk_error_wrap(err, "OCI runtime restore failed");
 		}
 		return 0;
 	}
@@ -589,6 +568,26 @@ static int m_closeio(void *ctx, struct ttrpc_conn *c, uint32_t stream, const Pro
 	return empty(out, err);
 }
 
+static int m_checkpoint(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
+			ProtobufCMessage **out, int *code, struct sk_err *err)
+{
+	const Containerd__Task__V2__CheckpointTaskRequest *r = (const void *)in;
+	struct ctrd_task *t = find_task(r->id);
+	if (!t)
+		return fail(code, TTRPC_NOT_FOUND, err, "container %s: not found", r->id);
+	status_t st = t->init->status;
+	if (st != CONTAINERD__V1__TYPES__STATUS__RUNNING && st != CONTAINERD__V1__TYPES__STATUS__PAUSED)
+		return fail(code, TTRPC_FAILED_PRECONDITION, err, "%s: only a running or paused task is checkpointed",
+			    r->id);
+	if (ctrd_checkpoint(t, r, code, err) < 0)
+		return sk_error_wrap(err, "checkpoint %s", r->id);
+	Containerd__Events__TaskCheckpointed ev = CONTAINERD__EVENTS__TASK_CHECKPOINTED__INIT;
+	ev.container_id = t->id;
+	ev.checkpoint = r->path;
+	ctrd_publish("/tasks/checkpointed", &ev.base);
+	return empty(out, err);
+}
+
 static int m_update(void *ctx, struct ttrpc_conn *c, uint32_t stream, const ProtobufCMessage *in,
 		    ProtobufCMessage **out, int *code, struct sk_err *err)
 {
@@ -664,6 +663,7 @@ const struct ttrpc_method ctrd_task_methods[] = {
 	M("Exec", exec_process_request, m_exec),
 	M("ResizePty", resize_pty_request, m_resize),
 	M("CloseIO", close_iorequest, m_closeio),
+	M("Checkpoint", checkpoint_task_request, m_checkpoint),
 	M("Update", update_task_request, m_update),
 	M("Wait", wait_request, m_wait),
 	M("Stats", stats_request, m_stats),

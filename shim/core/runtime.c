@@ -218,7 +218,7 @@ const char **shim_runtime_argv(const struct shim_runtime_cmd *cmd, const struct 
 			add(v, &n, "--image-path");
 			add(v, &n, cmd->image_path);
 			add(v, &n, "--work-path");
-			add(v, &n, cmd->bundle);
+			add(v, &n, cmd->work_path ? cmd->work_path : cmd->bundle);
 		}
 	}
 	for (size_t i = 0; i < cmd->opts.n; i++)

@@ -5,7 +5,7 @@
  *            --pid-file P [--no-pivot] [--no-new-keyring] [OPTS]
  *            [--console-socket S] ID
  *   restore  the same with restore ... --detach --image-path I
- *            --work-path B
+ *            --work-path W (W: the bundle unless given)
  *   exec     RUNTIME [ARGS] exec --pid-file P --process F --detach [OPTS]
  *            [--console-socket S] ID
  * (no --tty for exec: the process file says whether there is one).
@@ -46,6 +46,7 @@ struct shim_runtime_cmd {
 	const char *pid_file;
 	const char *process_spec;        /* exec */
 	const char *image_path;          /* restore */
+	const char *work_path;           /* restore; NULL: the bundle */
 	struct shim_strv args;           /* before the verb */
 	struct shim_strv opts;           /* after the verb's own options */
 	bool systemd_cgroup, no_pivot, no_new_keyring;

@@ -23,7 +23,7 @@ ct_run() {
 
 setup_ctr() {
 	cl_containerd "$CL" 'disabled_plugins = ["io.containerd.grpc.v1.cri"]' || return 1
-	ct images import "$IMAGES/busybox.tar"
+	ct images import "$IMAGES/busybox.tar" && rc_config
 }
 
 teardown_ctr() {
@@ -50,6 +50,34 @@ sk_run() {
 	ct run --runtime io.containerd.skiff.v2 "${cpu[@]}" "$@"
 }
 
+# runc behind containerd-shim-skiff-v2.  ctr sends runc's options
+# (--runc-binary) to io.containerd.runc.v2 only; to another runtime it sends
+# runtimeoptions.v1 with --runtime-config-path, whose file names the binary
+# (docs/shim.md): here runc through a wrapper that logs its calls.
+rc_config() {
+	local runc
+	runc=$(command -v runc) || return 0
+	cat >"$CL/runc-logged" <<WRAP
+#!/bin/bash
+printf -v line '%q ' "\$@"
+printf '%s\n' "\$line" >>'$CL/runc-calls.log'
+exec '$runc' "\$@"
+WRAP
+	chmod 755 "$CL/runc-logged"
+	printf '# runc behind the shim\nBinaryName = "%s"\nRoot = "%s"\n' "$CL/runc-logged" "$CL/runc-behind" >"$CL/runc-behind.toml"
+}
+rc_opts=(--runtime io.containerd.skiff.v2 --runtime-config-path)
+rc_run() {
+	local cpu=()
+	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
+	[[ -x $CL/runc-logged ]] || skip "runc is not installed (Debian package runc)"
+	ct run "${rc_opts[@]}" "$CL/runc-behind.toml" "${cpu[@]}" "$@"
+}
+# runc, not skiff, ran VERB for container ID.
+ran_runc() {
+	grep -qE -- "(^| )$1 .*$2 \$" "$CL/runc-calls.log" || fail "runc behind the shim did not $1 $2"
+}
+
 # Each scenario runs through both shims: RUN is ct_run (runc's shim with
 # skiff) or sk_run (containerd-shim-skiff-v2 with skiff).
 run_rm_exit_codes() {
@@ -62,6 +90,10 @@ run_rm_exit_codes() {
 }
 test_ctr_run_rm_exit_codes() { run_rm_exit_codes ct_run; }
 test_ctr_skiff_shim_run_rm_exit_codes() { run_rm_exit_codes sk_run; }
+test_ctr_runc_behind_skiff_shim_run_rm_exit_codes() {
+	run_rm_exit_codes rc_run
+	ran_runc create r1
+}
 
 detached_exec_kill_rm() {
 	local RUN=$1
@@ -98,11 +130,16 @@ detached_exec_kill_rm() {
 }
 test_ctr_detached_exec_kill_rm() { detached_exec_kill_rm ct_run; }
 test_ctr_skiff_shim_detached_exec_kill_rm() { detached_exec_kill_rm sk_run; }
+test_ctr_runc_behind_skiff_shim_detached_exec_kill_rm() {
+	detached_exec_kill_rm rc_run
+	ran_runc exec d1
+}
 
 terminal_and_stdin() {
 	local RUN=$1 cpu=() rt=(--runc-binary "$CL/skiff" --runc-root "$CL/runc")
 	[[ $LIMITS == 1 ]] || cpu=(--cpu-shares 0)
 	[[ $RUN == sk_run ]] && rt=(--runtime io.containerd.skiff.v2)
+	[[ $RUN == rc_run ]] && rt=("${rc_opts[@]}" "$CL/runc-behind.toml")
 	expect_ok in_tty ctr --address "$CL/containerd.sock" run "${rt[@]}" "${cpu[@]}" \
 		--rm -t "$IMG" t1 tty
 	assert_match "$out" '/dev/pts/[0-9]+'
@@ -113,6 +150,12 @@ terminal_and_stdin() {
 }
 test_ctr_terminal_and_stdin() { terminal_and_stdin ct_run; }
 test_ctr_skiff_shim_terminal_and_stdin() { terminal_and_stdin sk_run; }
+test_ctr_runc_behind_skiff_shim_terminal_and_stdin() {
+	[[ -x $CL/runc-logged ]] || skip "runc is not installed (Debian package runc)"
+	terminal_and_stdin rc_run
+	ran_runc create t1
+	ran_runc create t2
+}
 
 test_ctr_read_only_caps_no_pivot() {
 	expect_ok ct_run --rm --read-only "$IMG" ro sh -c 'touch /x 2>&1; echo rc=$?'
@@ -149,6 +192,10 @@ containerd_restart() {
 }
 test_ctr_containerd_restart() { containerd_restart ct_run; }
 test_ctr_skiff_shim_containerd_restart() { containerd_restart sk_run; }
+test_ctr_runc_behind_skiff_shim_containerd_restart() {
+	containerd_restart rc_run
+	ran_runc create k2
+}
 
 # A shim killed while its container runs: containerd runs the shim's
 # `delete`, which leaves no container, process or mount behind.
@@ -188,17 +235,43 @@ test_ctr_memory_limit() {
 ct_counter='i=0; while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.2; done'
 ct_count() { ct tasks exec --exec-id "c$RANDOM" "$1" cat /tmp/count; }
 ct_count_past() { local n; n=$(ct_count "$1") && ((n > $2)); }
+# ctr's checkpoint images of ID (`ctr tasks checkpoint` keeps them as
+# containerd.io/checkpoint/ID:DATE when it sends no image path), counted,
+# and removed with their content: containerd 1.6 refuses to store the
+# container's spec again while an earlier checkpoint holds it ("content
+# sha256:...: already exists"), whatever the runtime.
+ct_checkpoints() { ct images ls -q | grep -c "^containerd.io/checkpoint/$1:"; }
+ct_drop_checkpoints() {
+	local i
+	for i in $(ct images ls -q | grep "^containerd.io/checkpoint/$1:"); do
+		expect_ok ct images rm --sync "$i"
+	done
+}
 
-test_ctr_checkpoint_restore() {
+checkpoint_restore() {
+	local RUN=$1
 	need_criu
-	expect_ok ct_run -d --null-io "$IMG" k1 sh -c "$ct_counter"
+	expect_ok "$RUN" -d --null-io "$IMG" k1 sh -c "$ct_counter"
 	wait_until 60 "k1 counting" ct_count_past k1 2
 	expect_ok ct tasks checkpoint --image-path "$T/img" --work-path "$T/work" k1
 	assert_eq "$(ct_status k1)" RUNNING "after ctr t checkpoint"
-	[[ -e $T/img/inventory.img ]] || fail "no images in $T/img"
+	if [[ $RUN == ct_run ]]; then
+		[[ -e $T/img/inventory.img ]] || fail "no images in $T/img"
+	else
+		# ctr 1.6 passes --image-path and --work-path to runtimes named
+		# io.containerd.runc.* only: for ours containerd checkpoints into
+		# a directory of its own and keeps the images in its store.
+		[[ ! -e $T/img ]] || fail "ctr gave io.containerd.skiff.v2 its --image-path"
+		assert_eq "$(ct_checkpoints k1)" 1 "checkpoint images of k1"
+		ct_drop_checkpoints k1
+	fi
 	expect_ok ct tasks pause k1
 	expect_ok ct tasks checkpoint --image-path "$T/img2" --work-path "$T/work2" k1
 	assert_eq "$(ct_status k1)" PAUSED "a paused task after ctr t checkpoint"
+	if [[ $RUN != ct_run ]]; then
+		assert_eq "$(ct_checkpoints k1)" 1 "checkpoint images of the paused k1"
+		ct_drop_checkpoints k1
+	fi
 	expect_ok ct tasks resume k1
 	expect_ok ct containers checkpoint --task --rw k1 checkpoint/k1:1
 	local n
@@ -215,6 +288,48 @@ test_ctr_checkpoint_restore() {
 	expect_ok ct tasks rm -f k1
 	expect_ok ct containers rm k1
 	expect_ok ct images rm checkpoint/k1:1
+}
+test_ctr_checkpoint_restore() { checkpoint_restore ct_run; }
+test_ctr_skiff_shim_checkpoint_restore() { checkpoint_restore sk_run; }
+test_ctr_runc_behind_skiff_shim_checkpoint_restore() {
+	checkpoint_restore rc_run
+	ran_runc checkpoint k1
+	ran_runc restore k1
+}
+
+# A checkpoint that fails leaves the task running, and says why: a CRIU
+# that does not exist (the runtime's --criu, from CriuPath in the settings
+# file); where CRIU cannot dump (this host's kernel), its log kept as the
+# runc shim keeps it, in <bundle>/criu-dump.log.
+test_ctr_skiff_shim_checkpoint_fails() {
+	printf 'CriuPath = "/nonexistent/criu"\n' >"$CL/bad-criu.toml"
+	expect_ok ct run --runtime io.containerd.skiff.v2 --runtime-config-path "$CL/bad-criu.toml" --cpu-shares 0 \
+		-d "$IMG" f1 sleep 1000
+	run ct containers checkpoint --task f1 checkpoint/f1:1
+	((status != 0)) || fail "a checkpoint with a missing CRIU succeeded"
+	assert_contains "$err" "/nonexistent/criu"
+	assert_eq "$(ct_status f1)" RUNNING "f1 after the failed checkpoint"
+	run ct images ls -q
+	[[ $out != *checkpoint/f1:1* ]] || fail "an image was left by the failed checkpoint"
+	local why
+	why=$("$REPO/tests/criu-gate" "$BASE/criu-gate")
+	if [[ -n $why ]]; then
+		expect_ok sk_run -d "$IMG" f2 sleep 1000
+		run ct containers checkpoint --task f2 checkpoint/f2:1
+		((status != 0)) || fail "a checkpoint succeeded where CRIU cannot run: $why"
+		local log=$CL/state/io.containerd.runtime.v2.task/default/f2/criu-dump.log
+		assert_contains "$err" "path= $log"
+		[[ -s $log ]] || fail "no CRIU log in $log"
+		assert_contains "$(<"$log")" "Error" "$log"
+		assert_eq "$(ct_status f2)" RUNNING "f2 after the failed checkpoint"
+		expect_ok ct tasks exec --exec-id e1 f2 true
+	fi
+	for c in f1 ${why:+f2}; do
+		expect_ok ct tasks kill -s KILL "$c"
+		wait_until 20 "$c to stop" test "$(ct_status "$c")" = STOPPED
+		expect_ok ct tasks rm -f "$c"
+		expect_ok ct containers rm "$c"
+	done
 }
 
 test_ctr_runtime_calls() {
