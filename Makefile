@@ -259,9 +259,13 @@ demo: deps-build deps-test
 	@$(MAKE) --no-print-directory all
 	@tests/demo/run
 
-bench: deps-build deps-test deps-bench deps-clients
+# The host's sections, then the cgroup drivers where systemd is PID 1 (the
+# systemd VM, booted once; BENCH_SD_ROUNDS rounds of BENCH_SD_N iterations:
+# TCG is slow).
+bench: deps-build deps-test deps-bench deps-clients deps-vm
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run
+	@tests/vm/run --systemd env BENCH_SD_N=$${BENCH_SD_N:-5} BENCH_SD_ROUNDS=$${BENCH_SD_ROUNDS:-3} BENCH_SD_MASKED_N=$${BENCH_SD_MASKED_N:-5} tests/bench/systemd
 
 install: all
 	install -D -m 0755 runtime/skiff $(DESTDIR)$(PREFIX)/bin/skiff

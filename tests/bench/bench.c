@@ -1,7 +1,8 @@
 /* bench: time command sequences without a shell in the way.
- *   bench -n N [-w W] -s 'cmd args' [-s 'cmd args' ...]
+ *   bench -n N [-w W] [-p PREFIX] -s 'cmd args' [-s 'cmd args' ...]
  * Each iteration runs the steps in order (words split on spaces; "{}" is
- * replaced by a per-iteration id), fails on a non-zero exit, and records
+ * replaced by a per-iteration id: PREFIX-I, I counting from 0 with the W
+ * warm-up iterations, or bench-PID-I without -p), fails on a non-zero exit, and records
  * the wall time of the whole sequence and the largest ru_maxrss of any
  * step's process.  Prints: median_ms p90_ms max_rss_kb */
 #define _GNU_SOURCE
@@ -69,13 +70,15 @@ static int run_step(const char *tmpl, const char *id, long *rss)
 int main(int argc, char **argv)
 {
 	int n = 20, warm = 2, nsteps = 0;
-	const char *steps[MAX_STEPS];
+	const char *steps[MAX_STEPS], *prefix = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "n:w:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:p:s:")) != -1) {
 		if (opt == 'n')
 			n = atoi(optarg);
 		else if (opt == 'w')
 			warm = atoi(optarg);
+		else if (opt == 'p')
+			prefix = optarg;
 		else if (opt == 's' && nsteps < MAX_STEPS)
 			steps[nsteps++] = optarg;
 		else
@@ -87,7 +90,10 @@ int main(int argc, char **argv)
 	long rss = 0;
 	for (int i = -warm; i < n; i++) {
 		char id[64];
-		snprintf(id, sizeof(id), "bench-%d-%d", (int)getpid(), i + warm);
+		if (prefix)
+			snprintf(id, sizeof(id), "%s-%d", prefix, i + warm);
+		else
+			snprintf(id, sizeof(id), "bench-%d-%d", (int)getpid(), i + warm);
 		double t0 = now_ms();
 		for (int s = 0; s < nsteps; s++)
 			if (run_step(steps[s], id, &rss) < 0)
