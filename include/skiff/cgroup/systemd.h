@@ -97,6 +97,11 @@ void sk_sd_props_free(struct sk_sd_props *p);
  * user, also that a user bus address can be found. */
 int sk_sd_check(bool user, struct sk_err *err);
 
+/* The manager's own cgroup (its ControlGroup property, malloc()ed):
+ * where a user manager's units live, "/user.slice/user-UID.slice/
+ * user@UID.service" on a systemd host. */
+int sk_sd_manager_cgroup(bool user, char **out, struct sk_err *err);
+
 /* StartTransientUnit(u->name, "replace", props) and wait (30 s at most)
  * for its job to end "done".  A failed unit of that name left over is
  * reset and the start tried once more.  On failure the unit is reset, so
