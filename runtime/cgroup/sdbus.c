@@ -440,3 +440,31 @@ int sk_sd_manager_cgroup(bool user, char **out, struct sk_err *err)
 	sd.close_unref(bus);
 	return r < 0 ? -1 : 0;
 }
+
+int sk_sd_attach(const char *name, bool user, pid_t pid, struct sk_err *err)
+{
+	sd_bus *bus = bus_open(user, err);
+	if (!bus)
+		return -1;
+	sd_bus_message *m = NULL, *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint32_t p = (uint32_t)pid;
+	int r = sd.new_call(bus, &m, DEST, OBJ, MANAGER, "AttachProcessesToUnit");
+	if (r >= 0)
+		r = sd.append(m, "ss", name, "");
+	if (r >= 0 && (r = sd.open(m, 'a', "u")) >= 0 && (r = sd.append_basic(m, 'u', &p)) >= 0)
+		r = sd.close(m);
+	if (r >= 0)
+		r = sd.call(bus, m, CALL_TIMEOUT_US, &e, &reply);
+	if (r < 0) {
+		if (e.message)
+			sk_error(err, 0, "systemd: AttachProcessesToUnit %s [%d]: %s", name, (int)pid, e.message);
+		else
+			sk_error(err, -r, "systemd: AttachProcessesToUnit %s [%d]", name, (int)pid);
+	}
+	sd.error_free(&e);
+	sd.msg_unref(m);
+	sd.msg_unref(reply);
+	sd.close_unref(bus);
+	return r < 0 ? -1 : 0;
+}

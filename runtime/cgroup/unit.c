@@ -214,3 +214,32 @@ int sk_cgroup_set_unit(struct sk_cgroup *cg, const char *unit, bool user, struct
 		return sk_error(err, ENOMEM, "cgroup unit");
 	return 0;
 }
+
+int sk_cgroup_attach_unit(const struct sk_cgroup *cg, pid_t pid, struct sk_err *err)
+{
+	const char *mount;
+	if (!cg->sd.name || !cg->v2)
+		return sk_error(err, EACCES, "cgroup \"%s\": no systemd unit on cgroup v2 to move the process into",
+				sk_cgroup_path(cg));
+	if (sk_cgroup_mount_find(&mount, err) < 0)
+		return -1;
+	size_t ml = strlen(mount);
+	const char *want = cg->dir[0].path;
+	if (strncmp(want, mount, ml) || want[ml] != '/')
+		return sk_error(err, 0, "cgroup \"%s\" is not below the cgroup2 mount %s", want, mount);
+	want += ml;
+	if (sk_sd_attach(cg->sd.name, cg->sd.user, pid, err) < 0)
+		return -1;
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), err) < 0)
+		return -1;
+	const char *at = !strncmp(buf, "0::", 3) ? buf + 3 : strstr(buf, "\n0::");
+	if (at && at != buf + 3)
+		at += 4;
+	size_t len = at ? strcspn(at, "\n") : 0;
+	if (!at || len != strlen(want) || strncmp(at, want, len))
+		return sk_error(err, 0, "systemd moved process %d of unit %s to cgroup \"%.*s\", not \"%s\"", (int)pid,
+				cg->sd.name, (int)len, at ? at : "", want);
+	return 0;
+}

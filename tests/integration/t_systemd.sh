@@ -267,6 +267,10 @@ rl_sd_lifecycle() {
 	assert_eq "$(<"$d/memory.max")" 67108864 memory.max
 	assert_eq "$(<"$d/pids.max")" 50 pids.max
 	assert_eq "$(<"$d/cgroup.procs")" "$pid" "only the init is in the unit"
+	# exec: born outside the manager's tree, moved in by the manager.
+	expect_ok rl_sdk exec "$id" sh -c 'echo in; cat /proc/self/cgroup'
+	assert_eq "$(sed -n 1p <<<"$out")" in exec
+	assert_match "$(sed -n 2p <<<"$out")" "^0::(/|$RL_MGR/user.slice/$u)\$" "exec's cgroup"
 	# update without the flag: the state knows the driver and the manager.
 	expect_ok rl_sdk update --memory 134217728 --pids-limit 70 "$id"
 	assert_eq "$(uprop $u MemoryMax)" 134217728

@@ -111,6 +111,10 @@ int sk_sd_start(const struct sk_sd_unit *u, const struct sk_sd_props *props, str
 /* SetUnitProperties(name, runtime=true, props). */
 int sk_sd_set(const char *name, bool user, const struct sk_sd_props *props, struct sk_err *err);
 
+/* AttachProcessesToUnit(name, "", [pid]): the manager moves pid into the
+ * unit's cgroup (a user manager that may not asks the system one). */
+int sk_sd_attach(const char *name, bool user, pid_t pid, struct sk_err *err);
+
 /* StopUnit(name, "replace"), wait for the job (30 s at most), then
  * ResetFailedUnit.  A unit already gone is not an error. */
 int sk_sd_stop(const char *name, bool user, struct sk_err *err);
