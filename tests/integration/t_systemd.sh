@@ -300,6 +300,7 @@ test_systemd_rootless_user_manager() {
 # Subordinate ranges (newuidmap/newgidmap), a non-root process user.
 # timeout: 2x
 test_systemd_rootless_user_manager_subid() {
+	[[ -n ${SKIFF_SD_FULL:-} ]] || skip "run by make systemd-vm (SKIFF_SD_FULL=1)"
 	rl_sd_user
 	rl_bundle "$RL_HOME/ru2" sleep 1000
 	cfg_edit "$RL_HOME/ru2" '.linux.uidMappings += [{containerID: 1, hostID: $su, size: 65536}]
