@@ -54,7 +54,7 @@ static int check_delegated(const char *mount, const char *root, const struct sk_
 	struct sk_cgroup_needs needs;
 	if (sk_cgroup_needs(res, 0, true, &needs, err) < 0)
 		return -1;
-	char file[PATH_MAX], buf[512], have[600] = " ";
+	char file[PATH_MAX], buf[512], have[600];
 	snprintf(file, sizeof(file), "%s%s/cgroup.controllers", mount, root);
 	if (sk_read_small_at(AT_FDCWD, file, buf, sizeof(buf), err) < 0)
 		return -1;
