@@ -39,8 +39,7 @@ setup_sdrootless() {
 	SDR_SUBUID=$(awk -F: -v u="$SDR_USER" '$1 == u && $3 >= 65536 { print $2; exit }' /etc/subuid)
 	systemctl start "user@$SDR_UID.service" || return 1
 	SDR_XDG=/run/user/$SDR_UID
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[[ -S $SDR_XDG/bus ]] && break
 		sleep 0.1
 	done
