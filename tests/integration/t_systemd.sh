@@ -233,8 +233,7 @@ rl_sd_user() {
 	systemctl start "user@$RL_UID.service" || fail "systemctl start user@$RL_UID.service"
 	RL_XDG=/run/user/$RL_UID
 	RL_BUS=unix:path=$RL_XDG/bus
-	local i
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[[ -S $RL_XDG/bus ]] && break
 		sleep 0.1
 	done
