@@ -241,14 +241,15 @@ test: deps deps-clients
 	@tests/integration/run
 	@tests/clients/run
 	@tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
-	@tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run --lean sdcg || s=1; exit $$s'
+	@tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run --lean sdcg sdrootless || s=1; exit $$s'
 
 # The systemd cgroup driver where systemd is PID 1 (docs/cgroups.md): the
 # integration tests and the clients with their systemd driver in the cgroup
-# v2 VM, then the integration tests' hybrid subset (two boots).
+# v2 VM (root's and the user manager's: rootless podman), then the
+# integration tests' hybrid subset (two boots).
 systemd-vm: deps-build deps-test deps-vm deps-clients
 	@$(MAKE) --no-print-directory all
-	@SKIFF_CLIENTS_FULL=1 tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run sdcg || s=1; exit $$s'
+	@SKIFF_SD_FULL=1 SKIFF_CLIENTS_FULL=1 tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run sdcg sdrootless || s=1; exit $$s'
 	@tests/vm/run --systemd --hybrid tests/integration/run t_systemd
 
 # Every #include points down the layer table (docs/design.md).

@@ -309,11 +309,16 @@ int sk_cgroup_plan_unit(const struct sk_spec *spec, const char *id, bool user, s
 	if (sk_sd_check(user, err) < 0 ||
 	    sk_sd_unit_parse(spec->has_linux ? spec->linux_.cgroups_path : NULL, id, user, &cg->sd, err) < 0)
 		return -1;
-	if (plan_at(spec, id, cg->sd.path, cg, err) < 0) {
+	char *path;
+	if (sk_cgroup_unit_path(&cg->sd, spec->has_linux ? &spec->linux_.resources : NULL, &path, err) < 0) {
 		sk_sd_unit_free(&cg->sd);
 		return -1;
 	}
-	return 0;
+	int r = plan_at(spec, id, path, cg, err);
+	free(path);
+	if (r < 0)
+		sk_sd_unit_free(&cg->sd);
+	return r;
 }
 
 int sk_cgroup_make(const struct sk_spec *spec, struct sk_cgroup *cg, struct sk_err *err)

@@ -48,6 +48,7 @@ static struct {
 	typeof(sd_bus_wait) *wait;
 	typeof(sd_bus_error_free) *error_free;
 	typeof(sd_bus_error_has_name) *error_has_name;
+	typeof(sd_bus_get_property_string) *get_string;
 } sd;
 
 static int load(struct sk_err *err)
@@ -67,7 +68,7 @@ static int load(struct sk_err *err)
 		SYM(close, "sd_bus_message_close_container"), SYM(msg_unref, "sd_bus_message_unref"),
 		SYM(read, "sd_bus_message_read"), SYM(call, "sd_bus_call"), SYM(match_signal, "sd_bus_match_signal"),
 		SYM(process, "sd_bus_process"), SYM(wait, "sd_bus_wait"), SYM(error_free, "sd_bus_error_free"),
-		SYM(error_has_name, "sd_bus_error_has_name"),
+		SYM(error_has_name, "sd_bus_error_has_name"), SYM(get_string, "sd_bus_get_property_string"),
 #undef SYM
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
@@ -81,33 +82,40 @@ static int load(struct sk_err *err)
 
 /* ---- connecting ------------------------------------------------------------ */
 
-/* An address from the environment: printable, bounded, "unix:" only (a
- * tcp: address would take the call off the machine). */
+/* An address from the environment: printable, bounded, and every one of
+ * its ';'-separated alternatives "unix:" (a tcp: one would take the calls
+ * off the machine). */
 static bool address_ok(const char *a)
 {
-	if (strncmp(a, "unix:", 5) || strlen(a) > 1024)
+	if (strlen(a) > 1024)
 		return false;
 	for (const char *s = a; *s; s++)
 		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
 			return false;
-	return true;
+	for (const char *s = a;; s++) {
+		if (strncmp(s, "unix:", 5))
+			return false;
+		if (!(s = strchr(s, ';')))
+			return true;
+	}
 }
 
 /* The user manager's bus: $DBUS_SESSION_BUS_ADDRESS, else
- * $XDG_RUNTIME_DIR/bus when that is an absolute directory of ours
- * (escaped as a D-Bus address value).  buf holds 4096 bytes. */
+ * $XDG_RUNTIME_DIR/bus when that is an absolute directory of ours, not a
+ * symlink (as for the state root), escaped as a D-Bus address value. */
 static int user_address(char *buf, size_t size, struct sk_err *err)
 {
 	const char *a = getenv("DBUS_SESSION_BUS_ADDRESS");
 	if (a && *a) {
 		if (!address_ok(a))
-			return sk_error(err, 0, "systemd cgroup driver: DBUS_SESSION_BUS_ADDRESS is not a unix: address");
+			return sk_error(err, 0, "systemd cgroup driver: DBUS_SESSION_BUS_ADDRESS \"%.64s%s\": not a unix: "
+					"address", a, strlen(a) > 64 ? "..." : "");
 		snprintf(buf, size, "%s", a);
 		return 0;
 	}
 	const char *x = getenv("XDG_RUNTIME_DIR");
 	struct stat sb;
-	if (!x || x[0] != '/' || strlen(x) > 1000 || stat(x, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
+	if (!x || x[0] != '/' || strlen(x) > 1000 || lstat(x, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid())
 		return sk_error(err, 0, "systemd cgroup driver: no user bus (DBUS_SESSION_BUS_ADDRESS is unset and "
 				"XDG_RUNTIME_DIR is not a directory of this user)");
 	size_t n = (size_t)snprintf(buf, size, "unix:path=");
@@ -152,7 +160,8 @@ static sd_bus *bus_open(bool user, struct sk_err *err)
 		if (user_address(addr, sizeof(addr), err) < 0)
 			return NULL;
 		if (!(bus = connect_to(addr, true, &e)))
-			sk_error(err, -e, "systemd cgroup driver: connect to the user bus");
+			sk_error(err, -e, "systemd cgroup driver: connect to the user bus %s (is the user's systemd, "
+				 "user@UID.service, running?)", addr);
 		return bus;
 	}
 	if ((bus = connect_to(SYSTEM_BUS, true, &e)))
@@ -409,4 +418,53 @@ int sk_sd_stop(const char *name, bool user, struct sk_err *err)
 	reset_failed(bus, name);
 	sd.close_unref(bus);
 	return r;
+}
+
+int sk_sd_manager_cgroup(bool user, char **out, struct sk_err *err)
+{
+	*out = NULL;
+	sd_bus *bus = bus_open(user, err);
+	if (!bus)
+		return -1;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r = sd.get_string(bus, DEST, OBJ, MANAGER, "ControlGroup", &e, out);
+	if (r < 0) {
+		if (e.message)
+			sk_error(err, 0, "systemd cgroup driver: the %s manager's ControlGroup: %s", user ? "user" : "system",
+				 e.message);
+		else
+			sk_error(err, -r, "systemd cgroup driver: the %s manager's ControlGroup", user ? "user" : "system");
+		sd.error_free(&e);
+		*out = NULL;
+	}
+	sd.close_unref(bus);
+	return r < 0 ? -1 : 0;
+}
+
+int sk_sd_attach(const char *name, bool user, pid_t pid, struct sk_err *err)
+{
+	sd_bus *bus = bus_open(user, err);
+	if (!bus)
+		return -1;
+	sd_bus_message *m = NULL, *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint32_t p = (uint32_t)pid;
+	int r = sd.new_call(bus, &m, DEST, OBJ, MANAGER, "AttachProcessesToUnit");
+	if (r >= 0)
+		r = sd.append(m, "ss", name, "");
+	if (r >= 0 && (r = sd.open(m, 'a', "u")) >= 0 && (r = sd.append_basic(m, 'u', &p)) >= 0)
+		r = sd.close(m);
+	if (r >= 0)
+		r = sd.call(bus, m, CALL_TIMEOUT_US, &e, &reply);
+	if (r < 0) {
+		if (e.message)
+			sk_error(err, 0, "systemd: AttachProcessesToUnit %s [%d]: %s", name, (int)pid, e.message);
+		else
+			sk_error(err, -r, "systemd: AttachProcessesToUnit %s [%d]", name, (int)pid);
+	}
+	sd.error_free(&e);
+	sd.msg_unref(m);
+	sd.msg_unref(reply);
+	sd.close_unref(bus);
+	return r < 0 ? -1 : 0;
 }

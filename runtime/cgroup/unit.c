@@ -1,5 +1,6 @@
 /* cgroup_unit: the container's cgroup as a systemd unit (cgroup/unit.h). */
 #include "skiff/cgroup/unit.h"
+#include "skiff/cgroup/res.h"
 #include "skiff/cgroup/systemd.h"
 #include "skiff/base/fault.h"
 #include "skiff/base/log.h"
@@ -7,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,81 @@
 static bool unified(const struct sk_cgroup *cg)
 {
 	return cg->v2 && !cg->at[SK_CG_MEMORY];
+}
+
+/* The manager's ControlGroup, as the manager says it (it is the caller's
+ * own, but check_place compares the result with the kernel's view):
+ * absolute, no "." or ".." nor empty component, bounded; "/" is "". */
+static int root_ok(const char *root, struct sk_err *err)
+{
+	size_t len = strlen(root);
+	if (!len || !strcmp(root, "/"))
+		return 0;
+	if (root[0] != '/' || len >= PATH_MAX / 4 || root[len - 1] == '/')
+		goto bad;
+	for (const char *p = root; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			goto bad;
+		if (*p == '/' && (p[1] == '/' || (p[1] == '.' && (p[2] == '/' || !p[2] || (p[2] == '.' && (p[3] == '/' || !p[3]))))))
+			goto bad;
+	}
+	return 1;
+bad:
+	return sk_error(err, 0, "systemd cgroup driver: the user manager's ControlGroup \"%.128s\" is not a cgroup path",
+			root);
+}
+
+/* Every controller res needs is in the manager's cgroup.controllers: the
+ * ones its parent handed down (user@.service's Delegate=). */
+static int check_delegated(const char *mount, const char *root, const struct sk_resources *res, struct sk_err *err)
+{
+	struct sk_cgroup_needs needs;
+	if (sk_cgroup_needs(res, 0, true, &needs, err) < 0)
+		return -1;
+	char file[PATH_MAX], buf[512], have[600];
+	snprintf(file, sizeof(file), "%s%s/cgroup.controllers", mount, root);
+	if (sk_read_small_at(AT_FDCWD, file, buf, sizeof(buf), err) < 0)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(have, sizeof(have), " %s ", buf);
+	for (int c = 0; c < SK_CG_V2_NCTRL; c++) {
+		char word[32];
+		snprintf(word, sizeof(word), " %s ", sk_cgroup_ctrl_name(c));
+		if (!(needs.mask & (1u << c)) || strstr(have, word))
+			continue;
+		if (needs.why_key[c])
+			return sk_error(err, 0, "systemd cgroup driver: controller \"%s\" is not delegated to the user's "
+					"manager (%s: \"%s\"), needed by linux.resources.unified[\"%s\"]",
+					sk_cgroup_ctrl_name(c), file, buf, needs.why_key[c]);
+		return sk_error(err, 0, "systemd cgroup driver: controller \"%s\" is not delegated to the user's manager "
+				"(%s: \"%s\"), needed by %s", sk_cgroup_ctrl_name(c), file, buf, needs.why[c]);
+	}
+	return 0;
+}
+
+int sk_cgroup_unit_path(const struct sk_sd_unit *sd, const struct sk_resources *res, char **path, struct sk_err *err)
+{
+	*path = NULL;
+	if (!sd->user)
+		return (*path = strdup(sd->path)) ? 0 : sk_error(err, ENOMEM, "cgroup");
+	/* runc's rule too: a user manager's delegation is cgroup v2's. */
+	if (strcmp(sk_cgroup_backend(), "unified"))
+		return sk_error(err, 0, "systemd cgroup driver: the user's manager (rootless) needs cgroup v2 only, and "
+				"this host's cgroups are %s", sk_cgroup_backend());
+	const char *mount;
+	char *root;
+	if (sk_cgroup_mount_find(&mount, err) < 0 || sk_sd_manager_cgroup(true, &root, err) < 0)
+		return -1;
+	int r = root_ok(root, err);
+	const char *prefix = r > 0 ? root : "";
+	if (r >= 0)
+		r = check_delegated(mount, prefix, res, err);
+	if (r >= 0 && asprintf(path, "%s%s", prefix, sd->path) < 0) {
+		*path = NULL;
+		r = sk_error(err, ENOMEM, "cgroup");
+	}
+	free(root);
+	return r < 0 ? -1 : 0;
 }
 
 /* A process that does nothing until killed, with no fd of ours (the
@@ -135,5 +212,34 @@ int sk_cgroup_set_unit(struct sk_cgroup *cg, const char *unit, bool user, struct
 	cg->sd.user = user;
 	if (!(cg->sd.name = strdup(unit)))
 		return sk_error(err, ENOMEM, "cgroup unit");
+	return 0;
+}
+
+int sk_cgroup_attach_unit(const struct sk_cgroup *cg, pid_t pid, struct sk_err *err)
+{
+	const char *mount;
+	if (!cg->sd.name || !cg->v2)
+		return sk_error(err, EACCES, "cgroup \"%s\": no systemd unit on cgroup v2 to move the process into",
+				sk_cgroup_path(cg));
+	if (sk_cgroup_mount_find(&mount, err) < 0)
+		return -1;
+	size_t ml = strlen(mount);
+	const char *want = cg->dir[0].path;
+	if (strncmp(want, mount, ml) || want[ml] != '/')
+		return sk_error(err, 0, "cgroup \"%s\" is not below the cgroup2 mount %s", want, mount);
+	want += ml;
+	if (sk_sd_attach(cg->sd.name, cg->sd.user, pid, err) < 0)
+		return -1;
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (sk_read_small_at(AT_FDCWD, path, buf, sizeof(buf), err) < 0)
+		return -1;
+	const char *at = !strncmp(buf, "0::", 3) ? buf + 3 : strstr(buf, "\n0::");
+	if (at && at != buf + 3)
+		at += 4;
+	size_t len = at ? strcspn(at, "\n") : 0;
+	if (!at || len != strlen(want) || strncmp(at, want, len))
+		return sk_error(err, 0, "systemd moved process %d of unit %s to cgroup \"%.*s\", not \"%s\"", (int)pid,
+				cg->sd.name, (int)len, at ? at : "", want);
 	return 0;
 }

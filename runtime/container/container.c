@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "skiff/cgroup/cgroup.h"
+#include "skiff/base/rootless.h"
 #include "skiff/cgroup/resctrl.h"
 #include "skiff/plan/hooks.h"
 #include "skiff/base/log.h"
@@ -305,34 +306,60 @@ static int wait_gone(int pidfd, int timeout_ms, struct sk_err *err)
 	return n < 0 ? sk_error(err, errno, "poll pidfd") : 0;
 }
 
+/* Open the cgroup planned for spec and id by cgroupfs or, with unit, by
+ * the systemd driver; one that is gone leaves cg empty.  unit: the unit
+ * is tied to cg (destroy stops it) if its cgroup exists or always. */
+static int open_planned(const struct sk_spec *spec, const char *id, bool unit, bool always, struct sk_cgroup *cg,
+			struct sk_err *err)
+{
+	struct sk_cgroup planned;
+	int r = unit ? sk_cgroup_plan_unit(spec, id, sk_rootless_auto(), &planned, err)
+		     : sk_cgroup_plan(spec, id, &planned, err);
+	if (r < 0)
+		return -1;
+	struct sk_kv v1[SK_CG_MAX_DIRS];
+	size_t n = sk_cgroup_v1_paths(&planned, v1, SK_CG_MAX_DIRS);
+	r = sk_cgroup_open(sk_cgroup_path(&planned), v1, n, cg, err);
+	if (r < 0 && err->errnum == ENOENT)
+		r = 0;
+	if (r == 0 && unit && (cg->n || always))
+		r = sk_cgroup_set_unit(cg, planned.sd.name, planned.sd.user, err);
+	sk_cgroup_close(&planned);
+	return r;
+}
+
 /* The cgroup of a container whose state cannot be read, from what
- * remains: the saved config's cgroupsPath, resolved as create did.  A
- * cgroup that is gone leaves cg empty. */
+ * remains: the saved config's cgroupsPath, resolved as create did.  Its
+ * driver is not recorded there: systemd's "slice:prefix:name" form can
+ * only be the systemd driver's (cgroupfs refuses it), and without a
+ * cgroupsPath the driver's default unit is looked for when there is no
+ * cgroupfs cgroup and systemd runs.  A cgroup that is gone leaves cg
+ * empty, but for a named unit, stopped all the same (it may linger
+ * failed). */
 static int cgroup_from_config(struct sk_held *h, const char *id, struct sk_cgroup *cg, struct sk_err *err)
 {
 	char *buf;
 	size_t len;
 	struct sk_spec spec;
-	struct sk_cgroup planned;
 	if (sk_read_file_at(h->dir_fd, "config.json", NULL, SK_SPEC_MAX_BYTES, &buf, &len, err) < 0)
 		return err->errnum == ENOENT ? 0 : -1;   /* a create killed before it wrote it */
 	int r = sk_spec_parse("config.json", buf, len, &spec, err);
 	free(buf);
 	if (r < 0)
 		return -1;
-	r = sk_cgroup_plan(&spec, id, &planned, err);
+	const char *cp = spec.has_linux ? spec.linux_.cgroups_path : NULL;
+	bool sd_form = cp && cp[0] && cp[0] != '/' && strchr(cp, ':');
+	struct sk_err ignored;
+	if (!sd_form)
+		r = open_planned(&spec, id, false, false, cg, err);
+	if (r == 0 && !cg->n && (sd_form || !cp || !cp[0]) && sk_sd_check(sk_rootless_auto(), &ignored) == 0)
+		r = open_planned(&spec, id, true, sd_form, cg, err);
 	sk_spec_free(&spec);
-	if (r < 0)
-		return -1;
-	struct sk_kv v1[SK_CG_MAX_DIRS];
-	size_t n = sk_cgroup_v1_paths(&planned, v1, SK_CG_MAX_DIRS);
-	r = sk_cgroup_open(sk_cgroup_path(&planned), v1, n, cg, err);
-	sk_cgroup_close(&planned);
-	return r < 0 && err->errnum != ENOENT ? -1 : 0;
+	return r;
 }
 
 /* delete --force of a container whose state cannot be read: every process
- * of its cgroup killed, the cgroup and the directory removed. */
+ * of its cgroup killed, the cgroup, its unit and the directory removed. */
 static int delete_unknown(struct sk_held *h, const char *id, struct sk_err *err)
 {
 	struct sk_cgroup cg = SK_CGROUP_INIT;
@@ -344,9 +371,9 @@ static int delete_unknown(struct sk_held *h, const char *id, struct sk_err *err)
 			r = sk_cgroup_freeze(&cg, false, err);
 		if (r == 0)
 			r = sk_cgroup_signal(&cg, SIGKILL, err);
-		if (r == 0)
-			r = sk_cgroup_destroy(&cg, err);
 	}
+	if (r == 0 && (cg.n || cg.sd.name))
+		r = sk_cgroup_destroy(&cg, err);
 	sk_cgroup_close(&cg);
 	if (r < 0)
 		return sk_error_wrap(err, "delete container \"%s\" whose state cannot be read", id);

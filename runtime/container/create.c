@@ -217,6 +217,16 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		return -1;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	/* A rootless caller outside its user manager's tree may not move a
+	 * process into the unit (the common ancestor's cgroup.procs is not
+	 * the user's): the init is born here, and waits until the manager
+	 * has moved it. */
+	int moved[2] = { -1, -1 };
+	if (pid < 0 && errno == EACCES && cg_fd >= 0 && c->cg.sd.name && pipe2(moved, O_CLOEXEC) == 0) {
+		args.flags &= ~CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+	}
 	if (pid == 0) {
 		/* Born in the cgroup2 one; the v1 ones before anything else,
 		 * the cgroup namespace's root above all. */
@@ -224,6 +234,9 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		/* The lock among them: a child frozen as it joins must not
 		 * keep every other command on the id waiting. */
 		sk_walk_close_parent_fds(w);
+		char b;
+		if (moved[0] >= 0 && (close(moved[1]) < 0 || read(moved[0], &b, 1) != 1 || close(moved[0]) < 0))
+			_exit(1);
 		if (c->have_cg && sk_cgroup_enter(&c->cg, &cerr) < 0) {
 			sk_sync_send_error(w->sync_fd, &cerr);
 			_exit(1);
@@ -231,6 +244,16 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		sk_walk(w);
 	}
 	int e = errno;
+	int moved_r = 0;
+	struct sk_err merr = { 0 };
+	if (moved[0] >= 0) {
+		/* Before enter_done ends the holder: the unit must not empty. */
+		close(moved[0]);
+		if (pid > 0 && (moved_r = sk_cgroup_attach_unit(&c->cg, (pid_t)pid, &merr)) == 0 &&
+		    write(moved[1], "", 1) != 1)
+			moved_r = sk_error(&merr, errno, "tell the init it is in its cgroup");
+		close(moved[1]);
+	}
 	sk_process_oom_inherit_end(saved_oom);
 	if (c->have_cg)
 		sk_cgroup_enter_done(&c->cg);
@@ -240,6 +263,10 @@ static int clone_init(struct create *c, struct sk_walk *w, struct sk_err *err)
 		return sk_error(err, e, "clone the container init (flags 0x%llx)", (unsigned long long)args.flags);
 	c->stage_pid = (pid_t)pid;
 	c->pidfd = pidfd;
+	if (moved_r < 0) {
+		*err = merr;
+		return -1;
+	}
 	if (!c->plan.ns.second_fork)
 		c->init_pid = (pid_t)pid;
 	close(c->sync[1]);

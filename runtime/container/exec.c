@@ -344,7 +344,10 @@ static _Noreturn void child_main(struct exec *c)
 
 /* ---- parent: start and watch ---- */
 
-static long clone_child(struct exec *c, int *pidfd)
+/* The child, or -1 (errno), or -2 (err): a rootless caller outside its
+ * user manager's tree may not move a process into the unit; the child is
+ * then born here and waits until the manager has moved it. */
+static long clone_child(struct exec *c, int *pidfd, struct sk_err *err)
 {
 	struct clone_args args = {
 		.flags = CLONE_PIDFD,
@@ -357,8 +360,34 @@ static long clone_child(struct exec *c, int *pidfd)
 		args.cgroup = (uint64_t)cg_fd;
 	}
 	long pid = syscall(SYS_clone3, &args, sizeof(args));
-	if (pid == 0)
+	int moved[2] = { -1, -1 };
+	if (pid < 0 && errno == EACCES && cg_fd >= 0 && c->cg.sd.name && pipe2(moved, O_CLOEXEC) == 0) {
+		args.flags &= ~CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+	}
+	if (pid == 0) {
+		char b;
+		if (moved[0] >= 0 && (close(moved[1]) < 0 || read(moved[0], &b, 1) != 1 || close(moved[0]) < 0))
+			_exit(1);
 		child_main(c);
+	}
+	if (moved[0] < 0)
+		return pid;
+	int e = errno;
+	close(moved[0]);
+	int r = pid < 0 ? 0 : sk_cgroup_attach_unit(&c->cg, (pid_t)pid, err);
+	if (r == 0 && pid > 0 && write(moved[1], "", 1) != 1)
+		r = sk_error(err, errno, "tell the exec process it is in its cgroup");
+	close(moved[1]);
+	if (r < 0) {
+		/* It ends as the pipe closes. */
+		waitpid((pid_t)pid, NULL, 0);
+		close(*pidfd);
+		*pidfd = -1;
+		return -2;
+	}
+	errno = e;
 	return pid;
 }
 
@@ -391,17 +420,21 @@ static int start_child(struct exec *c, struct sk_err *err)
 	long pid = -1;
 	int e = 0;
 	if (r == 0) {
-		pid = clone_child(c, &c->pidfd);
-		if (pid < 0 && errno == EBUSY && c->have_cg && !c->o->n_cgroups) {
+		pid = clone_child(c, &c->pidfd, err);
+		if (pid == -1 && errno == EBUSY && c->have_cg && !c->o->n_cgroups) {
 			/* The init's own cgroup, read while it still lives. */
 			if (sk_cgroup_v2_of_pid(&c->cg, c->st.pid, err) < 0)
 				r = -1;
 			else if (!alive(c->init_pidfd))
 				r = sk_error(err, 0, "cannot exec in a stopped container");
 			else
-				pid = clone_child(c, &c->pidfd);
+				pid = clone_child(c, &c->pidfd, err);
 		}
 		e = errno;
+		if (pid == -2) {
+			r = -1;
+			pid = -1;
+		}
 	}
 	sk_process_oom_inherit_end(saved_oom);
 	if (c->have_cg)
@@ -523,6 +556,9 @@ static int prepare(struct exec *c, struct sk_err *err)
 		if (sk_cgroup_open(c->st.cgroup_path, c->st.cgroup_paths, c->st.n_cgroup_paths, &c->cg, err) < 0)
 			return -1;
 		c->have_cg = true;
+		/* Its manager places the process where we may not (clone_child). */
+		if (c->st.cgroup_unit && sk_cgroup_set_unit(&c->cg, c->st.cgroup_unit, c->st.cgroup_unit_user, err) < 0)
+			return -1;
 	}
 	if (c->o->n_cgroups && !c->have_cg)
 		return sk_error(err, 0, "--cgroup \"%s\": the container has no cgroup", c->o->cgroups[0]);

@@ -480,3 +480,27 @@ test_rootless_delegated_cgroup() {
 	cg_gone deleg/c1
 }
 
+
+# --systemd-cgroup as the user with no user manager to ask: one line,
+# nothing made.  The address is checked first (a tcp: one would take the
+# calls off the machine), then the host: the user driver is cgroup v2's,
+# and there a bus with no manager behind it is named.  With a user manager
+# (the systemd VM) t_systemd.sh's test_systemd_rootless_* run.
+test_rootless_systemd_cgroup_refused() {
+	rl_user
+	rl_bundle "$RL_HOME/b" true
+	cd "$RL_HOME/b"
+	run as_rl env DBUS_SESSION_BUS_ADDRESS="tcp:host=127.0.0.1,port=1" "$SKIFF" --systemd-cgroup run r1
+	((status == 1)) || fail "tcp: address: status $status"
+	assert_eq "$err" 'skiff run: systemd cgroup driver: DBUS_SESSION_BUS_ADDRESS "tcp:host=127.0.0.1,port=1": not a unix: address'
+	run as_rl env DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent;tcp:host=127.0.0.1,port=1" "$SKIFF" --systemd-cgroup run r1
+	assert_eq "$err" 'skiff run: systemd cgroup driver: DBUS_SESSION_BUS_ADDRESS "unix:path=/nonexistent;tcp:host=127.0.0.1,port=1": not a unix: address'
+	run as_rl "$SKIFF" --systemd-cgroup run r1
+	((status == 1)) || fail "no user manager: status $status"
+	if [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]]; then
+		assert_eq "$err" "skiff run: systemd cgroup driver: connect to the user bus unix:path=$RL_XDG/bus (is the user's systemd, user@UID.service, running?): ENOENT"
+	else
+		assert_match "$err" "^skiff run: systemd cgroup driver: the user's manager \(rootless\) needs cgroup v2 only, and this host's cgroups are (hybrid|legacy)\$"
+	fi
+	assert_empty_dir "$RL_XDG/skiff"
+}

@@ -39,7 +39,7 @@
 #define SK_FEAT_CGROUP_V1 1
 #define SK_FEAT_CGROUP_V2 1
 #define SK_FEAT_CGROUP_SYSTEMD 1
-#define SK_FEAT_CGROUP_SYSTEMD_USER 0   /* the bus is chosen (sdbus.c), the user manager's tree prefix is not: issue 17 */
+#define SK_FEAT_CGROUP_SYSTEMD_USER 1   /* the user manager on the user bus, its ControlGroup as the root (unit.c) */
 #define SK_FEAT_CGROUP_RDMA 1
 
 /* Seccomp: when on, the architectures come from libseccomp at run time and

@@ -141,6 +141,14 @@ int sk_cgroup_prepare(const struct sk_spec *spec, const char *id, struct sk_cgro
 int sk_cgroup_plan_unit(const struct sk_spec *spec, const char *id, bool user, struct sk_cgroup *cg,
 			struct sk_err *err);
 
+/* Move pid into the cgroup2 directory of cg's unit through its manager
+ * (AttachProcessesToUnit), then check it is there: for a caller that may
+ * not move a process there itself, as clone3(CLONE_INTO_CGROUP) says with
+ * EACCES: a rootless caller outside its user manager's tree, which may not
+ * write the common ancestor's cgroup.procs (the user manager then asks the
+ * system one).  pid must not run anything of the container's before. */
+int sk_cgroup_attach_unit(const struct sk_cgroup *cg, pid_t pid, struct sk_err *err);
+
 /* Tie an opened cgroup (sk_cgroup_open) to its unit, as the state records
  * it: sk_cgroup_apply(update) then sets the unit's properties before the
  * files, sk_cgroup_destroy stops the unit first. */

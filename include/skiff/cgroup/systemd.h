@@ -97,6 +97,11 @@ void sk_sd_props_free(struct sk_sd_props *p);
  * user, also that a user bus address can be found. */
 int sk_sd_check(bool user, struct sk_err *err);
 
+/* The manager's own cgroup (its ControlGroup property, malloc()ed):
+ * where a user manager's units live, "/user.slice/user-UID.slice/
+ * user@UID.service" on a systemd host. */
+int sk_sd_manager_cgroup(bool user, char **out, struct sk_err *err);
+
 /* StartTransientUnit(u->name, "replace", props) and wait (30 s at most)
  * for its job to end "done".  A failed unit of that name left over is
  * reset and the start tried once more.  On failure the unit is reset, so
@@ -105,6 +110,10 @@ int sk_sd_start(const struct sk_sd_unit *u, const struct sk_sd_props *props, str
 
 /* SetUnitProperties(name, runtime=true, props). */
 int sk_sd_set(const char *name, bool user, const struct sk_sd_props *props, struct sk_err *err);
+
+/* AttachProcessesToUnit(name, "", [pid]): the manager moves pid into the
+ * unit's cgroup (a user manager that may not asks the system one). */
+int sk_sd_attach(const char *name, bool user, pid_t pid, struct sk_err *err);
 
 /* StopUnit(name, "replace"), wait for the job (30 s at most), then
  * ResetFailedUnit.  A unit already gone is not an error. */

@@ -7,6 +7,13 @@
 
 #include "skiff/cgroup/cgroup.h"
 
+/* The unit's cgroup path below the cgroup2 mount, malloc()ed in *path:
+ * sd->path for the system manager; for the user manager (rootless) its
+ * own cgroup (ControlGroup) + sd->path, on cgroup v2 only, and refused
+ * when res needs a controller the manager was not delegated. */
+int sk_cgroup_unit_path(const struct sk_sd_unit *sd, const struct sk_resources *res, char **path,
+			struct sk_err *err);
+
 /* Fork the holder, StartTransientUnit with it, its resources and
  * annotations, wait for the job, check the holder is in the planned
  * cgroup.  On failure nothing is left: the holder is gone, the unit
