@@ -190,11 +190,12 @@ test_podman_logs_attach_wait_restart() {
 # checkpoint and restore (docs/checkpoint.md), under conmon or, with
 # PM_SHIM=1, under skiff-shim, with skiff or (PM_RUNC=1) runc as the
 # runtime: the counter goes on from where it was.  Each step is timed into
-# the test's output, for the figures of docs/checkpoint.md.
+# build/checkpoint-podman-steps.txt, for the figures of docs/checkpoint.md.
 pm_step() {
 	local t0=$SECONDS
 	expect_ok "$@"
-	echo "step ${*:2:3}: $((SECONDS - t0)) s"
+	printf '%s %s: %s s\n' "${PM_SHIM:+skiff-shim}${PM_RUNC:+runc}" "${*:2:3}" "$((SECONDS - t0))" |
+		tee -a "$REPO/build/checkpoint-podman-steps.txt"
 }
 pm_cr() {
 	local pm_=(pm) cr=cr cr2=cr2

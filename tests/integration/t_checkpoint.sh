@@ -243,8 +243,8 @@ test_checkpoint_restore_foreground_exit_status() {
 }
 
 # --empty-ns network leaves the network namespace's contents out of the
-# images, and restore gives the tree a new, empty one (loopback down):
-# runc always does so.  Without it skiff keeps them (crun's choice).  Either
+# images, and restore gives the tree a new, empty one (loopback down even
+# if it was up): runc always does so.  Without it skiff keeps them (crun's choice).  Either
 # way the restored init is in a namespace of its own, not the host's.
 cr_empty_ns() {
 	local RT=$1 flag=${2:-}
@@ -252,6 +252,9 @@ cr_empty_ns() {
 	cr_pipes
 	"$RT" run -d --bundle "$T/b" c7 <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
 	ticks_past "$T/out" 2
+	# Something of the namespace to keep or lose: its loopback up (skiff
+	# leaves it down, runc brings it up).
+	nsenter --net="/proc/$("$RT" state c7 | jq -r .pid)/ns/net" ip link set lo up || fail "lo up"
 	expect_ok "$RT" exec c7 cat /sys/class/net/lo/flags
 	assert_eq "$out" 0x9 "loopback before the checkpoint"
 	# shellcheck disable=SC2086  # the flag is one word or none
