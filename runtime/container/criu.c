@@ -22,13 +22,14 @@
 /* CRIU's messages are small (libcriu reads them into 1 KiB). */
 #define MSG_MAX (64u << 10)
 
-static void fail(struct sk_criu *c, int e, const char *fmt, const char *a, const char *b)
-{
-	if (c->failed)
-		return;
-	c->failed = true;
-	sk_error(&c->err, e, fmt, a, b);
-}
+/* The first failure of a setter, kept for sk_criu_request. */
+#define fail(c, ...) \
+	do { \
+		if (!(c)->failed) { \
+			(c)->failed = true; \
+			sk_error(&(c)->err, __VA_ARGS__); \
+		} \
+	} while (0)
 
 /* ---- memory the request's messages own ---------------------------------- */
 
@@ -37,7 +38,7 @@ static void *own(struct sk_criu *c, void *p)
 	void **m = p ? realloc(c->mem, (c->n_mem + 1) * sizeof(*m)) : NULL;
 	if (!m) {
 		free(p);
-		fail(c, ENOMEM, "CRIU request%s%s", "", "");
+		fail(c, ENOMEM, "CRIU request");
 		return NULL;
 	}
 	c->mem = m;
@@ -53,7 +54,7 @@ static void *own_grow(struct sk_criu *c, void *old, size_t n, size_t size)
 		i++;
 	void *p = realloc(old, n * size);
 	if (!p) {
-		fail(c, ENOMEM, "CRIU request%s%s", "", "");
+		fail(c, ENOMEM, "CRIU request");
 		return NULL;
 	}
 	if (old)
@@ -203,7 +204,7 @@ void sk_criu_inherit_fd(struct sk_criu *c, const char *key, int fd)
 void sk_criu_pass_fd(struct sk_criu *c, const char *key, int fd)
 {
 	if (c->n_pass == SK_CRIU_MAX_PASS) {
-		fail(c, EMFILE, "too many fds for CRIU (%s)%s", key, "");
+		fail(c, EMFILE, "too many fds for CRIU (%s)", key);
 		return;
 	}
 	c->pass[c->n_pass] = fd;

@@ -398,6 +398,7 @@ cr_lazy() {
 # timeout: 5x
 test_checkpoint_lazy_pages() {
 	criu_usable
+	require_full "lazy pages"
 	cr_lazy sk 27277
 }
 
