@@ -354,8 +354,8 @@ static int failed(const struct sk_criu_req_ctx *x, int cr_errno, const char *cr_
 }
 
 /* Answer notifications until the final answer, which is returned. */
-static int converse(struct sk_criu *c, int sock, enum sk_criu_req type, const struct sk_criu_req_ctx *x,
-		    ProtobufCMessage **final, struct sk_err *cb_err, struct sk_err *err)
+static int converse(struct sk_criu *c, int sock, const struct sk_criu_req_ctx *x, ProtobufCMessage **final,
+		    struct sk_err *cb_err, struct sk_err *err)
 {
 	uint8_t *buf = malloc(MSG_MAX);
 	if (!buf)
@@ -395,7 +395,6 @@ static int converse(struct sk_criu *c, int sock, enum sk_criu_req type, const st
 			break;
 		}
 	}
-	(void)type;
 	free(buf);
 	return rc;
 }
@@ -408,8 +407,8 @@ static int wait_criu(pid_t pid, int *status)
 	return 0;
 }
 
-static int request(struct sk_criu *c, ProtobufCMessage *req, enum sk_criu_req type, const struct sk_criu_req_ctx *x,
-		   ProtobufCMessage **final, struct sk_err *err)
+static int request(struct sk_criu *c, ProtobufCMessage *req, const struct sk_criu_req_ctx *x, ProtobufCMessage **final,
+		   struct sk_err *err)
 {
 	*final = NULL;
 	if (c->failed) {
@@ -423,7 +422,7 @@ static int request(struct sk_criu *c, ProtobufCMessage *req, enum sk_criu_req ty
 	struct sk_err cb_err = { 0 };
 	int rc = send_msg(c, sock, req, err);
 	if (rc == 0)
-		rc = converse(c, sock, type, x, final, &cb_err, err);
+		rc = converse(c, sock, x, final, &cb_err, err);
 	close(sock);
 	int status = 0;
 	wait_criu(pid, &status);
@@ -460,7 +459,7 @@ int sk_criu_request(struct sk_criu *c, enum sk_criu_req type, const struct sk_cr
 		if (f)
 			*(ProtobufCMessage **)slot(req, f) = c->opts;
 	}
-	if (request(c, req, type, x, &resp, err) < 0)
+	if (request(c, req, x, &resp, err) < 0)
 		return -1;
 	int rc = 0;
 	if (get_int(c, resp, "type") != (int)type)
@@ -483,7 +482,7 @@ int sk_criu_feature(struct sk_criu *c, const char *feature, bool *has, struct sk
 		if (f)
 			sk_criu_set_bool(c, f, feature, true);
 	}
-	if (request(c, req, SK_CRIU_FEATURE_CHECK, NULL, &resp, err) < 0)
+	if (request(c, req, NULL, &resp, err) < 0)
 		return -1;
 	*has = get_int(c, resp, "success") && get_int(c, get(c, resp, "features"), feature);
 	c->free_unpacked(resp, NULL);
@@ -495,7 +494,7 @@ static int version(struct sk_criu *c, struct sk_err *err)
 	ProtobufCMessage *req = new_msg(c, c->req_d), *resp;
 	if (req)
 		sk_criu_set_int(c, req, "type", SK_CRIU_VERSION);
-	if (request(c, req, SK_CRIU_VERSION, NULL, &resp, err) < 0)
+	if (request(c, req, NULL, &resp, err) < 0)
 		return sk_error_wrap(err, "CRIU's version (is CRIU installed and are we root?)");
 	const ProtobufCMessage *v = get(c, resp, "version");
 	int ok = get_int(c, resp, "success") && v;
