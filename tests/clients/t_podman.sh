@@ -194,7 +194,11 @@ test_podman_logs_attach_wait_restart() {
 pm_step() {
 	local t0=$SECONDS
 	expect_ok "$@"
-	printf '%s %s: %s s\n' "${PM_SHIM:+skiff-shim}${PM_RUNC:+runc}" "${*:2:3}" "$((SECONDS - t0))" |
+	# pm_ (pm_cr's) prefixes the command: the words after it name the step.
+	local mon=conmon
+	[[ -n ${PM_SHIM:-} ]] && mon=skiff-shim
+	printf '%s %s: %s s\n' "$mon${PM_RUNC:+ runc}" "${*:${#pm_[@]}+1:3}" \
+		"$((SECONDS - t0))" |
 		tee -a "$REPO/build/checkpoint-podman-steps.txt"
 }
 pm_cr() {
