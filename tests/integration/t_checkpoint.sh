@@ -393,7 +393,16 @@ cr_lazy() {
 	ticks_past "$T/out" $((n + 3))
 	state_gone "$RT" c8
 	assert_eq "$(status_of_rt "$RT" c8r)" running "the restored container"
+	local pid
+	pid=$("$RT" state c8r | jq -r .pid)
+	if [[ $RT == sk ]]; then
+		grep -q -- "/b-restored\$" "/proc/$pid/cgroup" || fail "not in the new container's cgroup: $(<"/proc/$pid/cgroup")"
+	fi
 	expect_ok "$RT" delete -f c8r
+	# runc 1.1.5 on cgroup v2 gives CRIU no cgroup root: the restored tree
+	# went back into the checkpointed container's cgroup, which runc's
+	# checkpoint could then not remove (its test passes ignore since 1.3).
+	[[ $RT == sk ]] || rmdir "$(cg_dir b)" 2>/dev/null || true
 	cr_pipes_close
 }
 
