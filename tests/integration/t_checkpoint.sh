@@ -297,6 +297,50 @@ test_checkpoint_empty_ns_network_runc() {
 	cr_empty_ns rc "--empty-ns=network"
 }
 
+# A network namespace given by path (runc's "external network namespace"
+# test), with --empty-ns network: the restored init is back in that same
+# namespace, its loopback as it was (CRIU neither dumps nor empties it).
+cr_netns_path() {
+	local RT=$1 ns=skiff-cr-$$
+	ip netns add "$ns" || fail "ip netns add"
+	ip netns exec "$ns" ip link set lo up
+	local ino
+	ino=$(stat -L -c %i "/run/netns/$ns")
+	mk_bundle "$T/b" sh -c "$counter"
+	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/run/netns/$ns"
+	cr_pipes
+	"$RT" run -d --bundle "$T/b" c9 <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
+	ticks_past "$T/out" 2
+	expect_ok "$RT" checkpoint --empty-ns network --image-path "$T/img" c9
+	local n
+	n=$(last_tick "$T/out")
+	"$RT" restore -d --empty-ns network --image-path "$T/img" --pid-file "$T/pid" --bundle "$T/b" c9 \
+		<&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT restore"
+	ticks_past "$T/out" $((n + 2))
+	assert_eq "$(stat -L -c %i "/proc/$(<"$T/pid")/ns/net")" "$ino" "the restored init's network namespace"
+	expect_ok "$RT" exec c9 cat /sys/class/net/lo/flags
+	assert_eq "$out" 0x9 "the namespace's loopback, untouched"
+	expect_ok "$RT" delete -f c9
+	cr_pipes_close
+	ip netns delete "$ns"
+}
+
+# timeout: 5x
+test_checkpoint_netns_by_path() {
+	criu_usable
+	require_full "a namespace by path"
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	cr_netns_path sk
+}
+
+# timeout: 5x
+test_checkpoint_netns_by_path_runc() {
+	criu_usable
+	require_runc
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	cr_netns_path rc
+}
+
 # restore runs prestart and createRuntime at CRIU's setup-namespaces, with
 # the restored init's pid, as runc does; createContainer and startContainer
 # (run inside the container create builds) are not run, as with runc.
