@@ -226,7 +226,7 @@ clients-vm: deps-build deps-test deps-vm deps-clients
 # (docs/checkpoint.md); make test runs the lean part.
 checkpoint-vm: deps-build deps-test deps-vm deps-clients
 	@$(MAKE) --no-print-directory all
-	@SKIFF_CR_FULL=1 SKIFF_CLIENTS_FULL=1 SKIFF_CLIENT_TIMEOUT=900 tests/vm/run bash -c 'tests/integration/run t_checkpoint; s=$$?; tests/clients/run checkpoint || s=1; exit $$s'
+	@SKIFF_CR_FULL=1 SKIFF_CLIENTS_FULL=1 SKIFF_CLIENT_TIMEOUT=900 SKIFF_VM_TIMEOUT=$${SKIFF_VM_TIMEOUT:-3600} tests/vm/run bash -c 'tests/integration/run t_checkpoint; s=$$?; tests/clients/run checkpoint || s=1; exit $$s'
 
 # Everything: unit tests under sanitizers, each fuzz target for FUZZ_S
 # seconds, integration and the real clients on the host, then in the cgroup

@@ -198,9 +198,9 @@ int sk_cli_format(const char *format, bool *json, struct sk_err *err);
 	{ "shell-job", 0, SK_OPT_BOOL, &(o).shell_job, NULL, "allow shell jobs (a process on the caller's terminal)" }, \
 	{ "file-locks", 0, SK_OPT_BOOL, &(o).file_locks, NULL, "handle file locks" }, \
 	{ "manage-cgroups-mode", 0, SK_OPT_STRING, &(o).manage_cgroups_mode, "MODE", "soft, full, strict or ignore (default: CRIU's, soft)" }, \
-	{ "empty-ns", 0, SK_OPT_STRINGS, &(e), "NS", "a namespace CRIU leaves empty (network only; repeatable)" }, \
+	{ "empty-ns", 0, SK_OPT_STRINGS, &(e), "NS", "a namespace whose contents CRIU leaves out (network only; repeatable)" }, \
 	{ "auto-dedup", 0, SK_OPT_BOOL, &(o).auto_dedup, NULL, "deduplicate memory against the parent images" }, \
-	{ "lazy-pages", 0, SK_OPT_BOOL, &(o).lazy_pages, NULL, "lazy migration of memory (not supported)" }
+	{ "lazy-pages", 0, SK_OPT_BOOL, &(o).lazy_pages, NULL, "lazy migration of memory (userfaultfd; checkpoint: with --page-server)" }
 
 /* Write to stdout; -1 with err filled when the write fails. */
 int sk_out(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

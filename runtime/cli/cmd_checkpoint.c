@@ -1,5 +1,5 @@
-/* skiff checkpoint: runc's flags (docs/checkpoint.md); CRIU through
- * libcriu, loaded by this command only. */
+/* skiff checkpoint: runc's flags (docs/checkpoint.md); CRIU's RPC, loaded
+ * by this command and restore only. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -18,7 +18,7 @@ int cmd_checkpoint(struct sk_globals *g, int argc, char **argv, struct sk_err *e
 		{ "pre-dump", 0, SK_OPT_BOOL, &o.pre_dump, NULL, "dump the memory only; the container keeps running" },
 		{ "parent-path", 0, SK_OPT_STRING, &o.parent_path, "DIR", "a previous (pre-)dump, relative to the image path" },
 		{ "page-server", 0, SK_OPT_STRING, &o.page_server, "ADDR:PORT", "send the memory pages to a CRIU page server" },
-		{ "status-fd", 0, SK_OPT_INT, &status_fd, "FD", "with --lazy-pages: report readiness on FD (not supported)" },
+		{ "status-fd", 0, SK_OPT_INT, &status_fd, "FD", "with --lazy-pages: write a \\0 to FD when the page server is ready" },
 		{ 0 }
 	};
 	struct sk_usage u = { .operands = "<container-id>", .min = 1, .max = 1, .opts = opts };

@@ -29,26 +29,25 @@ static bool is_bind(const struct sk_mount *m)
 
 /* What restore must plug back in: binds, masked files (bound over from
  * /dev/null), devices, and namespaces given by path. */
-static int add_externals(const struct sk_criu *c, const struct sk_spec *spec, pid_t pid, struct sk_err *err)
+static int add_externals(struct sk_criu *c, const struct sk_spec *spec, pid_t pid, struct sk_err *err)
 {
 	char path[PATH_MAX], key[64];
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		if (!is_bind(&spec->mounts[i]))
 			continue;
-		if (sk_path_clean(path, sizeof(path), spec->mounts[i].destination, err) < 0 ||
-		    c->add_ext_mount(path, path) < 0)
+		if (sk_path_clean(path, sizeof(path), spec->mounts[i].destination, err) < 0)
 			return sk_error_wrap(err, "external mount %s", spec->mounts[i].destination);
+		sk_criu_ext_mount(c, path, path);
 	}
 	const struct sk_linux *l = &spec->linux_;
 	for (size_t i = 0; i < l->n_masked_paths; i++) {
 		struct stat sb;
 		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, l->masked_paths[i]);
-		if (lstat(path, &sb) == 0 && !S_ISDIR(sb.st_mode) && c->add_ext_mount(l->masked_paths[i], "/dev/null") < 0)
-			return sk_error(err, ENOMEM, "external mount %s", l->masked_paths[i]);
+		if (lstat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+			sk_criu_ext_mount(c, l->masked_paths[i], "/dev/null");
 	}
 	for (size_t i = 0; i < l->n_devices; i++)
-		if (c->add_ext_mount(l->devices[i].path, l->devices[i].path) < 0)
-			return sk_error(err, ENOMEM, "external mount %s", l->devices[i].path);
+		sk_criu_ext_mount(c, l->devices[i].path, l->devices[i].path);
 	for (size_t i = 0; i < l->n_namespaces; i++) {
 		const struct sk_namespace *ns = &l->namespaces[i];
 		if (!ns->path || (ns->type != SK_NS_NET && ns->type != SK_NS_PID))
@@ -58,8 +57,7 @@ static int add_externals(const struct sk_criu *c, const struct sk_spec *spec, pi
 			return sk_error(err, errno, "namespace %s", ns->path);
 		snprintf(key, sizeof(key), "%s[%llu]:%s", ns->type == SK_NS_NET ? "net" : "pid",
 			 (unsigned long long)sb.st_ino, ns->type == SK_NS_NET ? "extRootNetNS" : "extRootPidNS");
-		if (c->add_external(key) < 0)
-			return sk_error(err, ENOMEM, "external namespace %s", ns->path);
+		sk_criu_add_str(c, "external", key);
 	}
 	return 0;
 }
@@ -89,16 +87,26 @@ static int write_descriptors(int img, pid_t pid, struct sk_err *err)
 	return r;
 }
 
-static int parent_and_server(const struct sk_criu *c, const struct sk_checkpoint_opts *o, int img, struct sk_err *err)
+/* The mark of a dump whose network namespace was left out (--empty-ns
+ * network), for restore to leave it empty too (restore.h). */
+static int mark_empty_net(int img, bool empty_net, struct sk_err *err)
+{
+	if (empty_net)
+		return sk_write_file_atomic_at(img, SK_CRIU_EMPTY_NET_MARK, "network\n", 8, 0600, err);
+	if (unlinkat(img, SK_CRIU_EMPTY_NET_MARK, 0) < 0 && errno != ENOENT)
+		return sk_error(err, errno, "remove %s", SK_CRIU_EMPTY_NET_MARK);
+	return 0;
+}
+
+static int parent_and_server(struct sk_criu *c, const struct sk_checkpoint_opts *o, int img, struct sk_err *err)
 {
 	if (o->parent_path) {
 		struct stat sb;
 		if (fstatat(img, o->parent_path, &sb, 0) < 0 || !S_ISDIR(sb.st_mode))
 			return sk_error(err, errno ? errno : ENOTDIR, "--parent-path \"%s\": not a directory beside the images",
 					o->parent_path);
-		if (c->set_parent_images(o->parent_path) < 0)
-			return sk_error(err, ENOMEM, "--parent-path");
-		c->set_track_mem(true);
+		sk_criu_set_str(c, NULL, "parent_img", o->parent_path);
+		sk_criu_set_bool(c, NULL, "track_mem", true);
 	}
 	if (o->page_server) {
 		const char *colon = strrchr(o->page_server, ':');
@@ -108,15 +116,41 @@ static int parent_and_server(const struct sk_criu *c, const struct sk_checkpoint
 			return sk_error(err, 0, "invalid --page-server \"%s\": must be ADDRESS:PORT", o->page_server);
 		char addr[256];
 		snprintf(addr, sizeof(addr), "%.*s", (int)(colon - o->page_server), o->page_server);
-		if (c->set_page_server_address_port(addr, (int)port) < 0)
-			return sk_error(err, ENOMEM, "--page-server");
+		struct ProtobufCMessage *ps = sk_criu_msg(c, "ps");
+		if (ps) {
+			sk_criu_set_str(c, ps, "address", addr);
+			sk_criu_set_int(c, ps, "port", port);
+		}
 	}
+	bool has;
 	if (o->pre_dump) {
-		struct sk_criu_features f = { .mem_track = true };
-		if (c->feature_check(&f, sizeof(f)) < 0 || !f.mem_track)
+		if (sk_criu_feature(c, "mem_track", &has, err) < 0)
+			return -1;
+		if (!has)
 			return sk_error(err, 0, "--pre-dump: CRIU cannot track memory changes on this kernel (mem_track)");
-		c->set_track_mem(true);
+		sk_criu_set_bool(c, NULL, "track_mem", true);
 	}
+	if (o->criu.lazy_pages) {
+		if (sk_criu_feature(c, "lazy_pages", &has, err) < 0)
+			return -1;
+		if (!has)
+			return sk_error(err, 0, "--lazy-pages: CRIU cannot restore memory lazily on this kernel "
+						"(lazy_pages: userfaultfd with its non-cooperative events)");
+	}
+	return 0;
+}
+
+/* --status-fd (with --lazy-pages, as runc): CRIU's page server is ready. */
+static int notify(void *arg, const char *script, int pid, int fd, struct sk_err *err)
+{
+	int *status_fd = arg;
+	(void)pid, (void)fd, (void)err;
+	if (strcmp(script, "status-ready") || *status_fd < 0)
+		return 0;
+	if (write(*status_fd, "", 1) != 1)
+		sk_log(SK_LOG_WARN, "--status-fd %d: %s", *status_fd, sk_errno_name(errno));
+	close(*status_fd);
+	*status_fd = -1;
 	return 0;
 }
 
@@ -130,18 +164,31 @@ static const char *freezer_dir(const struct sk_state *st)
 	return st->cgroup_path;
 }
 
+static int check_status_fd(const struct sk_checkpoint_opts *o, struct sk_err *err)
+{
+	int fd = o->criu.status_fd;
+	if (fd < 0 || !o->criu.lazy_pages)
+		return 0;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return sk_error(err, errno, "--status-fd %d", fd);
+	if ((fl & O_ACCMODE) == O_RDONLY)
+		return sk_error(err, EBADF, "--status-fd %d: not writable", fd);
+	return 0;
+}
+
 int sk_container_checkpoint(const struct sk_checkpoint_opts *o, struct sk_err *err)
 {
-	if (sk_criu_opts_check(&o->criu, err) < 0)
+	if (sk_criu_opts_check(&o->criu, err) < 0 || check_status_fd(o, err) < 0)
 		return -1;
 	if (o->parent_path && (!*o->parent_path || o->parent_path[0] == '/'))
 		return sk_error(err, 0, "--parent-path \"%s\": must be relative to the image path", o->parent_path);
 	struct sk_held h;
 	if (sk_container_hold(o->root, o->id, true, &h, err) < 0)
 		return -1;
-	int r = -1, img = -1, work = -1;
+	int r = -1, img = -1, work = -1, status_fd = o->criu.lazy_pages ? o->criu.status_fd : -1;
 	struct sk_spec spec = { 0 };
-	bool have_spec = false;
+	bool have_spec = false, have_criu = false, empty_net = o->criu.n_empty_ns > 0;
 	char work_abs[PATH_MAX], *cfg = NULL;
 	size_t cfg_len;
 	struct sk_criu c;
@@ -155,30 +202,33 @@ int sk_container_checkpoint(const struct sk_checkpoint_opts *o, struct sk_err *e
 	have_spec = true;
 	if (sk_criu_load(&o->criu, &c, err) < 0)
 		goto out;
+	have_criu = true;
 	if (sk_criu_dirs(&o->criu, true, &img, &work, work_abs, sizeof(work_abs), err) < 0)
 		goto out;
-	sk_criu_apply(&c, &o->criu, img, work, "dump.log");
-	c.set_pid(h.st.pid);
-	c.set_leave_running(o->leave_running || o->pre_dump);
+	sk_criu_apply(&c, &o->criu, img, work, "dump.log", empty_net);
+	sk_criu_set_int(&c, NULL, "pid", h.st.pid);
+	sk_criu_set_bool(&c, NULL, "leave_running", o->leave_running || o->pre_dump);
 	const char *fz = freezer_dir(&h.st);
-	if ((h.st.rootfs && c.set_root(h.st.rootfs) < 0) || (fz && c.set_freeze_cgroup(fz) < 0)) {
-		sk_error(err, ENOMEM, "libcriu options");
-		goto out;
-	}
+	if (h.st.rootfs)
+		sk_criu_set_str(&c, NULL, "root", h.st.rootfs);
+	if (fz)
+		sk_criu_set_str(&c, NULL, "freeze_cgroup", fz);
 	if (parent_and_server(&c, o, img, err) < 0)
 		goto out;
-	if (!o->pre_dump && (add_externals(&c, &spec, h.st.pid, err) < 0 || write_descriptors(img, h.st.pid, err) < 0))
+	if (!o->pre_dump && (add_externals(&c, &spec, h.st.pid, err) < 0 || write_descriptors(img, h.st.pid, err) < 0 ||
+			     mark_empty_net(img, empty_net, err) < 0))
 		goto out;
-	int rc = o->pre_dump ? c.pre_dump() : c.dump();
-	if (rc < 0) {
-		sk_criu_failed(rc, o->pre_dump ? "criu pre-dump" : "criu dump", work, work_abs, "dump.log", err);
+	const struct sk_criu_req_ctx x = { .what = o->pre_dump ? "criu pre-dump" : "criu dump", .log = "dump.log",
+					   .work_abs = work_abs, .work = work, .notify = notify, .arg = &status_fd };
+	if (sk_criu_request(&c, o->pre_dump ? SK_CRIU_PRE_DUMP : SK_CRIU_DUMP, &x, NULL, err) < 0)
 		goto out;
-	}
 	r = 0;
 out:
 	free(cfg);
 	if (have_spec)
 		sk_spec_free(&spec);
+	if (have_criu)
+		sk_criu_close(&c);
 	if (img >= 0)
 		close(img);
 	if (work >= 0)

@@ -19,6 +19,7 @@
 #include "skiff/base/util.h"
 #include "skiff/cgroup/cgroup.h"
 #include "skiff/container/state.h"
+#include "skiff/plan/hooks.h"
 #include "skiff/plan/inroot.h"
 #include "skiff/plan/plan.h"
 #include "skiff/plan/terminal.h"
@@ -38,31 +39,52 @@ struct restore {
 	struct sk_cgroup cg;
 	struct sk_kv cg_paths[SK_CG_MAX_DIRS];
 	struct sk_criu c;
+	bool have_criu, empty_net;
 	char criu_root[PATH_MAX], work_abs[PATH_MAX], created[48];
 	char *desc[3];
 	char *own_cgroups;             /* /proc/self/cgroup, for cgroup_swap */
 	struct sk_state st;
-	struct sk_err cb_err;          /* what the notify callback hit */
 };
 
-/* libcriu's callback has no user argument: the one restore under way. */
-static struct restore *current;
-
-static int notify(char *action, void *na)
+/* runc's hooks of a restore, at CRIU's setup-namespaces (the restored
+ * init's namespaces exist, its processes not yet): prestart (state
+ * "created", as create gives it) and createRuntime ("creating").
+ * createContainer and startContainer run inside a container that create
+ * builds, which CRIU builds here instead: runc runs neither, nor does
+ * skiff. */
+static int run_hooks(struct restore *r, int pid, struct sk_err *err)
 {
-	struct restore *r = current;
-	(void)na;
-	if (strcmp(action, "orphan-pts-master"))
+	const struct sk_hooks *h = &r->plan.spec.hooks;
+	if (!h->n[SK_HOOK_PRESTART] && !h->n[SK_HOOK_CREATE_RUNTIME])
+		return 0;
+	r->st.pid = pid;
+	int rc = 0;
+	const enum sk_hook_kind kinds[] = { SK_HOOK_PRESTART, SK_HOOK_CREATE_RUNTIME };
+	for (size_t i = 0; rc == 0 && i < 2; i++) {
+		if (!h->n[kinds[i]])
+			continue;
+		char *json = sk_state_oci_json(&r->st, i == 0 ? SK_STATUS_CREATED : SK_STATUS_CREATING, err);
+		rc = json ? sk_hooks_run(kinds[i], h, json, r->plan.bundle, err) : -1;
+		free(json);
+	}
+	r->st.pid = 0;
+	return rc;
+}
+
+static int notify(void *arg, const char *script, int pid, int fd, struct sk_err *err)
+{
+	struct restore *r = arg;
+	if (!strcmp(script, "setup-namespaces"))
+		return run_hooks(r, pid, err);
+	if (strcmp(script, "orphan-pts-master"))
 		return 0;
 	/* CRIU made a new pty master for the restored terminal (the old
 	 * one stayed with whoever held it): it goes where create's went. */
-	int fd = r->c.get_orphan_pts_master_fd();
 	if (fd < 0)
-		return sk_error(&r->cb_err, 0, "criu sent no pty master");
-	int rc = r->console_fd < 0 ? sk_error(&r->cb_err, 0, "the container has a terminal: --console-socket is required")
-				   : sk_fd_send(r->console_fd, fd, NULL, &r->cb_err);
-	close(fd);
-	return rc;
+		return sk_error(err, 0, "criu sent no pty master");
+	if (r->console_fd < 0)
+		return sk_error(err, 0, "the container has a terminal: --console-socket is required");
+	return sk_fd_send(r->console_fd, fd, NULL, err);
 }
 
 /* descriptors.json (checkpoint.h): a JSON array of the init's fds 0-2. */
@@ -97,6 +119,7 @@ static int open_images(struct restore *r, struct sk_err *err)
 	if (faccessat(r->img, "inventory.img", R_OK, 0) < 0)
 		return sk_error(err, errno, "--image-path \"%s\": no checkpoint there (inventory.img)",
 				r->o->criu.image_path);
+	r->empty_net = r->o->criu.n_empty_ns > 0 || faccessat(r->img, SK_CRIU_EMPTY_NET_MARK, F_OK, 0) == 0;
 	return read_descriptors(r, err);
 }
 
@@ -184,41 +207,43 @@ static const char *join_name(enum sk_ns_type t)
  * stdio and the terminal. */
 static int restore_options(struct restore *r, struct sk_err *err)
 {
-	const struct sk_criu *c = &r->c;
+	struct sk_criu *c = &r->c;
 	const struct sk_spec *spec = &r->plan.spec;
 	const struct sk_linux *l = &spec->linux_;
-	sk_criu_apply(c, &r->o->criu, r->img, r->work, "restore.log");
-	c->set_evasive_devices(true);
-	if (c->set_root(r->criu_root) < 0 ||
-	    (r->o->lsm_profile && c->set_lsm_profile(r->o->lsm_profile) < 0) ||
-	    (r->o->lsm_mount_context && c->set_lsm_mount_context(r->o->lsm_mount_context) < 0))
-		return sk_error(err, ENOMEM, "libcriu options");
+	sk_criu_apply(c, &r->o->criu, r->img, r->work, "restore.log", r->empty_net);
+	sk_criu_set_bool(c, NULL, "evasive_devices", true);
+	/* The restored init is our child, as create's is. */
+	sk_criu_set_bool(c, NULL, "rst_sibling", true);
+	sk_criu_set_str(c, NULL, "root", r->criu_root);
+	if (r->o->lsm_profile)
+		sk_criu_set_str(c, NULL, "lsm_profile", r->o->lsm_profile);
+	if (r->o->lsm_mount_context)
+		sk_criu_set_str(c, NULL, "lsm_mount_context", r->o->lsm_mount_context);
 	for (size_t i = 0; i < r->plan.mounts.n_steps; i++) {
 		const struct sk_mount_step *st = &r->plan.mounts.steps[i];
-		if (st->kind == SK_MOUNT_BIND && c->add_ext_mount(st->destination, st->source) < 0)
-			return sk_error(err, ENOMEM, "external mount %s", st->destination);
+		if (st->kind == SK_MOUNT_BIND)
+			sk_criu_ext_mount(c, st->destination, st->source);
 	}
 	for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
-		if (c->add_ext_mount(default_devices[i], default_devices[i]) < 0)
-			return sk_error(err, ENOMEM, "external mount %s", default_devices[i]);
+		sk_criu_ext_mount(c, default_devices[i], default_devices[i]);
 	for (size_t i = 0; i < l->n_devices; i++)
-		if (c->add_ext_mount(l->devices[i].path, l->devices[i].path) < 0)
-			return sk_error(err, ENOMEM, "external mount %s", l->devices[i].path);
+		sk_criu_ext_mount(c, l->devices[i].path, l->devices[i].path);
 	for (size_t i = 0; i < l->n_namespaces; i++) {
 		const struct sk_namespace *ns = &l->namespaces[i];
 		if (!ns->path)
 			continue;
 		if (ns->type == SK_NS_NET || ns->type == SK_NS_PID) {
-			/* Not close-on-exec: criu swrk inherits it. */
-			int fd = open(ns->path, O_RDONLY);
+			int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
 			if (fd < 0)
 				return sk_error(err, errno, "open namespace %s", ns->path);
 			r->ns_fds[ns->type] = fd;
-			if (c->add_inherit_fd(fd, ns->type == SK_NS_NET ? "extRootNetNS" : "extRootPidNS") < 0)
-				return sk_error(err, ENOMEM, "namespace %s", ns->path);
+			sk_criu_pass_fd(c, ns->type == SK_NS_NET ? "extRootNetNS" : "extRootPidNS", fd);
 		} else if (join_name(ns->type)) {
-			if (c->join_ns_add(join_name(ns->type), ns->path, NULL) < 0)
-				return sk_error(err, ENOMEM, "namespace %s", ns->path);
+			struct ProtobufCMessage *j = sk_criu_add_msg(c, "join_ns");
+			if (j) {
+				sk_criu_set_str(c, j, "ns", join_name(ns->type));
+				sk_criu_set_str(c, j, "ns_file", ns->path);
+			}
 		} else {
 			return sk_error(err, 0, "cannot restore into a %s namespace given by path (%s)",
 					sk_ns_type_name(ns->type), ns->path);
@@ -226,15 +251,17 @@ static int restore_options(struct restore *r, struct sk_err *err)
 	}
 	/* The caller's stdio replaces the pipes the init had. */
 	for (int fd = 0; fd < 3; fd++)
-		if (r->desc[fd] && !strncmp(r->desc[fd], "pipe:", 5) && c->add_inherit_fd(fd, r->desc[fd]) < 0)
-			return sk_error(err, ENOMEM, "inherit fd %d", fd);
+		if (r->desc[fd] && !strncmp(r->desc[fd], "pipe:", 5))
+			sk_criu_inherit_fd(c, r->desc[fd], fd);
 	/* CRIU puts the tree where it was, rebased on the new cgroup. */
 	for (size_t i = 0; i < r->cg.n; i++) {
 		const struct sk_cgroup_dir *d = &r->cg.dir[i];
-		if (c->add_cg_root(r->cg.v2 && i == 0 ? NULL : d->name, d->path + d->mount_len) < 0)
-			return sk_error(err, ENOMEM, "cgroup root %s", d->path);
+		struct ProtobufCMessage *cg = sk_criu_add_msg(c, "cg_root");
+		if (cg && !(r->cg.v2 && i == 0))
+			sk_criu_set_str(c, cg, "ctrl", d->name);
+		if (cg)
+			sk_criu_set_str(c, cg, "path", d->path + d->mount_len);
 	}
-	c->set_notify_cb(notify);
 	return 0;
 }
 
@@ -321,11 +348,12 @@ static void restore_free(struct restore *r)
 	for (int i = 0; i < SK_NS_NTYPES; i++)
 		if (r->ns_fds[i] >= 0)
 			close(r->ns_fds[i]);
+	if (r->have_criu)
+		sk_criu_close(&r->c);
 	const int fds[] = { r->img, r->work, r->console_fd, r->dir_fd, r->root_fd };
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	current = NULL;
 }
 
 static int save_config(struct restore *r, struct sk_err *err)
@@ -350,7 +378,10 @@ static int prepare(struct restore *r, struct sk_err *err)
 	const struct sk_spec *spec = &r->plan.spec;
 	if (r->plan.share_mntns)
 		return sk_error(err, 0, "cannot restore a container without its own mount namespace");
-	if (sk_criu_load(&o->criu, &r->c, err) < 0 || open_images(r, err) < 0)
+	if (sk_criu_load(&o->criu, &r->c, err) < 0)
+		return -1;
+	r->have_criu = true;
+	if (open_images(r, err) < 0)
 		return -1;
 	if (spec->process.terminal) {
 		if (!o->console_socket)
@@ -402,26 +433,26 @@ int sk_container_restore(const struct sk_restore_opts *o, struct sk_created *out
 		sk_container_forwarded(&fwd);
 		sigprocmask(SIG_BLOCK, &fwd, &out->saved_mask);
 	}
-	current = &r;
 	int rc = -1;
 	r.root_fd = sk_state_open_root(o->root, err);
 	if (r.root_fd < 0 || prepare(&r, err) < 0)
 		goto fail;
+	struct sk_err back = { 0 };
 	if (cgroup_swap(&r, true, err) < 0) {
-		cgroup_swap(&r, false, &r.cb_err);
+		cgroup_swap(&r, false, &back);
 		goto fail;
 	}
-	pid_t pid = r.c.restore_child();
-	struct sk_err back = { 0 };
-	if (cgroup_swap(&r, false, &back) < 0 && pid > 0) {
+	const struct sk_criu_req_ctx x = { .what = "criu restore", .log = "restore.log", .work_abs = r.work_abs,
+					   .work = r.work, .notify = notify, .arg = &r };
+	int pid = 0;
+	int crc = sk_criu_request(&r.c, SK_CRIU_RESTORE, &x, &pid, err);
+	if (cgroup_swap(&r, false, &back) < 0 && crc == 0) {
 		*err = back;
 		goto kill;
 	}
-	if (pid <= 0) {
-		if (r.cb_err.msg[0])
-			*err = r.cb_err;
-		else
-			sk_criu_failed(pid, "criu restore", r.work, r.work_abs, "restore.log", err);
+	if (crc < 0 || pid <= 0) {
+		if (crc == 0)
+			sk_error(err, 0, "criu restore gave no pid");
 		goto fail;
 	}
 	out->pid = r.st.pid = pid;

@@ -242,6 +242,265 @@ test_checkpoint_restore_foreground_exit_status() {
 	cr_pipes_close
 }
 
+# --empty-ns network leaves the network namespace's contents out of the
+# images, and restore gives the tree a new, empty one (loopback down even
+# if it was up): runc always does so.  Without it skiff keeps them (crun's choice).  Either
+# way the restored init is in a namespace of its own, not the host's.
+cr_empty_ns() {
+	local RT=$1 flag=${2:-}
+	mk_bundle "$T/b" sh -c "$counter"
+	cr_pipes
+	"$RT" run -d --bundle "$T/b" c7 <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
+	ticks_past "$T/out" 2
+	# Something of the namespace to keep or lose: its loopback up (skiff
+	# leaves it down, runc brings it up).
+	nsenter --net="/proc/$("$RT" state c7 | jq -r .pid)/ns/net" ip link set lo up || fail "lo up"
+	expect_ok "$RT" exec c7 cat /sys/class/net/lo/flags
+	assert_eq "$out" 0x9 "loopback before the checkpoint"
+	# shellcheck disable=SC2086  # the flag is one word or none
+	expect_ok "$RT" checkpoint $flag --image-path "$T/img" c7
+	local n
+	n=$(last_tick "$T/out")
+	"$RT" restore -d --image-path "$T/img" --pid-file "$T/pid" --bundle "$T/b" c7 \
+		<&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT restore"
+	ticks_past "$T/out" $((n + 2))
+	[[ $(readlink "/proc/$(<"$T/pid")/ns/net") != "$(readlink /proc/self/ns/net)" ]] ||
+		fail "the restored init is in the host's network namespace"
+	expect_ok "$RT" exec c7 cat /sys/class/net/lo/flags
+	if [[ -n $flag || $RT == rc ]]; then
+		assert_eq "$out" 0x8 "loopback after a restore with the namespace emptied"
+	else
+		assert_eq "$out" 0x9 "loopback after a restore with the namespace dumped"
+	fi
+	expect_ok "$RT" delete -f c7
+	cr_pipes_close
+}
+
+# timeout: 5x
+test_checkpoint_empty_ns_network() {
+	criu_usable
+	cr_empty_ns sk "--empty-ns=network"
+	[[ -e $T/img/skiff-empty-ns ]] || fail "no mark of the emptied namespace in the images"
+}
+
+# timeout: 5x
+test_checkpoint_network_namespace_kept() {
+	criu_usable
+	require_full "the namespace dumped"
+	cr_empty_ns sk
+}
+
+# timeout: 5x
+test_checkpoint_empty_ns_network_runc() {
+	criu_usable
+	require_runc
+	cr_empty_ns rc "--empty-ns=network"
+}
+
+# A network namespace given by path (runc's "external network namespace"
+# test), with --empty-ns network: the restored init is back in that same
+# namespace, its loopback as it was (CRIU neither dumps nor empties it).
+cr_netns_path() {
+	local RT=$1 ns=skiff-cr-$$
+	ip netns add "$ns" || fail "ip netns add"
+	ip netns exec "$ns" ip link set lo up
+	local ino
+	ino=$(stat -L -c %i "/run/netns/$ns")
+	mk_bundle "$T/b" sh -c "$counter"
+	cfg_edit "$T/b" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/run/netns/$ns"
+	cr_pipes
+	"$RT" run -d --bundle "$T/b" c9 <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
+	ticks_past "$T/out" 2
+	expect_ok "$RT" checkpoint --empty-ns network --image-path "$T/img" c9
+	local n
+	n=$(last_tick "$T/out")
+	"$RT" restore -d --empty-ns network --image-path "$T/img" --pid-file "$T/pid" --bundle "$T/b" c9 \
+		<&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT restore"
+	ticks_past "$T/out" $((n + 2))
+	assert_eq "$(stat -L -c %i "/proc/$(<"$T/pid")/ns/net")" "$ino" "the restored init's network namespace"
+	expect_ok "$RT" exec c9 cat /sys/class/net/lo/flags
+	assert_eq "$out" 0x9 "the namespace's loopback, untouched"
+	expect_ok "$RT" delete -f c9
+	cr_pipes_close
+	ip netns delete "$ns"
+}
+
+# timeout: 5x
+test_checkpoint_netns_by_path() {
+	criu_usable
+	require_full "a namespace by path"
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	cr_netns_path sk
+}
+
+# timeout: 5x
+test_checkpoint_netns_by_path_runc() {
+	criu_usable
+	require_runc
+	command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+	cr_netns_path rc
+}
+
+# restore runs prestart and createRuntime at CRIU's setup-namespaces, with
+# the restored init's pid, as runc does; createContainer and startContainer
+# (run inside the container create builds) are not run, as with runc.
+cr_hooks() {
+	local RT=$1
+	mk_bundle "$T/b" sh -c "$counter"
+	cr_pipes
+	"$RT" run -d --bundle "$T/b" c6 <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
+	ticks_past "$T/out" 2
+	expect_ok "$RT" checkpoint --image-path "$T/img" c6
+	# shellcheck disable=SC2016  # jq's variables
+	cfg_edit "$T/b" '.hooks = {
+		prestart: [{path: "/bin/sh", args: ["sh", "-c", ("cat >" + $d + "/prestart")]}],
+		createRuntime: [{path: "/bin/sh", args: ["sh", "-c", ("cat >" + $d + "/createRuntime")]}],
+		createContainer: [{path: "/bin/sh", args: ["sh", "-c", "echo ran >/cc-ran"]}],
+		startContainer: [{path: "/bin/sh", args: ["sh", "-c", "echo ran >/sc-ran"]}]}' --arg d "$T"
+	local n
+	n=$(last_tick "$T/out")
+	"$RT" restore -d --image-path "$T/img" --pid-file "$T/pid" --bundle "$T/b" c6 \
+		<&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT restore"
+	ticks_past "$T/out" $((n + 2))
+	local k
+	for k in prestart createRuntime; do
+		[[ -s $T/$k ]] || fail "the $k hook did not run"
+		assert_eq "$(jq -r .pid "$T/$k")" "$(<"$T/pid")" "the $k hook's pid"
+		assert_eq "$(jq -r .id "$T/$k")" c6 "the $k hook's id"
+	done
+	[[ ! -e $T/b/rootfs/cc-ran && ! -e $T/b/rootfs/sc-ran ]] || fail "createContainer or startContainer ran"
+	expect_ok "$RT" delete -f c6
+	cr_pipes_close
+}
+
+# timeout: 5x
+test_checkpoint_restore_hooks() {
+	criu_usable
+	cr_hooks sk
+	# A failing createRuntime hook fails the restore and leaves nothing.
+	cfg_edit "$T/b" '.hooks = {createRuntime: [{path: "/bin/sh", args: ["sh", "-c", "exit 3"]}]}'
+	expect_fail 1 sk restore -d --image-path "$T/img" --bundle "$T/b" c6
+	assert_contains "$err" 'createRuntime hook "/bin/sh": exited with status 3'
+	assert_empty_dir "$ROOT"
+}
+
+# timeout: 5x
+test_checkpoint_restore_hooks_runc() {
+	criu_usable
+	require_runc
+	cr_hooks rc
+}
+
+# --lazy-pages (runc's test): the checkpoint's CRIU serves the memory on a
+# page server, --status-fd says when it is ready, `criu lazy-pages` feeds
+# the restore under a new name and cgroup, the counter goes on.  Where CRIU
+# cannot (userfaultfd), skiff refuses in one line and the container runs on.
+cr_lazy() {
+	local RT=$1 port=$2
+	mk_bundle "$T/b" sh -c "$counter"
+	cp -a "$T/b" "$T/b2"
+	cfg_edit "$T/b2" '.linux.cgroupsPath += "-restored"'
+	cr_pipes
+	"$RT" run -d --bundle "$T/b" c8 <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
+	ticks_past "$T/out" 2
+	if ! criu check --feature uffd-noncoop >/dev/null 2>&1; then
+		expect_fail 1 "$RT" checkpoint --lazy-pages --page-server "127.0.0.1:$port" --image-path "$T/img" c8
+		[[ $RT == rc ]] ||
+			assert_eq "$err" "skiff checkpoint: --lazy-pages: CRIU cannot restore memory lazily on this kernel (lazy_pages: userfaultfd with its non-cooperative events)"
+		assert_eq "$(status_of_rt "$RT" c8)" running "after the refused --lazy-pages"
+		expect_ok "$RT" delete -f c8
+		cr_pipes_close
+		return 0
+	fi
+	local p lazy_r lazy_w
+	exec {p}<> <(:)
+	exec {lazy_r}</proc/self/fd/$p {lazy_w}>/proc/self/fd/$p {p}>&-
+	# No --manage-cgroups-mode=ignore (runc's test since 1.3): runc 1.1.5
+	# refuses it.  The restore goes into its own cgroup all the same.
+	"$RT" checkpoint --lazy-pages --page-server "127.0.0.1:$port" --status-fd "$lazy_w" \
+		--work-path "$T/work" --image-path "$T/img" c8 &
+	local cpt=$!
+	exec {lazy_w}>&-
+	local ready
+	ready=$(timeout 120 dd if="/proc/self/fd/$lazy_r" bs=1 count=1 2>/dev/null | od -An -tx1)
+	exec {lazy_r}<&-
+	assert_eq "${ready// /}" 00 "--status-fd: the page server is ready"
+	[[ -e $T/img/inventory.img ]] || fail "no images"
+	criu lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$T/img" &
+	local lp=$!
+	local n
+	n=$(last_tick "$T/out")
+	"$RT" restore -d --lazy-pages --work-path "$T/img" --image-path "$T/img" \
+		--bundle "$T/b2" c8r <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT restore --lazy-pages"
+	wait "$cpt" || fail "$RT checkpoint --lazy-pages"
+	wait "$lp" || fail "criu lazy-pages"
+	ticks_past "$T/out" $((n + 3))
+	state_gone "$RT" c8
+	assert_eq "$(status_of_rt "$RT" c8r)" running "the restored container"
+	local pid
+	pid=$("$RT" state c8r | jq -r .pid)
+	if [[ $RT == sk ]]; then
+		grep -q -- "/b-restored\$" "/proc/$pid/cgroup" || fail "not in the new container's cgroup: $(<"/proc/$pid/cgroup")"
+	fi
+	expect_ok "$RT" delete -f c8r
+	# runc 1.1.5 on cgroup v2 gives CRIU no cgroup root: the restored tree
+	# went back into the checkpointed container's cgroup, which runc's
+	# checkpoint could then not remove (its test passes ignore since 1.3).
+	[[ $RT == sk ]] || rmdir "$(cg_dir b)" 2>/dev/null || true
+	cr_pipes_close
+}
+
+# timeout: 5x
+test_checkpoint_lazy_pages() {
+	criu_usable
+	require_full "lazy pages"
+	cr_lazy sk 27277
+}
+
+# timeout: 5x
+test_checkpoint_lazy_pages_runc() {
+	criu_usable
+	require_runc
+	cr_lazy rc 27278
+}
+
+# Timing (docs/checkpoint.md): the same counter checkpointed and restored
+# 3 times by skiff (namespace dumped), skiff --empty-ns network and runc
+# (which always empties it); the figures (ms) go to build/checkpoint-timing.txt.
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+cr_time() {
+	local label=$1 RT=$2 flag=${3:-} i t0 t1 t2 line=
+	mk_bundle "$T/t-$label" sh -c "$counter"
+	cr_pipes
+	"$RT" run -d --bundle "$T/t-$label" ct <&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT run"
+	ticks_past "$T/out" 2
+	for i in 1 2 3; do
+		t0=$(ms_now)
+		# shellcheck disable=SC2086
+		expect_ok "$RT" checkpoint $flag --image-path "$T/ti-$label-$i" ct
+		t1=$(ms_now)
+		"$RT" restore -d --image-path "$T/ti-$label-$i" --bundle "$T/t-$label" ct \
+			<&"$in_r" >&"$out_w" 2>&"$out_w" || fail "$RT restore"
+		t2=$(ms_now)
+		line+=" checkpoint $((t1 - t0)) restore $((t2 - t1));"
+	done
+	expect_ok "$RT" delete -f ct
+	cr_pipes_close
+	printf '%-24s%s\n' "$label" "$line" >>"$REPO/build/checkpoint-timing.txt"
+}
+
+# timeout: 10x
+test_checkpoint_timing_vs_runc() {
+	criu_usable
+	require_runc
+	mkdir -p "$REPO/build"
+	printf '# %s, kernel %s, criu %s\n' "$(date -u +%FT%TZ)" "$(uname -r)" "$(criu --version | sed -n 's/^Version: //p')" \
+		>>"$REPO/build/checkpoint-timing.txt"
+	cr_time skiff sk
+	cr_time "skiff --empty-ns network" sk --empty-ns=network
+	cr_time runc rc
+}
+
 # ---- the callers' syntax and bad input (CRIU's binary only) ---------------
 
 test_checkpoint_cli_syntax() {
@@ -291,7 +550,7 @@ test_checkpoint_bad_input() {
 	echo garbage >"$T/bad/inventory.img"
 	echo '["/dev/null","/dev/null","/dev/null"]' >"$T/bad/descriptors.json"
 	expect_fail 1 sk restore -d --image-path "$T/bad" --work-path "$T/w" --bundle "$T/b" r1
-	assert_match "$err" "^skiff restore: criu restore failed .*; log: $T/w/restore.log\$"
+	assert_match "$err" "^skiff restore: criu restore failed.*; log: $T/w/restore.log\$"
 	assert_empty_dir "$ROOT"
 	echo '{' >"$T/bad/descriptors.json"
 	expect_fail 1 sk restore -d --image-path "$T/bad" --bundle "$T/b" r1
@@ -313,7 +572,7 @@ test_checkpoint_criu_failure_points_at_the_log() {
 	mk_bundle "$T/b" sleep 100
 	expect_ok sk run -d --bundle "$T/b" cf </dev/null >"$T/file.out" 2>&1
 	expect_fail 1 sk checkpoint --image-path "$T/img" --work-path "$T/w" cf
-	assert_match "$err" "^skiff checkpoint: criu dump failed .*; log: $T/w/dump.log\$"
+	assert_match "$err" "^skiff checkpoint: criu dump failed.*; log: $T/w/dump.log\$"
 	[[ -s $T/w/dump.log ]] || fail "no dump.log"
 	assert_eq "$(status_of cf)" running "after the failed dump"
 	expect_ok sk delete -f cf

@@ -1,11 +1,17 @@
 /* checkpoint: dump a running or paused container's process tree with CRIU
- * (libcriu, criu.h) into an image directory, as runc's `checkpoint` does.
+ * (CRIU's RPC, criu.h) into an image directory, as runc's `checkpoint`
+ * does.
  *  - refuses created and stopped containers;
  *  - the container's bind mounts, masked files and devices are recorded
  *    as external mounts, namespaces given by path (net, pid) as external
  *    namespaces, so that restore can plug the host's back in;
  *  - <image>/descriptors.json records what the init's fds 0-2 were (runc's
  *    format), which restore needs to hand the caller's pipes over;
+ *  - --empty-ns network: the network namespace's contents are not dumped
+ *    (runc always does so), and <image>/skiff-empty-ns tells restore;
+ *  - --lazy-pages with --page-server: CRIU serves the memory from the
+ *    dumped tree until the restoring side has taken it all, and the call
+ *    returns then; --status-fd gets a '\0' when the server is ready;
  *  - the tree is frozen through the container's cgroup; a paused container
  *    stays paused with leave_running;
  *  - after a dump without leave_running (or pre_dump) the container is

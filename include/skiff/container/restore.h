@@ -5,6 +5,12 @@
  * then on an ordinary container (state, kill, exec, pause, update, delete).
  *  - bind mounts get their sources from the config, namespaces given by
  *    path are plugged back in (net, pid) or joined (the others);
+ *  - at CRIU's setup-namespaces the prestart and createRuntime hooks run
+ *    with the restored init's pid (runc's choice; createContainer and
+ *    startContainer belong to a container create builds, and do not run);
+ *    a failing hook fails the restore;
+ *  - a dump marked as having left the network namespace out (or
+ *    --empty-ns network) gets a new, empty one;
  *  - the init's stdio that was a pipe becomes the restore command's own
  *    fds 0-2 (runc's descriptors.json), a terminal's new pty master goes
  *    to --console-socket;
