@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <linux/nsfs.h>
 
 #ifndef CLONE_NEWTIME
@@ -195,4 +197,22 @@ int sk_ns_write_time_offsets(const struct sk_ns_plan *p, struct sk_err *err)
 	if (n != (ssize_t)len)
 		return sk_error(err, n < 0 ? e : EIO, "write time namespace offsets");
 	return 0;
+}
+
+int sk_ns_loopback_up(struct sk_err *err)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sk_error(err, errno, "bring up lo in the new network namespace: socket");
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int rc = 0;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		rc = sk_error(err, errno, "bring up lo in the new network namespace: SIOCGIFFLAGS");
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			rc = sk_error(err, errno, "bring up lo in the new network namespace: SIOCSIFFLAGS");
+	}
+	close(fd);
+	return rc;
 }

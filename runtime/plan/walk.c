@@ -113,6 +113,8 @@ static int namespaces(struct state *s, struct sk_err *err)
 	/* Become root of the user namespace (needs 0 mapped, as runc). */
 	if (ns->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return sk_error(err, errno, "become root in the user namespace (is id 0 mapped?)");
+	if (ns->netns_new && sk_ns_loopback_up(err) < 0)
+		return -1;
 	return ns->second_fork ? fork_real_init(s, err) : 0;
 }
 

@@ -70,6 +70,20 @@ test_ns_created() {
 	[[ $(in_ns "$out" pid1) != 1 ]] || fail "pid 1 without a pid namespace"
 }
 
+# A network namespace skiff makes has its loopback up (runc's and crun's
+# behaviour: a container with no network still serves 127.0.0.1); one
+# joined by path is left as it is.
+test_ns_new_netns_loopback_up() {
+	mk_bundle "$T/b" sh -c 'cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c "inet 127.0.0.1"'
+	expect_ok sk run --bundle "$T/b" lo1
+	assert_eq "$out" $'0x9\n1' "the new namespace's loopback"
+	netns_add
+	cfg_edit "$T/b" '(.linux.namespaces[] | select(.type == "network")) |= {type: "network", path: $p}' --arg p "$NETNS_PATH"
+	cfg_edit "$T/b" '.process.args = ["cat", "/sys/class/net/lo/flags"]'
+	expect_ok sk run --bundle "$T/b" lo2
+	assert_eq "$out" 0x8 "a joined namespace's loopback, untouched"
+}
+
 test_ns_join_netns_by_path_slow_path() {
 	netns_add
 	# A joined network namespace and a new pid namespace: the init is

@@ -52,6 +52,9 @@ int sk_ns_restore_pid(int saved_fd, struct sk_err *err);
 
 /* Child, slow path: setns() every path (user first). */
 int sk_ns_join(const struct sk_ns_plan *p, struct sk_err *err);
+/* Child, in the network namespace it made: bring its loopback up, as runc
+ * and crun do (a container with no network still talks to 127.0.0.1). */
+int sk_ns_loopback_up(struct sk_err *err);
 /* Child: after unshare(CLONE_NEWTIME) write the offsets. */
 int sk_ns_write_time_offsets(const struct sk_ns_plan *p, struct sk_err *err);
 
