@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "containerd/events.pb-c.h"
-#include "containerd/runc_options.pb-c.h"
 #include "containerd/shim.pb-c.h"
 #include "core/ctr.h"
 #include "core/diag.h"
@@ -24,11 +23,11 @@
 #include "publish.h"
 #include "rootfs.h"
 #include "rtcmd.h"
+#include "rtopts.h"
 #include "skiff/base/util.h"
 #include "stats.h"
 
 #define SHIM_VERSION_STR "skiff-0.1.0"
-#define RUNC_OPTIONS_TYPE "containerd.runc.v1.Options"
 
 /* The one service the methods see (one per shim process). */
 static struct ctrd_service *S;
@@ -110,28 +109,18 @@ static int which(char *name, size_t cap)
 	return -1;
 }
 
-/* The runtime from Create's options (an Any of containerd.runc.v1.Options). */
+/* The runtime from Create's options (rtopts.h). */
 static int task_runtime(struct ctrd_task *t, const Google__Protobuf__Any *opt, struct sk_err *err)
 {
-	const char *binary = NULL, *root = NULL;
-	Containerd__Runc__V1__Options *o = NULL;
-	if (opt && opt->type_url) {
-		size_t tl = strlen(opt->type_url), ol = strlen(RUNC_OPTIONS_TYPE);
-		if (tl >= ol && !strcmp(opt->type_url + tl - ol, RUNC_OPTIONS_TYPE)) {
-			o = containerd__runc__v1__options__unpack(NULL, opt->value.len, opt->value.data);
-			if (!o)
-				return sk_error(err, EINVAL, "malformed %s", RUNC_OPTIONS_TYPE);
-			binary = o->binary_name;
-			root = o->root && *o->root ? o->root : NULL;
-		}
-	}
-	ctrd_runtime_default(&t->rt, binary, NULL, S->ns);
+	struct ctrd_rtopts o;
+	if (ctrd_rtopts_parse(opt, &o, err) < 0)
+		return -1;
+	ctrd_runtime_default(&t->rt, o.binary, NULL, S->ns);
 	/* Root is the runtimes' parent directory, per namespace (as runc's). */
-	if (root && snprintf(t->rt.root, sizeof(t->rt.root), "%s/%s", root, S->ns) >= (int)sizeof(t->rt.root))
+	if (o.root && *o.root && snprintf(t->rt.root, sizeof(t->rt.root), "%s/%s", o.root, S->ns) >= (int)sizeof(t->rt.root))
 		t->rt.root[0] = '\0';
-	t->rt.systemd_cgroup = o && o->systemd_cgroup;
-	if (o)
-		containerd__runc__v1__options__free_unpacked(o, NULL);
+	t->rt.systemd_cgroup = o.systemd_cgroup;
+	ctrd_rtopts_free(&o);
 	/* The core execs a path: look the name up in PATH now. */
 	if (!strchr(t->rt.binary, '/') && which(t->rt.binary, sizeof(t->rt.binary)) < 0)
 		return sk_error(err, ENOENT, "runtime %s: not found in PATH", t->rt.binary);

@@ -1,7 +1,8 @@
 /* test_ctrd_manage: the pieces of containerd-shim-skiff-v2's start and
  * delete that need no containerd (shim/containerd/{opts,manage,sha256}.c):
  * Go-style flags, SHA-256, the socket's name as containerd's shims derive
- * it, grouping by annotation, and the runtime record of a bundle. */
+ * it, grouping by annotation, the runtime record of a bundle, and the
+ * runtime's options from Create (rtopts.c). */
 #include <criterion/criterion.h>
 
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 
 #include "shim/containerd/manage.h"
 #include "shim/containerd/opts.h"
+#include "shim/containerd/rtopts.h"
+#include "containerd/runtimeoptions.pb-c.h"
 #include "shim/containerd/sha256.h"
 
 Test(ctrd, sha256_vectors)
@@ -166,4 +169,82 @@ Test(ctrd, runtime_record)
 	cr_assert_eq(back.systemd_cgroup, 1);
 	close(dfd);
 	rmbundle();
+}
+
+Test(ctrd, runtime_options_lines)
+{
+	struct ctrd_rtopts o = { 0 };
+	struct sk_err err;
+	const char *ok = "# skiff\n  BinaryName = \"/usr/local/bin/sk\\\"iff\"\r\nRoot='/run/x' # c\n\nSystemdCgroup = true\n"
+			 "TypeUrl = \"\"\n";
+	cr_assert_eq(ctrd_rtopts_lines(ok, strlen(ok), "f", &o, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(o.binary, "/usr/local/bin/sk\"iff");
+	cr_assert_str_eq(o.root, "/run/x");
+	cr_assert(o.systemd_cgroup);
+	ctrd_rtopts_free(&o);
+	struct { const char *text, *msg; } bad[] = {
+		{ "SystemdCgroup = yes", "f: line 1: SystemdCgroup: true or false is expected" },
+		{ "x\nNoPivotRoot = true", "f: line 2: unknown key NoPivotRoot (BinaryName, Root and SystemdCgroup are read)" },
+		{ "BinaryName = skiff", "f: line 1: BinaryName: a quoted string is expected" },
+		{ "Root = \"/a", "f: line 1: Root: unterminated string" },
+		{ "Root = \"/a\" b", "f: line 1: Root: text after the string" },
+		{ "SystemdCgroup = true false", "f: line 1: SystemdCgroup: text after the value" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&o, 0, sizeof(o));
+		int rc = ctrd_rtopts_lines(bad[i].text, strlen(bad[i].text), "f", &o, &err);
+		if (i == 1) /* "x" is not a Key = value line either: the first error wins */
+			cr_assert_str_eq(err.msg, "f: line 1: not a `Key = value` line");
+		else
+			cr_assert_str_eq(err.msg, bad[i].msg);
+		cr_assert_eq(rc, -1);
+		ctrd_rtopts_free(&o);
+	}
+}
+
+/* runtimeoptions.v1.Options as containerd 1.7 sends it: the handler's
+ * TOML options in config_body; 1.6's config_path names a file. */
+Test(ctrd, runtime_options_any)
+{
+	char tmp[] = "/tmp/ctrd-rtopts-XXXXXX", path[64];
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/opts.toml", tmp);
+	FILE *f = fopen(path, "w");
+	fputs("SystemdCgroup = true\nBinaryName = \"/bin/skiff\"\n", f);
+	fclose(f);
+	const char *body = "SystemdCgroup = true\n";
+	Runtimeoptions__V1__Options m = RUNTIMEOPTIONS__V1__OPTIONS__INIT;
+	uint8_t buf[256];
+	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+	any.type_url = "runtimeoptions.v1.Options";
+	any.value.data = buf;
+	struct ctrd_rtopts o;
+	struct sk_err err;
+
+	m.config_body.data = (uint8_t *)body;
+	m.config_body.len = strlen(body);
+	any.value.len = runtimeoptions__v1__options__pack(&m, buf);
+	cr_assert_eq(ctrd_rtopts_parse(&any, &o, &err), 0, "%s", err.msg);
+	cr_assert(o.systemd_cgroup);
+	cr_assert_null(o.binary);
+	ctrd_rtopts_free(&o);
+
+	m.config_path = path;
+	any.value.len = runtimeoptions__v1__options__pack(&m, buf);
+	cr_assert_eq(ctrd_rtopts_parse(&any, &o, &err), 0, "%s", err.msg);
+	cr_assert(o.systemd_cgroup);
+	cr_assert_str_eq(o.binary, "/bin/skiff");
+	ctrd_rtopts_free(&o);
+
+	m.config_path = "opts.toml";
+	any.value.len = runtimeoptions__v1__options__pack(&m, buf);
+	cr_assert_eq(ctrd_rtopts_parse(&any, &o, &err), -1);
+	cr_assert_str_eq(err.msg, "ConfigPath opts.toml: not an absolute path");
+
+	/* Another type: the defaults. */
+	any.type_url = "other.v1.Options";
+	cr_assert_eq(ctrd_rtopts_parse(&any, &o, &err), 0);
+	cr_assert(!o.systemd_cgroup && !o.binary && !o.root);
+	unlink(path);
+	rmdir(tmp);
 }
