@@ -15,7 +15,7 @@
 # (the baseline they were checked against).
 # (run() in lib.sh sets $out, $err and $status.)
 
-lean_tests=(test_sdcg_podman test_sdcg_docker_limits test_sdcg_cri_pod)
+lean_tests=(test_sdcg_podman test_sdcg_cri_pod)
 
 missing_sdcg() {
 	[[ -d /run/systemd/system ]] || { echo "systemd is not PID 1 here (tests/vm/run --systemd runs these)"; return; }
