@@ -245,12 +245,13 @@ test: deps deps-clients
 
 # The systemd cgroup driver where systemd is PID 1 (docs/cgroups.md): the
 # integration tests and the clients with their systemd driver in the cgroup
-# v2 VM (root's and the user manager's: rootless podman), then the
-# integration tests' hybrid subset (two boots).
+# v2 VM (root's and the user manager's: rootless podman), then on hybrid
+# the integration tests' subset and the clients' podman (conmon,
+# skiff-shim), docker and CRI scenarios (two boots).
 systemd-vm: deps-build deps-test deps-vm deps-clients
 	@$(MAKE) --no-print-directory all
 	@SKIFF_SD_FULL=1 SKIFF_CLIENTS_FULL=1 tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run sdcg sdrootless || s=1; exit $$s'
-	@tests/vm/run --systemd --hybrid tests/integration/run t_systemd
+	@SKIFF_CLIENTS_FULL=1 tests/vm/run --systemd --hybrid bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run test_sdcg_podman test_sdcg_docker_limits test_sdcg_cri_pod test_sdcg_runtime_calls || s=1; exit $$s'
 
 # Every #include points down the layer table (docs/design.md).
 check-layers:

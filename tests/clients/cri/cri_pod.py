@@ -5,7 +5,13 @@ two containers (one long-lived, one that exits by itself), ExecSync, the
 CRI log file, then stop and removal of everything.
 
     cri_pod.py --socket PATH --handler NAME --image REF --log-dir DIR
-               [--cgroup-parent PATH] [--timeout S]
+               [--cgroup-parent PATH] [--timeout S] [--one-shim]
+               [--memory-limit BYTES] [--update-memory BYTES] [--stats]
+               [--hook CMD]
+
+--hook CMD runs `CMD STAGE POD-ID APP-ID [SIDE-ID]` (through sh) while
+the containers run: STAGE "running" once they all run (after the stats),
+"updated" after UpdateContainerResources; the pod fails if CMD does.
 
 Prints one line per call; exits 1 at the first call that fails or
 returns what kubelet would not accept.  Needs python3-grpcio and
@@ -16,6 +22,7 @@ import argparse
 import importlib
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,7 +98,12 @@ def main():
     p.add_argument("--cgroup-parent", default="")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--one-shim", action="store_true",
-                   help="check that the pod's containers share one shim")
+                   help="a second long-running container; check that the pod's containers share one shim")
+    p.add_argument("--memory-limit", type=int, default=0, help="the app container's memory limit")
+    p.add_argument("--update-memory", type=int, default=0,
+                   help="UpdateContainerResources: the app container's new memory limit")
+    p.add_argument("--stats", action="store_true", help="ContainerStats of the app container")
+    p.add_argument("--hook", default="", help="a command run at each stage (see above)")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,21 +129,24 @@ def main():
             config=sandbox_config, runtime_handler=args.handler)).pod_sandbox_id
         print("RunPodSandbox: %s" % pod_id[:12])
 
-        def create(name, command):
+        def create(name, command, memory=0):
             cid = pod.call("CreateContainer", A.CreateContainerRequest(
                 pod_sandbox_id=pod_id, sandbox_config=sandbox_config,
                 config=A.ContainerConfig(
                     metadata=A.ContainerMetadata(name=name), image=A.ImageSpec(image=args.image),
                     command=command, envs=[A.KeyValue(key="GREETING", value="hello")],
                     log_path=name + ".log", labels={"container": name},
-                    linux=A.LinuxContainerConfig()))).container_id
+                    linux=A.LinuxContainerConfig(
+                        resources=A.LinuxContainerResources(memory_limit_in_bytes=memory) if memory else None)
+                ))).container_id
             print("CreateContainer %s: %s" % (name, cid[:12]))
             pod.call("StartContainer", A.StartContainerRequest(container_id=cid))
             print("StartContainer %s" % name)
             return cid
 
         # sleep as pid 1 ignores TERM: StopContainer must end with KILL.
-        app = create("app", ["sh", "-c", 'echo "$GREETING from skiff"; echo to-stderr >&2; exec sleep 1000'])
+        app = create("app", ["sh", "-c", 'echo "$GREETING from skiff"; echo to-stderr >&2; exec sleep 1000'],
+                     args.memory_limit)
         st = pod.wait_state(app, A.CONTAINER_RUNNING)
         print("ContainerStatus app: RUNNING, log %s" % st.log_path)
 
@@ -173,6 +188,7 @@ def main():
             sys.exit("FAIL log %s: got %r, want %r" % (log, got, want))
         print("log file: %d CRI lines" % len(lines))
 
+        side = None
         if args.one_shim:
             # A second long-running container: the sandbox, app and it in
             # one shim (the sandbox-id annotation groups them).
@@ -182,6 +198,33 @@ def main():
             if len(shims) != 1:
                 sys.exit("FAIL one shim per pod: %d shims serve this containerd: %r" % (len(shims), shims))
             print("one shim for the pod's 3 containers")
+
+        if args.stats:
+            st = pod.call("ContainerStats", A.ContainerStatsRequest(container_id=app)).stats
+            if st.attributes.id != app or not st.cpu.usage_core_nano_seconds.value or \
+                    not st.memory.usage_bytes.value:
+                sys.exit("FAIL ContainerStats app: %r" % st)
+            print("ContainerStats app: cpu %d ns, memory %d bytes" % (
+                st.cpu.usage_core_nano_seconds.value, st.memory.usage_bytes.value))
+
+        def hook(stage):
+            if not args.hook:
+                return
+            argv = [stage, pod_id, app] + ([side] if side else [])
+            r = subprocess.run(["sh", "-c", args.hook + ' "$@"', "hook"] + argv, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                sys.exit("FAIL hook %s (exit %d):\n%s" % (stage, r.returncode, r.stdout))
+            print("hook %s: ok" % stage)
+
+        hook("running")
+        if args.update_memory:
+            pod.call("UpdateContainerResources", A.UpdateContainerResourcesRequest(
+                container_id=app, linux=A.LinuxContainerResources(memory_limit_in_bytes=args.update_memory)))
+            print("UpdateContainerResources app: memory %d" % args.update_memory)
+            hook("updated")
+
+        if side:
             pod.call("StopContainer", A.StopContainerRequest(container_id=side, timeout=2))
             pod.wait_state(side, A.CONTAINER_EXITED, 30)
             pod.call("RemoveContainer", A.RemoveContainerRequest(container_id=side))
