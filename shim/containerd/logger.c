@@ -159,11 +159,14 @@ void ctrd_logger_stop(struct ctrd_logger *lg)
 }
 
 /* In the child: the pipes to 3, 4 and 5, the rest /dev/null, then exec. */
-static void __attribute__((noreturn)) logger_exec(const struct shim_reaper *r, int fds[3], const char **argv,
-						  char **envp)
+static void __attribute__((noreturn)) logger_exec(const struct shim_reaper *r, int fds[3], int report,
+						  const char **argv, char **envp)
 {
 	shim_child_reset(r);
 	/* Move them above 5 first, so that the dup2s cannot clobber one. */
+	report = fcntl(report, F_DUPFD_CLOEXEC, 10);
+	if (report < 0)
+		_exit(127);
 	for (int i = 0; i < 3; i++) {
 		int f = fcntl(fds[i], F_DUPFD, 10);
 		if (f < 0)
@@ -176,9 +179,13 @@ static void __attribute__((noreturn)) logger_exec(const struct shim_reaper *r, i
 	for (int i = 0; i < 3; i++)
 		if (dup2(fds[i], 3 + i) < 0)
 			_exit(127);
-	/* Nothing else of the shim's: its fds are close-on-exec but for these. */
-	close_range(6, ~0U, 0);
+	/* Nothing else of the shim's but the report pipe (close-on-exec). */
+	close_range(6, (unsigned)report - 1, 0);
+	close_range((unsigned)report + 1, ~0U, 0);
 	execve(argv[0], (char *const *)argv, envp);
+	int e = errno;
+	if (write(report, &e, sizeof(e)) < 0)
+		_exit(127);
 	_exit(127);
 }
 
@@ -190,7 +197,7 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 	const char *argv[MAX_ARGS + 1];
 	char *buf = malloc(strlen(uri) * 2 + 2);
 	char *env_id = NULL, *env_ns = NULL;
-	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pr[2] = { -1, -1 };
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pr[2] = { -1, -1 }, px[2] = { -1, -1 };
 	struct ctrd_logger *lg = calloc(1, sizeof(*lg));
 	int ret = -1;
 	if (!buf || !lg || asprintf(&env_id, "CONTAINER_ID=%s", id) < 0 ||
@@ -200,7 +207,8 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 	}
 	if (parse_uri(uri, buf, argv, err) < 0)
 		goto out;
-	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pr, O_CLOEXEC) < 0) {
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pr, O_CLOEXEC) < 0 ||
+	    pipe2(px, O_CLOEXEC) < 0) {
 		sk_error(err, errno, "log URI %s: pipe", uri);
 		goto out;
 	}
@@ -211,7 +219,7 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 		goto out;
 	}
 	if (pid == 0)
-		logger_exec(r, (int[3]){ po[0], pe[0], pr[1] }, argv, envp);
+		logger_exec(r, (int[3]){ po[0], pe[0], pr[1] }, px[1], argv, envp);
 	lg->loop = r->loop;
 	lg->timer = -1;
 	lg->c.on_exit = logger_exited;
@@ -219,6 +227,20 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 	shim_child_add(r, &lg->c, pid);
 	close(pr[1]);
 	pr[1] = -1;
+	close(px[1]);
+	px[1] = -1;
+	/* The exec's failure, as containerd's shim reports it (its exec.Cmd
+	 * does the same); nothing when it ran. */
+	int exec_errno = 0;
+	ssize_t got;
+	while ((got = read(px[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR)
+		;
+	if (got == (ssize_t)sizeof(exec_errno)) {
+		sk_error(err, exec_errno, "log URI %s: exec %s", uri, argv[0]);
+		ctrd_logger_stop(lg);
+		lg = NULL;
+		goto out;
+	}
 	/* Ready when it closes fd 5 or writes to it (its exit closes it too:
 	 * then it is not ready, but gone). */
 	struct pollfd pfd = { .fd = pr[0], .events = POLLIN };
@@ -258,6 +280,8 @@ out:
 			close(pe[i]);
 		if (pr[i] >= 0)
 			close(pr[i]);
+		if (px[i] >= 0)
+			close(px[i]);
 	}
 	free(lg);
 	free(buf);

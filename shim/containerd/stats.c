@@ -463,6 +463,9 @@ static int stats_v1(pid_t pid, Google__Protobuf__Any **out, struct sk_err *err)
 	Io__Containerd__Cgroups__V1__MemoryStat mem = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
 	Io__Containerd__Cgroups__V1__MemoryEntry mu = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
 	Io__Containerd__Cgroups__V1__MemoryEntry sw = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+	Io__Containerd__Cgroups__V1__MemoryEntry km = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+	Io__Containerd__Cgroups__V1__MemoryEntry kt = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+	Io__Containerd__Cgroups__V1__MemoryOomControl oomc = IO__CONTAINERD__CGROUPS__V1__MEMORY_OOM_CONTROL__INIT;
 	Io__Containerd__Cgroups__V1__BlkIOStat blkio = IO__CONTAINERD__CGROUPS__V1__BLK_IOSTAT__INIT;
 	Io__Containerd__Cgroups__V1__RdmaStat rdma = IO__CONTAINERD__CGROUPS__V1__RDMA_STAT__INIT;
 	if (cgroup_dir(pid, "pids", dir, sizeof(dir)) == 0 && read_u64(dir, "pids.current", &pids.current, 0)) {
@@ -484,16 +487,28 @@ static int stats_v1(pid_t pid, Google__Protobuf__Any **out, struct sk_err *err)
 		m.cpu = &cpu;
 	}
 	if (cgroup_dir(pid, "memory", dir, sizeof(dir)) == 0 && read_keyed(dir, "memory.stat", &mem.base, ren)) {
-		read_u64(dir, "memory.usage_in_bytes", &mu.usage, 0);
-		read_u64(dir, "memory.limit_in_bytes", &mu.limit, 0);
-		read_u64(dir, "memory.max_usage_in_bytes", &mu.max, 0);
-		read_u64(dir, "memory.failcnt", &mu.failcnt, 0);
-		mem.usage = &mu;
-		if (read_u64(dir, "memory.memsw.usage_in_bytes", &sw.usage, 0)) {
-			read_u64(dir, "memory.memsw.limit_in_bytes", &sw.limit, 0);
-			mem.swap = &sw;
+		/* memory.{,memsw.,kmem.,kmem.tcp.}{usage_in_bytes,...}: memsw
+		 * only with swap accounting. */
+		struct { const char *mod; Io__Containerd__Cgroups__V1__MemoryEntry *e, **at; } ents[] = {
+			{ "", &mu, &mem.usage }, { "memsw.", &sw, &mem.swap },
+			{ "kmem.", &km, &mem.kernel }, { "kmem.tcp.", &kt, &mem.kernel_tcp },
+		};
+		for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
+			char f[64];
+			snprintf(f, sizeof(f), "memory.%susage_in_bytes", ents[i].mod);
+			if (!read_u64(dir, f, &ents[i].e->usage, 0) && i)
+				continue;
+			snprintf(f, sizeof(f), "memory.%smax_usage_in_bytes", ents[i].mod);
+			read_u64(dir, f, &ents[i].e->max, 0);
+			snprintf(f, sizeof(f), "memory.%sfailcnt", ents[i].mod);
+			read_u64(dir, f, &ents[i].e->failcnt, 0);
+			snprintf(f, sizeof(f), "memory.%slimit_in_bytes", ents[i].mod);
+			read_u64(dir, f, &ents[i].e->limit, 0);
+			*ents[i].at = ents[i].e;
 		}
 		m.memory = &mem;
+		if (read_keyed(dir, "memory.oom_control", &oomc.base, NULL))
+			m.memory_oom_control = &oomc;
 	}
 	if (cgroup_dir(pid, "blkio", dir, sizeof(dir)) == 0) {
 		v1_blkio(&a, dir, &blkio);
