@@ -324,19 +324,19 @@ static int stats_v2(pid_t pid, Google__Protobuf__Any **out, struct sk_err *err)
 	Io__Containerd__Cgroups__V2__MemoryEvents ev = IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
 	Io__Containerd__Cgroups__V2__IOStat io = IO__CONTAINERD__CGROUPS__V2__IOSTAT__INIT;
 	Io__Containerd__Cgroups__V2__RdmaStat rdma = IO__CONTAINERD__CGROUPS__V2__RDMA_STAT__INIT;
-	if (read_u64(dir, "pids.current", &pids.current, UINT64_MAX)) {
-		read_u64(dir, "pids.max", &pids.limit, UINT64_MAX);
-		m.pids = &pids;
-	}
-	if (read_keyed(dir, "cpu.stat", &cpu.base, NULL))
-		m.cpu = &cpu;
-	if (read_keyed(dir, "memory.stat", &mem.base, NULL)) {
-		read_u64(dir, "memory.current", &mem.usage, UINT64_MAX);
-		read_u64(dir, "memory.max", &mem.usage_limit, UINT64_MAX);
-		read_u64(dir, "memory.swap.current", &mem.swap_usage, UINT64_MAX);
-		read_u64(dir, "memory.swap.max", &mem.swap_limit, UINT64_MAX);
-		m.memory = &mem;
-	}
+	/* pids, cpu and memory always, zeros for a controller the cgroup
+	 * lacks, as containerd's own shim answers. */
+	read_u64(dir, "pids.current", &pids.current, UINT64_MAX);
+	read_u64(dir, "pids.max", &pids.limit, UINT64_MAX);
+	m.pids = &pids;
+	read_keyed(dir, "cpu.stat", &cpu.base, NULL);
+	m.cpu = &cpu;
+	read_keyed(dir, "memory.stat", &mem.base, NULL);
+	read_u64(dir, "memory.current", &mem.usage, UINT64_MAX);
+	read_u64(dir, "memory.max", &mem.usage_limit, UINT64_MAX);
+	read_u64(dir, "memory.swap.current", &mem.swap_usage, UINT64_MAX);
+	read_u64(dir, "memory.swap.max", &mem.swap_limit, UINT64_MAX);
+	m.memory = &mem;
 	if (read_keyed(dir, "memory.events", &ev.base, NULL))
 		m.memory_events = &ev;
 	/* Always there, empty without the controller, as containerd's. */

@@ -203,7 +203,11 @@ def main():
                     metadata=A.ContainerMetadata(name=name), image=A.ImageSpec(image=args.image),
                     command=command, envs=[A.KeyValue(key="GREETING", value="hello")],
                     log_path=name + ".log", labels={"container": name},
-                    linux=A.LinuxContainerConfig()))).container_id
+                    # kubelet's resources for a Burstable container with a
+                    # memory limit: the memory controller is then the
+                    # container's whatever the runtime enables by default.
+                    linux=A.LinuxContainerConfig(resources=A.LinuxContainerResources(
+                        cpu_shares=2, memory_limit_in_bytes=256 << 20))))).container_id
             print("CreateContainer %s: %s" % (name, cid[:12]))
             pod.call("StartContainer", A.StartContainerRequest(container_id=cid))
             print("StartContainer %s" % name)
