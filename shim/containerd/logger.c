@@ -248,8 +248,10 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 	while ((n = poll(&pfd, 1, CTRD_LOGGER_READY_MS)) < 0 && errno == EINTR)
 		;
 	shim_reap(r);
-	if (n == 0 || lg->c.done) {
-		if (lg->c.done)
+	if (n <= 0 || lg->c.done) {
+		if (n < 0)
+			sk_error(err, errno, "logging program %s: poll", argv[0]);
+		else if (lg->c.done)
 			sk_error(err, 0, "logging program %s ended before it was ready (status %d)", argv[0],
 				 WIFEXITED(lg->c.status) ? WEXITSTATUS(lg->c.status) : 128 + WTERMSIG(lg->c.status));
 		else
