@@ -18,8 +18,6 @@
 #include "core/diag.h"
 #include "core/util.h"
 
-#define MAX_ARGS 64
-
 struct ctrd_logger {
 	struct shim_child c;
 	struct shim_loop *loop;
@@ -58,9 +56,10 @@ static int decode(const char *s, size_t n, bool query, char *out)
 	return 0;
 }
 
-/* The program and its arguments from uri, in buf (as long as uri). */
-static int parse_uri(const char *uri, char *buf, const char **argv, struct sk_err *err)
+int ctrd_logger_argv(const char *uri, char *buf, const char **argv, struct sk_err *err)
 {
+	if (strncmp(uri, "binary://", 9))
+		return sk_error(err, EINVAL, "log URI %s: not binary://", uri);
 	const char *rest = uri + strlen("binary://");
 	if (rest[0] != '/')
 		return sk_error(err, EINVAL, "log URI %s: not binary:///ABSOLUTE-PATH", uri);
@@ -95,7 +94,7 @@ static int parse_uri(const char *uri, char *buf, const char **argv, struct sk_er
 			for (int i = 1; i < argc && !seen; i += 2)
 				seen = !strcmp(argv[i], k);
 			if (!seen) {
-				if (argc + 3 > MAX_ARGS)
+				if (argc + 3 > CTRD_LOGGER_MAX_ARGS)
 					return sk_error(err, E2BIG, "log URI %s: too many arguments", uri);
 				argv[argc++] = k;
 				argv[argc++] = v;
@@ -194,7 +193,7 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 {
 	*out_w = *err_w = -1;
 	*lgp = NULL;
-	const char *argv[MAX_ARGS + 1];
+	const char *argv[CTRD_LOGGER_MAX_ARGS + 1];
 	char *buf = malloc(strlen(uri) * 2 + 2);
 	char *env_id = NULL, *env_ns = NULL;
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pr[2] = { -1, -1 }, px[2] = { -1, -1 };
@@ -205,7 +204,7 @@ int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct sh
 		sk_error(err, ENOMEM, "log URI %s", uri);
 		goto out;
 	}
-	if (parse_uri(uri, buf, argv, err) < 0)
+	if (ctrd_logger_argv(uri, buf, argv, err) < 0)
 		goto out;
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pr, O_CLOEXEC) < 0 ||
 	    pipe2(px, O_CLOEXEC) < 0) {

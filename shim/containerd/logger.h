@@ -24,6 +24,12 @@
 
 struct ctrd_logger;
 
+/* The program and its arguments of a binary:// uri: argv (at most
+ * CTRD_LOGGER_MAX_ARGS, NULL-terminated) points into buf, which must hold
+ * 2 * strlen(uri) + 2 bytes. */
+#define CTRD_LOGGER_MAX_ARGS 64
+int ctrd_logger_argv(const char *uri, char *buf, const char **argv, struct sk_err *err);
+
 /* Start uri's logger; *out_w and *err_w get the write ends of its stdout
  * and stderr pipes (non-blocking, close-on-exec). */
 int ctrd_logger_start(const char *uri, const char *id, const char *ns, struct shim_reaper *r, int *out_w,
