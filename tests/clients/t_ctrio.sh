@@ -133,14 +133,14 @@ print(h.hexdigest(), n)' >"$T/got"
 	read -r got n <"$T/got"
 	assert_eq "$n" "$(seq 1 1200000 | wc -c)" "bytes read"
 	assert_eq "$got" "$want" "the output's sha256"
-	if [[ $RUN == sk_run ]]; then
-		local hwm
-		hwm=$(<"$T/stop.hwm")
-		echo "shim VmHWM: ${hwm} kB"
-		((hwm < 4096)) || fail "the shim's RSS went to ${hwm} kB: it buffered the output"
-	fi
+	local hwm
+	hwm=$(<"$T/stop.hwm")
+	echo "shim VmHWM: ${hwm} kB"
+	((hwm < 4096)) || fail "the shim's RSS went to ${hwm} kB: it buffered the output"
 }
-test_ctrio_slow_reader() { slow_reader ct_run; }
+# Through the skiff shim only: the runc shim loses the tail now and then
+# here (18 KB of 8.5 MB in one run of four on this host: its delete stops
+# waiting for the copy after 2 s), so it cannot be the reference.
 test_ctrio_skiff_shim_slow_reader() { slow_reader sk_run; }
 
 # Metrics (ctr tasks metrics, containerd's cgroup v1 types on a hybrid or
