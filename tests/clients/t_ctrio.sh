@@ -138,9 +138,9 @@ print(h.hexdigest(), n)' >"$T/got"
 	echo "shim VmHWM: ${hwm} kB"
 	((hwm < 4096)) || fail "the shim's RSS went to ${hwm} kB: it buffered the output"
 }
-# Through the skiff shim only: the runc shim loses the tail now and then
-# here (18 KB of 8.5 MB in one run of four on this host: its delete stops
-# waiting for the copy after 2 s), so it cannot be the reference.
+# Through the skiff shim only: the runc shim lost output here now and then
+# (18 KB of 8.5 MB in one run of four on this host, cause not traced), so
+# it cannot be the reference.
 test_ctrio_skiff_shim_slow_reader() { slow_reader sk_run; }
 
 # Metrics (ctr tasks metrics, containerd's cgroup v1 types on a hybrid or
