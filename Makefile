@@ -47,7 +47,9 @@ CTRD_PROTO := $(shell find shim/containerd/proto -name '*.proto' 2>/dev/null)
 CTRD_GEN_C := $(CTRD_PROTO:shim/containerd/proto/%.proto=build/gen/%.pb-c.c)
 CTRD_GEN_H := $(CTRD_GEN_C:.c=.h)
 CTRD_SRC := $(wildcard shim/containerd/*.c)
-CTRD_HDRS := $(wildcard shim/containerd/*.h) $(CTRD_GEN_H)
+# The shim's own headers: a change to a core struct rebuilds every shim object.
+SHIM_HDRS := $(wildcard shim/core/*.h shim/conmon/*.h)
+CTRD_HDRS := $(wildcard shim/containerd/*.h) $(SHIM_HDRS) $(CTRD_GEN_H)
 CTRD_OBJ := $(CTRD_SRC:%.c=build/obj/%.o) $(CTRD_GEN_C:build/gen/%.c=build/obj/gen/%.o)
 CTRD_CFLAGS := -Ibuild/gen
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -112,6 +114,10 @@ build/obj/gen/%.o: build/gen/%.c $(CTRD_GEN_H)
 build/obj/shim/containerd/%.o: shim/containerd/%.c $(HDRS) $(CTRD_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CTRD_CFLAGS) -c -o $@ $<
+
+build/obj/shim/%.o: shim/%.c $(HDRS) $(SHIM_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/output.h"
+#include "logger.h"
 
 /* Open an output destination; -1 in *fd for none. */
 static int open_out(const char *uri, int *fd, struct sk_err *err)
@@ -36,20 +38,24 @@ static int open_out(const char *uri, int *fd, struct sk_err *err)
 	return 0;
 }
 
-int ctrd_io_open(struct ctrd_io *io, struct shim_proc *p, const char *in, const char *out, const char *err_uri,
-		 struct sk_err *err)
+static int io_open(struct ctrd_io *io, struct shim_proc *p, const char *in, const char *out, const char *err_uri,
+		   const char *id, const char *ns, struct sk_err *err)
 {
-	memset(io, 0, sizeof(*io));
-	io->p = p;
-	io->out.fd = io->err.fd = io->in_src = -1;
-	if (open_out(out, &io->out.fd, err) < 0)
-		return -1;
-	if (err_uri && out && !strcmp(err_uri, out) && io->out.fd >= 0) {
-		io->err.fd = fcntl(io->out.fd, F_DUPFD_CLOEXEC, 3);
-		if (io->err.fd < 0)
-			return sk_error(err, errno, "dup");
-	} else if (open_out(err_uri, &io->err.fd, err) < 0) {
-		return -1;
+	if (out && !strncmp(out, "binary://", 9)) {
+		/* Both streams go to the program, whatever stderr names, as with
+		 * containerd's shim. */
+		if (ctrd_logger_start(out, id, ns, p->ctr->reaper, &io->out.fd, &io->err.fd, &io->logger, err) < 0)
+			return -1;
+	} else {
+		if (open_out(out, &io->out.fd, err) < 0)
+			return -1;
+		if (err_uri && out && !strcmp(err_uri, out) && io->out.fd >= 0) {
+			io->err.fd = fcntl(io->out.fd, F_DUPFD_CLOEXEC, 3);
+			if (io->err.fd < 0)
+				return sk_error(err, errno, "dup");
+		} else if (open_out(err_uri, &io->err.fd, err) < 0) {
+			return -1;
+		}
 	}
 	if (in && *in) {
 		if (strstr(in, "://"))
@@ -62,70 +68,103 @@ int ctrd_io_open(struct ctrd_io *io, struct shim_proc *p, const char *in, const 
 	return 0;
 }
 
-static void wq_ready(void *ctx, uint32_t events);
-
-/* Write what is queued; watch for room while something is left. */
-static void wq_flush(struct ctrd_io *io, struct ctrd_wq *q)
+int ctrd_io_open(struct ctrd_io *io, struct shim_proc *p, const char *in, const char *out, const char *err_uri,
+		 const char *id, const char *ns, struct sk_err *err)
 {
-	struct shim_loop *loop = io->p->ctr->loop;
-	bool had = q->off < q->len;
+	memset(io, 0, sizeof(*io));
+	io->p = p;
+	io->out.fd = io->err.fd = io->in_src = -1;
+	io->out.type = 2;
+	io->err.type = 3;
+	if (io_open(io, p, in, out, err_uri, id, ns, err) < 0) {
+		ctrd_io_close(io);
+		return -1;
+	}
+	return 0;
+}
+
+static void wq_close(struct ctrd_io *io, struct ctrd_wq *q)
+{
+	if (q->fd < 0)
+		return;
+	shim_loop_unwatch(io->p->ctr->loop, q->fd);
+	close(q->fd);
+	q->fd = -1;
+	free(q->buf);
+	q->buf = NULL;
+	q->len = q->off = 0;
+}
+
+
+/* Nothing waits any more: stop watching for room, read the stream again,
+ * and close a destination whose stream has ended. */
+static void wq_empty(struct ctrd_io *io, struct ctrd_wq *q)
+{
+	shim_loop_unwatch(io->p->ctr->loop, q->fd);
+	free(q->buf);
+	q->buf = NULL;
+	q->len = q->off = 0;
+	shim_output_hold(io->p, q->type, false);
+	if (q->ended)
+		wq_close(io, q);
+}
+
+/* Write what waits; false when the reader has no room for the rest. */
+static bool wq_push(struct ctrd_io *io, struct ctrd_wq *q)
+{
 	while (q->off < q->len) {
 		ssize_t w = write(q->fd, q->buf + q->off, q->len - q->off);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
-			break;
+			return false;
 		if (w < 0) {
-			shim_debug("output of %d: %s: dropped", (int)io->p->child.pid, strerrorname_np(errno));
+			/* The reader is gone for good (a logging program that
+			 * ended): output has nowhere to go. */
+			shim_warn("output of %d: %s: dropped from now on", (int)io->p->child.pid,
+				  strerrorname_np(errno));
+			q->broken = true;
 			q->off = q->len;
 			break;
 		}
 		q->off += (size_t)w;
 	}
-	if (q->off == q->len) {
-		q->off = q->len = 0;
-		if (had)
-			shim_loop_unwatch(loop, q->fd);
-	} else if (!had) {
-		struct sk_err err;
-		if (shim_loop_watch(loop, q->fd, EPOLLOUT, wq_ready, io, &err) < 0)
-			shim_warn("%s", err.msg);
-	}
+	return true;
 }
 
 static void wq_ready(void *ctx, uint32_t events)
 {
 	struct ctrd_io *io = ctx;
-	if (io->out.len)
-		wq_flush(io, &io->out);
-	if (io->err.len)
-		wq_flush(io, &io->err);
+	struct ctrd_wq *qs[] = { &io->out, &io->err };
+	(void)events;
+	for (int i = 0; i < 2; i++) {
+		struct ctrd_wq *q = qs[i];
+		if (q->fd >= 0 && q->off < q->len && wq_push(io, q))
+			wq_empty(io, q);
+	}
 }
 
 static void wq_write(struct ctrd_io *io, struct ctrd_wq *q, const char *data, size_t len)
 {
-	if (q->fd < 0)
+	if (q->fd < 0 || q->broken)
 		return;
-	if (q->off == q->len) {
-		/* Nothing queued: straight to the reader. */
+	bool idle = q->off == q->len;
+	if (idle) {
+		/* Nothing waits: straight to the reader. */
 		ssize_t w;
 		while ((w = write(q->fd, data, len)) < 0 && errno == EINTR)
 			;
-		if (w >= 0) {
+		if (w < 0 && errno != EAGAIN) {
+			shim_warn("output of %d: %s: dropped from now on", (int)io->p->child.pid, strerrorname_np(errno));
+			q->broken = true;
+			return;
+		}
+		if (w > 0) {
 			data += w;
 			len -= (size_t)w;
-		} else if (errno != EAGAIN) {
-			return;
 		}
 		if (!len)
 			return;
-	}
-	if (q->len - q->off + len > CTRD_IO_QUEUE_MAX) {
-		if (!q->dropped)
-			shim_warn("output of %d: the reader does not keep up: dropping output",
-				  (int)io->p->child.pid);
-		q->dropped = true;
-		return;
 	}
 	if (q->off) {
 		memmove(q->buf, q->buf + q->off, q->len - q->off);
@@ -133,13 +172,20 @@ static void wq_write(struct ctrd_io *io, struct ctrd_wq *q, const char *data, si
 		q->off = 0;
 	}
 	char *b = realloc(q->buf, q->len + len);
-	if (!b)
+	if (!b) {
+		/* Hold the stream instead: what was read waits in the pipe's
+		 * place, the rest stays in the pipe. */
+		shim_warn("output of %d: out of memory: %zu bytes dropped", (int)io->p->child.pid, len);
+		shim_output_hold(io->p, q->type, true);
 		return;
+	}
 	q->buf = b;
 	memcpy(q->buf + q->len, data, len);
-	bool had = q->len > 0;
 	q->len += len;
-	if (!had) {
+	/* The core reads no more of it until the reader has taken this. */
+	if (q->len >= CTRD_IO_HOLD)
+		shim_output_hold(io->p, q->type, true);
+	if (idle) {
 		struct sk_err err;
 		if (shim_loop_watch(io->p->ctr->loop, q->fd, EPOLLOUT, wq_ready, io, &err) < 0)
 			shim_warn("%s", err.msg);
@@ -152,6 +198,15 @@ void ctrd_io_sink(void *ctx, const char *msg, size_t len)
 	if (len < 1)
 		return;
 	wq_write(io, msg[0] == 3 ? &io->err : &io->out, msg + 1, len - 1);
+}
+
+void ctrd_io_end(void *ctx, int type)
+{
+	struct ctrd_io *io = ctx;
+	struct ctrd_wq *q = type == 3 ? &io->err : &io->out;
+	q->ended = true;
+	if (q->off == q->len)
+		wq_close(io, q);
 }
 
 static void stdin_ready(void *ctx, uint32_t events);
@@ -240,15 +295,10 @@ void ctrd_io_close(struct ctrd_io *io)
 		struct ctrd_wq *q = qs[i];
 		if (q->fd < 0)
 			continue;
-		if (q->off < q->len) {
-			shim_loop_unwatch(io->p->ctr->loop, q->fd);
-			if (write(q->fd, q->buf + q->off, q->len - q->off) < 0)
-				shim_debug("last output: %s", strerrorname_np(errno));
-		}
-		close(q->fd);
-		q->fd = -1;
-		free(q->buf);
-		q->buf = NULL;
-		q->len = q->off = 0;
+		if (q->off < q->len && !q->broken && write(q->fd, q->buf + q->off, q->len - q->off) < 0)
+			shim_debug("last output: %s", strerrorname_np(errno));
+		wq_close(io, q);
 	}
+	ctrd_logger_stop(io->logger);
+	io->logger = NULL;
 }

@@ -60,9 +60,9 @@ void ctrd_proc_finish(struct ctrd_proc *cp)
 	cp->exit_status = code < 0 ? 128 + SIGKILL : (uint32_t)code;
 	clock_gettime(CLOCK_REALTIME, &cp->exited_at);
 	cp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
+	/* Output still waiting for a slow reader goes on (io.h). */
 	if (cp->io_open)
-		ctrd_io_close(&cp->io);
-	cp->io_open = false;
+		ctrd_io_close_stdin(&cp->io);
 	if (cp == cp->t->init)
 		shim_oom_check(cp->t->ctr);
 
@@ -160,7 +160,8 @@ int ctrd_proc_spawn(struct ctrd_proc *cp, struct sk_err *err)
 	int r = cp->terminal ? shim_stdio_console(p, err) : shim_stdio_pipes(p, cp->stdin_[0] != '\0', err);
 	if (r < 0)
 		return -1;
-	if (ctrd_io_open(&cp->io, p, cp->stdin_, cp->stdout_, cp->stderr_, err) < 0)
+	if (ctrd_io_open(&cp->io, p, cp->stdin_, cp->stdout_, cp->stderr_, cp->exec_id ? cp->exec_id : t->id,
+			 t->s->ns, err) < 0)
 		return -1;
 	cp->io_open = true;
 	char pidfile[PATH_MAX];
@@ -211,6 +212,7 @@ int ctrd_proc_spawn(struct ctrd_proc *cp, struct sk_err *err)
 	if (shim_proc_started(p, pid, err) < 0)
 		return -1;
 	p->out.sink = ctrd_io_sink;
+	p->out.sink_end = ctrd_io_end;
 	p->out.sink_ctx = &cp->io;
 	if (shim_output_start(p, err) < 0 || ctrd_io_start_stdin(&cp->io, err) < 0)
 		return -1;

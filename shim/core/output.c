@@ -279,6 +279,8 @@ static void close_stream(struct shim_proc *p, enum stream s)
 		p->out.hup_timer = -1;
 	}
 	journal_write(&p->out, s == ERR ? 3 : 2, "", 0, true);
+	if (p->out.sink_end)
+		p->out.sink_end(p->out.sink_ctx, s == ERR ? 3 : 2);
 }
 
 static void out_ready(void *ctx, uint32_t events);
@@ -292,7 +294,10 @@ static void hup_timer_ready(void *ctx, uint32_t events)
 	if (read(p->out.hup_timer, &n, sizeof(n)) < 0)
 		return;
 	struct sk_err err;
-	if (p->io.out_fd >= 0 && shim_loop_watch(p->ctr->loop, p->io.out_fd, EPOLLIN, out_ready, p, &err) < 0)
+	/* Released from a hold meanwhile, it may be watched already. */
+	shim_loop_unwatch(p->ctr->loop, p->io.out_fd);
+	if (p->io.out_fd >= 0 && !p->out.held[OUT] &&
+	    shim_loop_watch(p->ctr->loop, p->io.out_fd, EPOLLIN, out_ready, p, &err) < 0)
 		shim_warn("%s", err.msg);
 }
 
@@ -325,6 +330,8 @@ static enum rd read_some(struct shim_proc *p, enum stream s, int reads)
 	if (fd < 0)
 		return RD_END;
 	while (reads > 0) {
+		if (p->out.held[s])
+			return RD_DRY;
 		ssize_t n = read(fd, buf + 1, SHIM_READ_MAX);
 		if (n > 0) {
 			consume(p, s, buf, (size_t)n);
@@ -369,6 +376,23 @@ int shim_output_start(struct shim_proc *p, struct sk_err *err)
 	if (p->io.err_fd >= 0 && shim_loop_watch(p->ctr->loop, p->io.err_fd, EPOLLIN, err_ready, p, err) < 0)
 		return -1;
 	return 0;
+}
+
+void shim_output_hold(struct shim_proc *p, int type, bool hold)
+{
+	enum stream s = type == 3 ? ERR : OUT;
+	int fd = s == OUT ? p->io.out_fd : p->io.err_fd;
+	if (p->out.held[s] == hold)
+		return;
+	p->out.held[s] = hold;
+	if (fd < 0)
+		return;
+	shim_loop_unwatch(p->ctr->loop, fd);
+	if (hold)
+		return;
+	struct sk_err err;
+	if (shim_loop_watch(p->ctr->loop, fd, EPOLLIN, s == OUT ? out_ready : err_ready, p, &err) < 0)
+		shim_warn("%s", err.msg);
 }
 
 void shim_output_drain(struct shim_proc *p)

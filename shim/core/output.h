@@ -40,7 +40,10 @@ struct shim_output {
 	/* Every piece read: msg[0] is the type (2 stdout, 3 stderr), then
 	 * len - 1 bytes. */
 	void (*sink)(void *ctx, const char *msg, size_t len);
+	/* A stream has ended (optional): type 2 or 3. */
+	void (*sink_end)(void *ctx, int type);
 	void *sink_ctx;
+	bool held[2];                    /* stdout, stderr: not read for now */
 };
 
 /* Open the log file (mode 0600, O_APPEND) and the journal socket. */
@@ -53,6 +56,11 @@ int shim_output_start(struct shim_proc *p, struct sk_err *err);
 void shim_output_drain(struct shim_proc *p);
 /* The log file's contents to disk (unless cfg.no_sync). */
 void shim_output_sync(struct shim_proc *p);
+/* Stop (hold) or go on reading stream type (2 stdout, 3 stderr): a sink
+ * whose reader is slow holds it, so that the process blocks on its full
+ * pipe rather than the shim buffering without bound.  A held stream is
+ * not read by shim_output_drain either. */
+void shim_output_hold(struct shim_proc *p, int type, bool hold);
 /* Reopen the log file (after logrotate moved it). */
 void shim_output_reopen(struct shim_proc *p);
 

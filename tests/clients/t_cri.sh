@@ -2,7 +2,8 @@
 # The Kubernetes path: containerd 1.6's CRI plugin with skiff as a runtime
 # handler (io.containerd.runc.v2, BinaryName the logging wrapper), driven
 # by cri/cri_pod.py making kubelet's calls for one pod: a host-network
-# sandbox (no CNI), containers, ExecSync, the CRI log file, stop, removal.
+# sandbox (no CNI), containers, ExecSync, the CRI log file, ContainerStats
+# and ListContainerStats, stop, removal; and containerd restarted mid-pod.
 # The sandbox ("pause") image is busybox-static too.
 # (run() in lib.sh sets $out, $err and $status.)
 
@@ -20,8 +21,8 @@ missing_cri() {
 		echo "the CRI client needs python3-grpcio and python3-grpc-tools (make deps-clients)"
 }
 
-setup_cri() {
-	mkdir -p "$CL/cni/bin" "$CL/cni/conf" "$CL/pods"
+# containerd's config, the same at setup and at a restart.
+cri_config() {
 	local cri='plugins."io.containerd.grpc.v1.cri"' bnd restrict=false
 	# Without CAP_SYS_RESOURCE (this development host's bounding set lacks
 	# it) no runtime may lower an oom_score_adj below containerd's own, as
@@ -29,7 +30,7 @@ setup_cri() {
 	# rootless containerd's), instead of a refused sandbox.
 	bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
 	(((16#$bnd >> 24) & 1)) || restrict=true
-	cl_containerd "$CL" "
+	printf '%s\n' "
 [$cri]
   sandbox_image = \"$PAUSE_IMG\"
   restrict_oom_score_adj = $restrict
@@ -50,7 +51,12 @@ setup_cri() {
 [$cri.cni]
   bin_dir = \"$CL/cni/bin\"
   conf_dir = \"$CL/cni/conf\"
-" || return 1
+"
+}
+
+setup_cri() {
+	mkdir -p "$CL/cni/bin" "$CL/cni/conf" "$CL/pods"
+	cl_containerd "$CL" "$(cri_config)" || return 1
 	ct -n k8s.io images import "$IMAGES/busybox.tar" &&
 		ct -n k8s.io images import "$IMAGES/pause.tar"
 }
@@ -91,6 +97,39 @@ pod_lifecycle() {
 }
 test_cri_pod_lifecycle() { pod_lifecycle skiff; }
 test_cri_skiff_shim_pod_lifecycle() { pod_lifecycle skiff-shim; }
+
+# containerd restarted mid-pod (two containers and the sandbox in one
+# shim, a third that exits meanwhile): the CRI client reconnects, and
+# ListContainers, ContainerStatus (the exit code of the one that ended
+# while containerd was down), ExecSync, ContainerStats, stop and removal
+# all work.
+restart_asked() { [[ -e $T/restart.ready ]] || grep -q '^FAIL' "$T/pod.out"; }
+pod_restart() {
+	local handler=$1
+	[[ -n ${CRI_NO_LIMITS:-} ]] || need_limits
+	/usr/bin/python3 -u "$REPO/tests/clients/cri/cri_pod.py" --socket "$CL/containerd.sock" \
+		--handler "$handler" --image "$IMG" --log-dir "$T/logs" --cgroup-parent "$CRI_CG" --one-shim \
+		--restart-hook "$T/restart" >"$T/pod.out" 2>&1 &
+	local py=$!
+	wait_until 180 "the pod before the restart" restart_asked
+	[[ -e $T/restart.ready ]] || { cat "$T/pod.out"; fail "cri_pod.py failed before the restart"; }
+	cl_stop_daemon "$CL/containerd.pid" containerd
+	# The container that ends meanwhile (sleep 2) has ended.
+	sleep 4
+	cl_containerd "$CL" "$(cri_config)" >/dev/null
+	touch "$T/restart.go"
+	local st=0
+	wait "$py" || st=$?
+	cat "$T/pod.out"
+	((st == 0)) || fail "cri_pod.py failed ($st)"
+	assert_contains "$(<"$T/pod.out")" "ContainerStatus after the restart: exited meanwhile with 5"
+	assert_contains "$(<"$T/pod.out")" "RemovePodSandbox"
+	expect_ok ct -n k8s.io containers ls -q
+	assert_eq "$out" "" "containers left"
+	[[ ! -d $(cg2_mount)$CRI_CG ]] || rmdir "$(cg2_mount)$CRI_CG"
+}
+test_cri_pod_restart() { pod_restart skiff; }
+test_cri_skiff_shim_pod_restart() { pod_restart skiff-shim; }
 
 test_cri_runtime_calls() {
 	check_calls cri

@@ -336,7 +336,7 @@ EOF
 	before=$(wc -l <"$CL/calls.log")
 	expect_ok /usr/bin/python3 "$REPO/tests/clients/cri/cri_pod.py" --socket "$CL/ctd/containerd.sock" \
 		--handler "$handler" --image "$IMG" --log-dir "$T/logs" --cgroup-parent "$SD_POD_CG" --one-shim \
-		--memory-limit 67108864 --update-memory 100663296 --stats --hook "$T/hook"
+		--memory-limit 67108864 --update-memory 100663296 --hook "$T/hook"
 	printf '%s\n' "$out"
 	assert_contains "$out" "hook updated: ok"
 	assert_contains "$out" "RemovePodSandbox"

@@ -2,12 +2,17 @@
 """A pod's life as kubelet drives it, over the CRI (runtime.v1) of a
 container runtime's socket: one sandbox with the host network (no CNI),
 two containers (one long-lived, one that exits by itself), ExecSync, the
-CRI log file, then stop and removal of everything.
+CRI log file, ContainerStats and ListContainerStats, then stop and removal
+of everything.  --one-shim adds a container and checks that the pod has
+one shim; --restart-hook FILE then has containerd restarted mid-pod: the
+script creates FILE.ready and waits for FILE.go (the caller restarts
+containerd in between, while a container exits), reconnects, and checks
+ListContainers, ContainerStatus and exit codes before going on.
 
     cri_pod.py --socket PATH --handler NAME --image REF --log-dir DIR
                [--cgroup-parent PATH] [--timeout S] [--one-shim]
-               [--memory-limit BYTES] [--update-memory BYTES] [--stats]
-               [--hook CMD]
+               [--restart-hook FILE] [--memory-limit BYTES]
+               [--update-memory BYTES] [--hook CMD]
 
 --hook CMD runs `CMD STAGE POD-ID APP-ID [SIDE-ID]` (through sh) while
 the containers run: STAGE "running" once they all run (after the stats),
@@ -89,6 +94,75 @@ def shims_of(socket):
     return pids
 
 
+def check_stats(st, what):
+    if not st.HasField("cpu") or st.cpu.usage_core_nano_seconds.value <= 0:
+        sys.exit("FAIL %s: no cpu usage: %r" % (what, st.cpu))
+    if not st.HasField("memory") or st.memory.working_set_bytes.value <= 0:
+        sys.exit("FAIL %s: no memory working set: %r" % (what, st.memory))
+
+
+def restart(pod, args, A, channel, pod_id, app, side):
+    """containerd restarted while the pod runs: a container that exits
+    meanwhile, the others running, and every call answered again."""
+    def create(name, command):
+        cid = pod.call("CreateContainer", A.CreateContainerRequest(
+            pod_sandbox_id=pod_id, sandbox_config=pod.sandbox_config,
+            config=A.ContainerConfig(metadata=A.ContainerMetadata(name=name), image=A.ImageSpec(image=args.image),
+                                     command=command, log_path=name + ".log",
+                                     linux=A.LinuxContainerConfig()))).container_id
+        pod.call("StartContainer", A.StartContainerRequest(container_id=cid))
+        return cid
+    job = create("ends-meanwhile", ["sh", "-c", "sleep 2; exit 5"])
+    pod.wait_state(job, A.CONTAINER_RUNNING)
+    channel.close()
+    open(args.restart_hook + ".ready", "w").close()
+    print("containerd restart: asked")
+    end = time.time() + args.timeout
+    while not os.path.exists(args.restart_hook + ".go"):
+        if time.time() > end:
+            sys.exit("FAIL restart: containerd was not restarted within %ds" % args.timeout)
+        time.sleep(0.2)
+    pod.channel = grpc.insecure_channel("unix://" + args.socket)
+    from importlib import import_module
+    rpc = import_module(PROTO[:-len(".proto")] + "_pb2_grpc")
+    pod.stub = rpc.RuntimeServiceStub(pod.channel)
+    while True:
+        try:
+            pod.stub.Version(A.VersionRequest(version="v1"), timeout=5)
+            break
+        except grpc.RpcError:
+            if time.time() > end:
+                sys.exit("FAIL restart: the CRI did not answer again")
+            time.sleep(0.5)
+    print("containerd restart: the CRI answers again")
+    cs = pod.call("ListContainers", A.ListContainersRequest(
+        filter=A.ContainerFilter(pod_sandbox_id=pod_id))).containers
+    states = {c.id: c.state for c in cs}
+    for cid in (app, side, job):
+        if cid not in states:
+            sys.exit("FAIL ListContainers after the restart: %s missing from %r" % (cid[:12], list(states)))
+    for cid in (app, side):
+        if states[cid] != A.CONTAINER_RUNNING:
+            sys.exit("FAIL ListContainers after the restart: %s is %s" % (cid[:12], A.ContainerState.Name(states[cid])))
+    print("ListContainers after the restart: %d containers" % len(cs))
+    st = pod.wait_state(job, A.CONTAINER_EXITED, 30)
+    if st.exit_code != 5:
+        sys.exit("FAIL ContainerStatus after the restart: the exit code is %d, want 5" % st.exit_code)
+    print("ContainerStatus after the restart: exited meanwhile with 5")
+    if pod.status(app).state != A.CONTAINER_RUNNING:
+        sys.exit("FAIL ContainerStatus after the restart: app is not running")
+    ex = pod.call("ExecSync", A.ExecSyncRequest(container_id=app, cmd=["sh", "-c", "echo alive"], timeout=30))
+    if (ex.stdout, ex.exit_code) != (b"alive\n", 0):
+        sys.exit("FAIL ExecSync after the restart: %r, %d" % (ex.stdout, ex.exit_code))
+    check_stats(pod.call("ContainerStats", A.ContainerStatsRequest(container_id=app)).stats,
+                "ContainerStats after the restart")
+    print("ExecSync and ContainerStats after the restart")
+    if len(shims_of(args.socket)) != 1:
+        sys.exit("FAIL after the restart: %d shims" % len(shims_of(args.socket)))
+    pod.call("RemoveContainer", A.RemoveContainerRequest(container_id=job))
+    print("RemoveContainer after the restart")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--socket", required=True)
@@ -99,10 +173,11 @@ def main():
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--one-shim", action="store_true",
                    help="a second long-running container; check that the pod's containers share one shim")
-    p.add_argument("--memory-limit", type=int, default=0, help="the app container's memory limit")
+    p.add_argument("--restart-hook", default="",
+                   help="with --one-shim: FILE.ready, then wait for FILE.go (containerd restarted)")
+    p.add_argument("--memory-limit", type=int, default=256 << 20, help="the app container's memory limit")
     p.add_argument("--update-memory", type=int, default=0,
                    help="UpdateContainerResources: the app container's new memory limit")
-    p.add_argument("--stats", action="store_true", help="ContainerStats of the app container")
     p.add_argument("--hook", default="", help="a command run at each stage (see above)")
     args = p.parse_args()
 
@@ -110,6 +185,7 @@ def main():
         api, rpc = stubs(tmp)
         channel = grpc.insecure_channel("unix://" + args.socket)
         pod = Pod(api, rpc.RuntimeServiceStub(channel), args)
+        pod.channel = channel
         A = api
 
         v = pod.call("Version", A.VersionRequest(version="v1"))
@@ -125,20 +201,23 @@ def main():
                 cgroup_parent=args.cgroup_parent,
                 security_context=A.LinuxSandboxSecurityContext(
                     namespace_options=A.NamespaceOption(network=A.NODE, pid=A.CONTAINER, ipc=A.POD))))
+        pod.sandbox_config = sandbox_config
         pod_id = pod.call("RunPodSandbox", A.RunPodSandboxRequest(
             config=sandbox_config, runtime_handler=args.handler)).pod_sandbox_id
         print("RunPodSandbox: %s" % pod_id[:12])
 
-        def create(name, command, memory=0):
+        def create(name, command, memory=256 << 20):
             cid = pod.call("CreateContainer", A.CreateContainerRequest(
                 pod_sandbox_id=pod_id, sandbox_config=sandbox_config,
                 config=A.ContainerConfig(
                     metadata=A.ContainerMetadata(name=name), image=A.ImageSpec(image=args.image),
                     command=command, envs=[A.KeyValue(key="GREETING", value="hello")],
                     log_path=name + ".log", labels={"container": name},
-                    linux=A.LinuxContainerConfig(
-                        resources=A.LinuxContainerResources(memory_limit_in_bytes=memory) if memory else None)
-                ))).container_id
+                    # kubelet's resources for a Burstable container with a
+                    # memory limit: the memory controller is then the
+                    # container's whatever the runtime enables by default.
+                    linux=A.LinuxContainerConfig(resources=A.LinuxContainerResources(
+                        cpu_shares=2, memory_limit_in_bytes=memory))))).container_id
             print("CreateContainer %s: %s" % (name, cid[:12]))
             pod.call("StartContainer", A.StartContainerRequest(container_id=cid))
             print("StartContainer %s" % name)
@@ -188,6 +267,20 @@ def main():
             sys.exit("FAIL log %s: got %r, want %r" % (log, got, want))
         print("log file: %d CRI lines" % len(lines))
 
+        # Stats, as kubelet's summary reads them: the shim's metrics
+        # (cgroup v1 or v2) turned into CRI's cpu and memory usage.
+        st = pod.call("ContainerStats", A.ContainerStatsRequest(container_id=app)).stats
+        check_stats(st, "ContainerStats app")
+        print("ContainerStats app: cpu %d ns, working set %d bytes" % (
+            st.cpu.usage_core_nano_seconds.value, st.memory.working_set_bytes.value))
+        sts = pod.call("ListContainerStats", A.ListContainerStatsRequest(
+            filter=A.ContainerStatsFilter(pod_sandbox_id=pod_id))).stats
+        if app not in [x.attributes.id for x in sts]:
+            sys.exit("FAIL ListContainerStats: app is not among %r" % [x.attributes.id[:12] for x in sts])
+        for x in sts:
+            check_stats(x, "ListContainerStats %s" % x.attributes.metadata.name)
+        print("ListContainerStats: %d containers" % len(sts))
+
         side = None
         if args.one_shim:
             # A second long-running container: the sandbox, app and it in
@@ -198,14 +291,8 @@ def main():
             if len(shims) != 1:
                 sys.exit("FAIL one shim per pod: %d shims serve this containerd: %r" % (len(shims), shims))
             print("one shim for the pod's 3 containers")
-
-        if args.stats:
-            st = pod.call("ContainerStats", A.ContainerStatsRequest(container_id=app)).stats
-            if st.attributes.id != app or not st.cpu.usage_core_nano_seconds.value or \
-                    not st.memory.usage_bytes.value:
-                sys.exit("FAIL ContainerStats app: %r" % st)
-            print("ContainerStats app: cpu %d ns, memory %d bytes" % (
-                st.cpu.usage_core_nano_seconds.value, st.memory.usage_bytes.value))
+            if args.restart_hook:
+                restart(pod, args, api, channel, pod_id, app, side)
 
         def hook(stage):
             if not args.hook:
@@ -226,7 +313,10 @@ def main():
 
         if side:
             pod.call("StopContainer", A.StopContainerRequest(container_id=side, timeout=2))
-            pod.wait_state(side, A.CONTAINER_EXITED, 30)
+            st = pod.wait_state(side, A.CONTAINER_EXITED, 30)
+            # Ended by StopContainer's TERM or its KILL.
+            if st.exit_code not in (137, 143):
+                sys.exit("FAIL StopContainer side: exit code %d, want 137 or 143" % st.exit_code)
             pod.call("RemoveContainer", A.RemoveContainerRequest(container_id=side))
 
         # A container that exits by itself: stopping it after is kubelet's
