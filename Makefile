@@ -246,7 +246,7 @@ test: deps deps-clients
 	@tests/fuzz/run -t $(FUZZ_S) $(FUZZ_BIN)
 	@tests/integration/run
 	@tests/clients/run
-	@tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
+	@SKIFF_VM_TIMEOUT=$${SKIFF_VM_TIMEOUT:-3000} tests/vm/run bash -c 'tests/integration/run; s=$$?; tests/clients/run --lean || s=1; exit $$s'
 	@tests/vm/run --systemd bash -c 'tests/integration/run t_systemd; s=$$?; tests/clients/run --lean sdcg sdrootless || s=1; exit $$s'
 
 # The systemd cgroup driver where systemd is PID 1 (docs/cgroups.md): the
