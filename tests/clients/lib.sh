@@ -349,6 +349,27 @@ EOF
 
 ct() { ctr --address "$CL/containerd.sock" "$@"; }
 
+# A task's status as `ctr tasks ls` shows it (RUNNING, PAUSED, STOPPED).
+ct_status() {
+	ct tasks ls | awk -v id="$1" '$1 == id { print $3 }'
+}
+
+# Teardown of a containerd run by cl_containerd in $CL: every task killed
+# and removed with its container, then containerd stopped and $CL's mounts
+# gone.
+cl_containerd_teardown() {
+	local c
+	for c in $(ct tasks ls -q 2>/dev/null); do
+		ct tasks kill -s KILL "$c"
+	done
+	for c in $(ct containers ls -q 2>/dev/null); do
+		ct tasks rm -f "$c"
+		ct containers rm "$c"
+	done
+	cl_stop_daemon "$CL/containerd.pid" containerd
+	unmount_under "$CL"
+}
+
 # ---------------------------------------------------------------------------
 # The recorded runtime calls and the contract.
 

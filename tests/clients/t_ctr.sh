@@ -27,20 +27,7 @@ setup_ctr() {
 }
 
 teardown_ctr() {
-	local c
-	for c in $(ct tasks ls -q 2>/dev/null); do
-		ct tasks kill -s KILL "$c"
-	done
-	for c in $(ct containers ls -q 2>/dev/null); do
-		ct tasks rm -f "$c"
-		ct containers rm "$c"
-	done
-	cl_stop_daemon "$CL/containerd.pid" containerd
-	unmount_under "$CL"
-}
-
-ct_status() {
-	ct tasks ls | awk -v id="$1" '$1 == id { print $3 }'
+	cl_containerd_teardown
 }
 
 # The same through containerd-shim-skiff-v2 (skiff behind it by default).
